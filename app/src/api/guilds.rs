@@ -1,0 +1,43 @@
+use crate::error::AppError;
+use crate::model::{GuildContext, GuildSummary, Member, SessionUser};
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+/// The signed-in user, or `None`.
+#[server(prefix = "/api", endpoint = "me", input = Json)]
+pub async fn me() -> Result<Option<SessionUser>, AppError> {
+    Ok(super::ctx::user().ok())
+}
+
+/// The guilds the signed-in user is a member of.
+#[server(prefix = "/api", endpoint = "my_guilds", input = Json)]
+pub async fn my_guilds() -> Result<Vec<GuildSummary>, AppError> {
+    let state = super::ctx::state()?;
+    let user = super::ctx::user()?;
+    crate::domain::scope::guilds_of(&state.db, user.id).await
+}
+
+/// Who is looking at which guild with which role, plus the guild's brands
+/// and groups for the filter bars.
+#[server(prefix = "/api", endpoint = "guild_context", input = Json)]
+pub async fn get_guild_context(guild: String) -> Result<GuildContext, AppError> {
+    use crate::domain::{catalog, scope};
+    let (state, scope) = super::ctx::member(&guild).await?;
+    let user = super::ctx::user()?;
+    let (guilds, brands, groups) = futures::try_join!(
+        scope::guilds_of(&state.db, user.id),
+        catalog::brands(&state.db, &scope),
+        catalog::groups(&state.db, &scope),
+    )?;
+    Ok(GuildContext { user, guild: scope.summary(), guilds, brands, groups })
+}
+
+/// The guild's members and their roles. Admins only: membership is a
+/// guild setting.
+#[server(prefix = "/api", endpoint = "guild_members", input = Json)]
+pub async fn guild_members(guild: String) -> Result<Vec<Member>, AppError> {
+    use crate::model::Role;
+    let (state, scope) = super::ctx::member(&guild).await?;
+    scope.require(Role::Admin, "see the member list")?;
+    crate::domain::scope::members(&state.db, &scope).await
+}

@@ -1,0 +1,13 @@
+//! Server functions: authorize, validate, call `domain`. Thin on purpose.
+//!
+//! All of them use POST (JSON bodies); none uses a GET encoding, so no
+//! state can change through a link or an image tag, and the same-origin
+//! check in the server's middleware covers every call.
+
+#[cfg(feature = "ssr")]
+pub mod ctx;
+mod guilds;
+mod lists;
+
+pub use guilds::*;
+pub use lists::*;

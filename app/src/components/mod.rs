@@ -1,0 +1,10 @@
+//! Reusable UI pieces, one component per file.
+
+pub mod account_card;
+pub mod error_panel;
+pub mod fields;
+pub mod pager;
+pub mod post_card;
+pub mod sidebar;
+pub mod skeleton;
+pub mod tags;

@@ -1,0 +1,66 @@
+use crate::model::GuildContext;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// Guild switcher, navigation and the signed-in user. Works without the
+/// wasm: the switcher is a `<details>` list of links and sign-out is a form.
+#[component]
+pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
+    let location = use_location();
+    let slug = ctx.guild.slug.clone();
+    let link = move |section: &'static str, label: &'static str, icon: &'static str| {
+        let href = format!("/g/{slug}/{section}");
+        let here = href.clone();
+        let current = move || location.pathname.get().starts_with(&here).then_some("page");
+        view! {
+            <li>
+                <a class="nav-link" href=href aria-current=current>
+                    <span class="nav-icon" aria-hidden="true">{icon}</span>
+                    {label}
+                </a>
+            </li>
+        }
+    };
+    let others = ctx
+        .guilds
+        .iter()
+        .map(|g| {
+            let current = (g.slug == ctx.guild.slug).then_some("true");
+            view! {
+                <li>
+                    <a href=format!("/g/{}/posts", g.slug) aria-current=current class="switcher-item">
+                        <span class="switcher-name">{g.name.clone()}</span>
+                        <span class="role-pill">{g.role.label()}</span>
+                    </a>
+                </li>
+            }
+        })
+        .collect::<Vec<_>>();
+    view! {
+        <nav class="sidebar" aria-label="Main">
+            <div class="brand-mark">
+                <span class="brand-mark__logo" aria-hidden="true">"G"</span>
+                <span>"Guildtrack"</span>
+            </div>
+            <details class="guild-switcher">
+                <summary aria-label="Switch guild">
+                    <span class="guild-avatar" aria-hidden="true">{ctx.guild.name.chars().next().unwrap_or('?').to_string()}</span>
+                    <span class="guild-name">{ctx.guild.name.clone()}</span>
+                    <span class="role-pill">{ctx.guild.role.label()}</span>
+                </summary>
+                <ul class="switcher-list">{others}</ul>
+            </details>
+            <ul class="nav-list">
+                {link("accounts", "Accounts", "◎")}
+                {link("posts", "Posts", "▤")}
+                {link("settings", "Guild settings", "⚙")}
+            </ul>
+            <div class="sidebar-user">
+                <span class="user-name" title=ctx.user.username.clone()>{ctx.user.display_name.clone()}</span>
+                <form method="post" action="/auth/logout">
+                    <button class="btn btn-ghost btn-small" type="submit">"Sign out"</button>
+                </form>
+            </div>
+        </nav>
+    }
+}

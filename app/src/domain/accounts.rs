@@ -1,0 +1,125 @@
+//! Reading tracked accounts.
+
+use super::db::like_contains;
+use super::{list_sql, Arg, Db, GuildScope, Sql};
+use crate::error::AppError;
+use crate::model::{Account, AccountFilter, AccountSort, AccountStatus, Named, Page, Platform};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: i64,
+    platform: String,
+    handle: String,
+    display_name: String,
+    profile_url: String,
+    group_id: Option<i64>,
+    group_name: Option<String>,
+    brand_id: Option<i64>,
+    brand_name: Option<String>,
+    status: String,
+    followers: i64,
+    post_count: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+pub(super) fn named(id: Option<i64>, name: Option<String>) -> Option<Named> {
+    Some(Named { id: id?, name: name? })
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = AppError;
+    fn try_from(r: AccountRow) -> Result<Self, AppError> {
+        let bad = |what: &str, v: &str| {
+            tracing::error!(account = r.id, "unknown {what} “{v}” in accounts");
+            AppError::Internal
+        };
+        Ok(Account {
+            id: r.id,
+            platform: Platform::parse(&r.platform).ok_or_else(|| bad("platform", &r.platform))?,
+            status: AccountStatus::parse(&r.status).ok_or_else(|| bad("status", &r.status))?,
+            handle: r.handle,
+            display_name: r.display_name,
+            profile_url: r.profile_url,
+            group: named(r.group_id, r.group_name),
+            brand: named(r.brand_id, r.brand_name),
+            followers: r.followers,
+            post_count: r.post_count,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The WHERE clause of the account list (live accounts of the guild that
+/// match the filter), shared by the page query and the count.
+fn where_clause(sql: &mut Sql, dialect: super::Dialect, scope: &GuildScope, f: &AccountFilter) {
+    let g = sql.arg(Arg::Int(scope.guild_id()));
+    sql.push(&format!(" WHERE a.guild_id = {g} AND a.deleted_at IS NULL"));
+    if !f.q.is_empty() {
+        let p = sql.arg(Arg::Text(like_contains(&f.q)));
+        let like = dialect.ilike();
+        sql.push(&format!(
+            " AND (a.handle {like} {p} ESCAPE '\\' OR a.display_name {like} {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(platform) = f.platform {
+        let p = sql.arg(Arg::Text(platform.as_str().into()));
+        sql.push(&format!(" AND a.platform = {p}"));
+    }
+    if let Some(status) = f.status {
+        let p = sql.arg(Arg::Text(status.as_str().into()));
+        sql.push(&format!(" AND a.status = {p}"));
+    }
+    list_sql::assigned(sql, "a.brand_id", f.brand);
+    list_sql::assigned(sql, "a.group_id", f.group);
+}
+
+/// One page of the guild's live accounts matching `f`, with the total.
+pub async fn list(db: &Db, scope: &GuildScope, f: &AccountFilter) -> Result<Page<Account>, AppError> {
+    let mut sql = Sql::new(
+        "SELECT a.id, a.platform, a.handle, a.display_name, a.profile_url, \
+         a.group_id, g.name AS group_name, a.brand_id, b.name AS brand_name, a.status, a.followers, \
+         (SELECT COUNT(*) FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL) AS post_count, \
+         a.created_at, a.updated_at \
+         FROM accounts a \
+         LEFT JOIN account_groups g ON g.id = a.group_id \
+         LEFT JOIN brands b ON b.id = a.brand_id",
+    );
+    where_clause(&mut sql, db.dialect(), scope, f);
+    sql.push(match f.sort {
+        AccountSort::Handle => " ORDER BY a.handle, a.id",
+        AccountSort::MostFollowers => " ORDER BY a.followers DESC, a.id",
+        AccountSort::Newest => " ORDER BY a.created_at DESC, a.id DESC",
+    });
+    list_sql::page(&mut sql, f.page, f.page_size);
+
+    let mut count = Sql::new("SELECT COUNT(*) FROM accounts a");
+    where_clause(&mut count, db.dialect(), scope, f);
+
+    let (rows, total) = futures::try_join!(db.fetch_all::<AccountRow>(&sql), db.fetch_i64(&count))?;
+    Ok(Page {
+        items: rows.into_iter().map(Account::try_from).collect::<Result<_, _>>()?,
+        total,
+        page: f.page,
+        page_size: f.page_size,
+    })
+}
+
+/// The handle of one live account of the guild, for the "posts of @x"
+/// filter chip. Not found for accounts of other guilds.
+pub async fn handle_of(db: &Db, scope: &GuildScope, account_id: i64) -> Result<String, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        handle: String,
+    }
+    let sql = Sql::bound(
+        "SELECT handle FROM accounts WHERE id = $1 AND guild_id = $2 AND deleted_at IS NULL",
+        vec![Arg::Int(account_id), Arg::Int(scope.guild_id())],
+    );
+    db.fetch_optional::<Row>(&sql)
+        .await?
+        .map(|r| r.handle)
+        .ok_or_else(|| AppError::not_found(format!("There is no account with id {account_id} in this guild.")))
+}

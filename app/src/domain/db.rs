@@ -1,0 +1,292 @@
+//! The database handle: one concrete pool per backend behind a small enum.
+//!
+//! Not `AnyPool`: it loses column types and measured 1.3–2× slower than the
+//! concrete pools when streaming. SQL text is shared between backends where
+//! it can be (`$1` placeholders work on both); the few differences live in
+//! [`Dialect`].
+
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::FromRow;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The differences between the two SQL dialects that the shared queries
+/// need to know about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Case-insensitive substring match. SQLite's LIKE already ignores ASCII
+    /// case; PostgreSQL needs ILIKE.
+    pub fn ilike(self) -> &'static str {
+        match self {
+            Self::Sqlite => "LIKE",
+            Self::Postgres => "ILIKE",
+        }
+    }
+}
+
+/// A bind parameter of a dynamically built query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    /// Stored as unix seconds on SQLite (INTEGER) and as TIMESTAMPTZ on
+    /// PostgreSQL; both decode to `DateTime<Utc>`.
+    Time(DateTime<Utc>),
+    OptTime(Option<DateTime<Utc>>),
+}
+
+/// SQL text with `$n` placeholders and the values to bind to them.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self { text: text.into(), args: Vec::new() }
+    }
+
+    /// Static SQL whose `$n` placeholders match `args` in order.
+    pub fn bound(text: impl Into<String>, args: Vec<Arg>) -> Self {
+        Self { text: text.into(), args }
+    }
+
+    /// Adds a value and returns its placeholder (`$3`).
+    pub fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+type SqliteQueryAs<'q, T> = sqlx::query::QueryAs<'q, sqlx::Sqlite, T, sqlx::sqlite::SqliteArguments<'q>>;
+type PgQueryAs<'q, T> = sqlx::query::QueryAs<'q, sqlx::Postgres, T, sqlx::postgres::PgArguments>;
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr, sqlite) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::OptInt(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::Time(v) => q.bind(v.timestamp()),
+                Arg::OptTime(v) => q.bind(v.map(|t| t.timestamp())),
+            };
+        }
+        q
+    }};
+    ($q:expr, $args:expr, postgres) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::OptInt(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::Time(v) => q.bind(*v),
+                Arg::OptTime(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+pub(crate) fn bind_sqlite<'q>(q: SqliteQuery<'q>, args: &'q [Arg]) -> SqliteQuery<'q> {
+    bind_all!(q, args, sqlite)
+}
+
+pub(crate) fn bind_pg<'q>(q: PgQuery<'q>, args: &'q [Arg]) -> PgQuery<'q> {
+    bind_all!(q, args, postgres)
+}
+
+fn bind_sqlite_as<'q, T>(q: SqliteQueryAs<'q, T>, args: &'q [Arg]) -> SqliteQueryAs<'q, T> {
+    bind_all!(q, args, sqlite)
+}
+
+fn bind_pg_as<'q, T>(q: PgQueryAs<'q, T>, args: &'q [Arg]) -> PgQueryAs<'q, T> {
+    bind_all!(q, args, postgres)
+}
+
+/// Row types that decode from either backend.
+pub trait AnyRow: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> AnyRow for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+impl Db {
+    /// Connects to `sqlite://…` or `postgres://…`. For SQLite the file (and
+    /// its folder) is created if missing and WAL mode is switched on, so
+    /// readers never wait for a writer.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(dir) = std::path::Path::new(opts.get_filename()).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+                }
+            }
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(sqlx::Error::Configuration(
+                format!("DATABASE_URL must start with sqlite:// or postgres://, got “{url}”").into(),
+            ))
+        }
+    }
+
+    /// Applies the migrations of this backend (`migrations/sqlite` or
+    /// `migrations/postgres`).
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await,
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn fetch_all<T: AnyRow>(&self, sql: &Sql) -> Result<Vec<T>, AppError> {
+        Ok(match self {
+            Db::Sqlite(p) => bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_all(p).await?,
+            Db::Postgres(p) => bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_all(p).await?,
+        })
+    }
+
+    pub async fn fetch_optional<T: AnyRow>(&self, sql: &Sql) -> Result<Option<T>, AppError> {
+        Ok(match self {
+            Db::Sqlite(p) => {
+                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_optional(p).await?
+            }
+            Db::Postgres(p) => {
+                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_optional(p).await?
+            }
+        })
+    }
+
+    /// Runs a query whose single row has a single integer column.
+    pub async fn fetch_i64(&self, sql: &Sql) -> Result<i64, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct One(i64);
+        let row: One = self
+            .fetch_optional(sql)
+            .await?
+            .ok_or_else(|| {
+                tracing::error!(sql = %sql.text, "expected one row, got none");
+                AppError::Internal
+            })?;
+        Ok(row.0)
+    }
+
+    pub async fn execute(&self, sql: &Sql) -> Result<u64, AppError> {
+        Ok(match self {
+            Db::Sqlite(p) => bind_sqlite(sqlx::query(&sql.text), &sql.args).execute(p).await?.rows_affected(),
+            Db::Postgres(p) => bind_pg(sqlx::query(&sql.text), &sql.args).execute(p).await?.rows_affected(),
+        })
+    }
+
+    /// Runs several statements in one transaction: all apply or none do.
+    pub async fn execute_in_tx(&self, statements: &[Sql]) -> Result<(), AppError> {
+        match self {
+            Db::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                for s in statements {
+                    bind_sqlite(sqlx::query(&s.text), &s.args).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                for s in statements {
+                    bind_pg(sqlx::query(&s.text), &s.args).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics after bulk loads.
+    pub async fn analyze(&self) -> Result<(), AppError> {
+        let stmt = match self {
+            Db::Sqlite(_) => "ANALYZE",
+            Db::Postgres(_) => "VACUUM ANALYZE",
+        };
+        self.execute(&Sql::new(stmt)).await?;
+        Ok(())
+    }
+
+    /// A cheap round trip, for the health check.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        self.fetch_i64(&Sql::new("SELECT CAST(1 AS BIGINT)")).await.map(|_| ())
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside a
+/// `LIKE … ESCAPE '\'` pattern.
+pub fn like_contains(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_contains("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        let a = sql.arg(Arg::Int(1));
+        let b = sql.arg(Arg::Text("x".into()));
+        assert_eq!((a.as_str(), b.as_str()), ("$1", "$2"));
+    }
+}

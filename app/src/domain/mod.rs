@@ -1,0 +1,21 @@
+//! Server-only domain services. Plain async functions over a [`Db`] and a
+//! [`GuildScope`]; the server functions in `api/` are thin wrappers around
+//! them and the tests call them directly.
+
+pub mod accounts;
+pub mod auth;
+pub mod catalog;
+pub mod clock;
+pub mod db;
+mod list_sql;
+pub mod demo;
+pub mod posts;
+pub mod scope;
+pub mod seed;
+pub mod state;
+pub mod test_support;
+
+pub use clock::{Clock, SharedClock, SystemClock};
+pub use db::{Arg, Db, Dialect, Sql};
+pub use scope::GuildScope;
+pub use state::AppState;

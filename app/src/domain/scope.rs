@@ -1,0 +1,157 @@
+//! Tenancy. A [`GuildScope`] proves that a user is a member of a guild with
+//! a known role; it can only be made by [`GuildScope::for_member`], and every
+//! domain call over guild data takes one, so no query can forget the guild.
+
+use super::{Arg, Db, Sql};
+use crate::error::AppError;
+use crate::model::{GuildSummary, Role, SessionUser};
+
+#[derive(Clone, Debug)]
+pub struct GuildScope {
+    guild_id: i64,
+    slug: String,
+    name: String,
+    user_id: i64,
+    role: Role,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: i64,
+    slug: String,
+    name: String,
+    role: String,
+}
+
+impl GuildScope {
+    /// The membership check. A guild that does not exist and a guild the
+    /// user is not a member of look the same (404), so guild names do not
+    /// leak to outsiders.
+    pub async fn for_member(db: &Db, user: &SessionUser, slug: &str) -> Result<Self, AppError> {
+        let sql = Sql::bound(
+            "SELECT g.id, g.slug, g.name, m.role FROM guilds g \
+             JOIN memberships m ON m.guild_id = g.id AND m.user_id = $1 WHERE g.slug = $2",
+            vec![Arg::Int(user.id), Arg::Text(slug.to_string())],
+        );
+        let row = db
+            .fetch_optional::<MemberRow>(&sql)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("There is no guild “{slug}” that you are a member of.")))?;
+        let role = Role::parse(&row.role).ok_or_else(|| {
+            tracing::error!(role = %row.role, "unknown role in memberships");
+            AppError::Internal
+        })?;
+        Ok(Self { guild_id: row.id, slug: row.slug, name: row.name, user_id: user.id, role })
+    }
+
+    /// Refuses unless the member's role is at least `needed`; `what` names
+    /// the action for the message ("delete accounts").
+    pub fn require(&self, needed: Role, what: &str) -> Result<(), AppError> {
+        if self.role >= needed {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!(
+                "Only a guild {} can {what}; you are a {}.",
+                needed.as_str(),
+                self.role.as_str()
+            )))
+        }
+    }
+
+    pub fn guild_id(&self) -> i64 {
+        self.guild_id
+    }
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn summary(&self) -> GuildSummary {
+        GuildSummary { slug: self.slug.clone(), name: self.name.clone(), role: self.role }
+    }
+}
+
+/// The guilds a user belongs to, for the switcher, by name.
+pub async fn guilds_of(db: &Db, user_id: i64) -> Result<Vec<GuildSummary>, AppError> {
+    let sql = Sql::bound(
+        "SELECT g.id, g.slug, g.name, m.role FROM guilds g JOIN memberships m ON m.guild_id = g.id \
+         WHERE m.user_id = $1 ORDER BY g.name, g.id",
+        vec![Arg::Int(user_id)],
+    );
+    Ok(db
+        .fetch_all::<MemberRow>(&sql)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some(GuildSummary { slug: r.slug, name: r.name, role: Role::parse(&r.role)? }))
+        .collect())
+}
+
+/// Guild slugs appear in URLs and file names: lower-case ASCII letters,
+/// digits and dashes.
+pub fn validate_slug(slug: &str) -> Result<(), AppError> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 40
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid("A guild slug is 1 to 40 lower-case letters, digits or dashes."))
+    }
+}
+
+/// Adds a member or changes the role of an existing one.
+pub async fn set_membership(
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+    guild_slug: &str,
+    user_id: i64,
+    role: Role,
+) -> Result<(), AppError> {
+    let guild = Sql::bound("SELECT id FROM guilds WHERE slug = $1", vec![Arg::Text(guild_slug.into())]);
+    #[derive(sqlx::FromRow)]
+    struct Id(i64);
+    let Some(Id(guild_id)) = db.fetch_optional::<Id>(&guild).await? else {
+        return Err(AppError::not_found(format!("There is no guild “{guild_slug}”.")));
+    };
+    let sql = Sql::bound(
+        "INSERT INTO memberships (guild_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (guild_id, user_id) DO UPDATE SET role = excluded.role",
+        vec![Arg::Int(guild_id), Arg::Int(user_id), Arg::Text(role.as_str().into()), Arg::Time(now)],
+    );
+    db.execute(&sql).await?;
+    Ok(())
+}
+
+/// The guild's members, admins first.
+pub async fn members(db: &Db, scope: &GuildScope) -> Result<Vec<crate::model::Member>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        username: String,
+        display_name: String,
+        role: String,
+    }
+    let sql = Sql::bound(
+        "SELECT u.username, u.display_name, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.guild_id = $1 ORDER BY u.username",
+        vec![Arg::Int(scope.guild_id())],
+    );
+    let mut out: Vec<crate::model::Member> = db
+        .fetch_all::<Row>(&sql)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            Some(crate::model::Member { role: Role::parse(&r.role)?, username: r.username, display_name: r.display_name })
+        })
+        .collect();
+    out.sort_by(|a, b| b.role.cmp(&a.role).then_with(|| a.username.cmp(&b.username)));
+    Ok(out)
+}

@@ -1,0 +1,203 @@
+//! Fresh databases for tests, on both backends, and a small two-guild
+//! fixture. Compiled into the ssr build so the app's and the server's test
+//! suites share it; nothing here runs in production.
+//!
+//! PostgreSQL tests create their own database per test (named
+//! `gt_test_<pid>_<n>`) on the server at `TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and drop it afterwards.
+//! Without a reachable server they are skipped with a notice, except under
+//! `CI=true`, where that is a failure.
+
+use super::clock::ManualClock;
+use super::seed::{seed_guild, SeedSpec};
+use super::{auth, scope, AppState, Db, GuildScope, SharedClock};
+use crate::model::{Role, SessionUser};
+use chrono::{TimeZone, Utc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub db: Db,
+    /// For PostgreSQL: the database to drop when the test ends.
+    pg_name: Option<String>,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed on drop (no extra crate for one struct).
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("guildtrack-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        let url = format!("sqlite://{}/test.db", dir.display());
+        let db = Db::connect(&url).await.expect("open sqlite");
+        db.migrate().await.expect("migrate sqlite");
+        TestDb { db, pg_name: None, _dir: Some(TempDir(dir)) }
+    }
+
+    /// `None` when no PostgreSQL is reachable (outside CI).
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = postgres_admin_url();
+        let admin = match sqlx::PgPool::connect(&admin_url).await {
+            Ok(p) => p,
+            Err(e) if in_ci() => panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {e}"),
+            Err(e) => {
+                eprintln!("skipping PostgreSQL test: {admin_url} unreachable ({e})");
+                return None;
+            }
+        };
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("gt_test_{}_{n}", std::process::id());
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.expect("drop old test db");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test db");
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("TEST_POSTGRES_URL must end with /<database>"),
+        };
+        let db = Db::connect(&url).await.expect("connect test db");
+        db.migrate().await.expect("migrate postgres");
+        Some(TestDb { db, pg_name: Some(name), _dir: None })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        if let Db::Postgres(pool) = &self.db {
+            let pool = pool.clone();
+            // Drop runs outside any async context we can rely on (possibly
+            // while unwinding a failed test), so use a throwaway runtime on
+            // its own thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    pool.close().await;
+                    if let Ok(admin) = sqlx::PgPool::connect(&postgres_admin_url()).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs a database test once on SQLite and once on PostgreSQL:
+/// `db_test!(name, |db| async move { ... })` makes `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::domain::test_support::TestDb::sqlite().await;
+                ($body)(t.db.clone()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = $crate::domain::test_support::TestDb::postgres().await else { return };
+                ($body)(t.db.clone()).await;
+            }
+        }
+    };
+}
+
+/// A fixed instant tests start from.
+pub fn test_epoch() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 2, 7, 12, 0, 0).unwrap()
+}
+
+/// Two small guilds and one user per role:
+/// - `alpha`: `admin` (admin), `editor` (editor), `viewer` (viewer)
+/// - `beta`: `outsider` (admin), who is not a member of alpha.
+pub struct Fixture {
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub admin: SessionUser,
+    pub editor: SessionUser,
+    pub viewer: SessionUser,
+    pub outsider: SessionUser,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl Fixture {
+    pub async fn new(db: Db) -> Fixture {
+        Self::with_sizes(db, 12, 120).await
+    }
+
+    pub async fn with_sizes(db: Db, accounts: usize, posts: usize) -> Fixture {
+        let clock = ManualClock::new(test_epoch());
+        let shared: SharedClock = clock.clone();
+        for (slug, seed) in [("alpha", 1), ("beta", 2)] {
+            seed_guild(
+                &db,
+                &SeedSpec {
+                    slug: slug.into(),
+                    name: format!("Guild {slug}"),
+                    brands: 3,
+                    groups: 4,
+                    accounts,
+                    posts,
+                    seed,
+                    anchor: test_epoch(),
+                },
+            )
+            .await
+            .expect("seed fixture guild");
+        }
+        let mut users = Vec::new();
+        for (name, guild, role) in [
+            ("admin", "alpha", Role::Admin),
+            ("editor", "alpha", Role::Editor),
+            ("viewer", "alpha", Role::Viewer),
+            ("outsider", "beta", Role::Admin),
+        ] {
+            let id = auth::create_user(&db, &shared, name, name, PASSWORD).await.expect("create user");
+            scope::set_membership(&db, test_epoch(), guild, id, role).await.expect("membership");
+            users.push(SessionUser { id, username: name.into(), display_name: name.into() });
+        }
+        let mut users = users.into_iter();
+        Fixture {
+            state: AppState { db, clock: shared },
+            clock,
+            admin: users.next().unwrap(),
+            editor: users.next().unwrap(),
+            viewer: users.next().unwrap(),
+            outsider: users.next().unwrap(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub async fn scope(&self, user: &SessionUser, guild: &str) -> GuildScope {
+        GuildScope::for_member(self.db(), user, guild).await.expect("membership")
+    }
+}

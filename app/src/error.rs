@@ -1,0 +1,96 @@
+//! The one error type every server function returns.
+//!
+//! It crosses the wire, so the browser can tell a validation problem (show
+//! the sentence) from a permission problem (show "no access") from an
+//! internal failure (show a generic apology; details stay in the server log).
+
+use serde::{Deserialize, Serialize};
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The request has no valid session: the user must sign in (HTTP 401).
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// Signed in and a member, but the role does not allow this (HTTP 403).
+    /// The sentence names what is missing.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The guild or item does not exist *for this user*. Guilds the user is
+    /// not a member of are reported as missing too, so their existence does
+    /// not leak (HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The input was understood but is not acceptable; the sentence says how
+    /// to fix it (HTTP 400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Something failed on our side. The detail was logged on the server; the
+    /// user only sees this short message (HTTP 500).
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// The server function machinery itself failed (network down, response
+    /// not decodable, ...).
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Self::Invalid(msg.into())
+    }
+
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        Self::NotFound(msg.into())
+    }
+
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        Self::Forbidden(msg.into())
+    }
+
+    /// The HTTP status this outcome is reported with.
+    pub fn status_code(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Arguments that cannot even be decoded are bad input, not our fault.
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                Self::Invalid(format!("The request could not be read: {msg}"))
+            }
+            other => Self::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        // Logged with detail here, hidden from the user.
+        tracing::error!(error = %err, "database error");
+        Self::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::migrate::MigrateError> for AppError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        tracing::error!(error = %err, "migration error");
+        Self::Internal
+    }
+}

@@ -1,0 +1,72 @@
+//! Guildtrack's application crate: the Leptos UI, the server functions, the
+//! types that cross the wire and, behind the `ssr` feature, the domain
+//! services.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod domain;
+pub mod error;
+pub mod format;
+pub mod model;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    // Effects run only in the browser: this marks the moment the wasm has
+    // taken over the server-rendered page (the browser tests wait for it).
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/guildtrack.css"/>
+        <Link rel="icon" href="/favicon.svg"/>
+        <Meta name="description" content="Guildtrack: the social-media tracker for Discord communities."/>
+        <Title formatter=|text: String| if text.is_empty() { "Guildtrack".to_string() } else { format!("{text} · Guildtrack") }/>
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/") view=pages::home::HomePage/>
+                <ParentRoute path=path!("/g/:guild") view=pages::guild_layout::GuildLayout>
+                    <Route path=path!("") view=pages::guild_layout::GuildIndex/>
+                    <Route path=path!("accounts") view=pages::accounts::AccountsPage/>
+                    <Route path=path!("posts") view=pages::posts::PostsPage/>
+                    <Route path=path!("settings") view=pages::settings::SettingsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,16 @@
+//! Types that cross the wire between server and browser.
+
+mod account;
+pub mod filter;
+mod guild;
+mod page;
+mod platform;
+mod post;
+pub mod query;
+
+pub use account::{Account, AccountStatus};
+pub use filter::{AccountFilter, AccountSort, PostFilter, PostSort, PAGE_SIZES};
+pub use guild::{GuildContext, GuildSummary, Member, Named, Role, SessionUser};
+pub use page::{Page, MAX_PAGE};
+pub use platform::Platform;
+pub use post::Post;

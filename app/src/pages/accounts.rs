@@ -1,0 +1,98 @@
+use super::guild_layout::use_guild;
+use super::list_support::{named_options, page_size_options, platform_options, url_params, EmptyState};
+use crate::api::list_accounts;
+use crate::components::account_card::AccountCard;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::fields::{InputField, SelectField};
+use crate::components::pager::Pager;
+use crate::components::skeleton::CardSkeletons;
+use crate::format::count;
+use crate::model::filter::Assigned;
+use crate::model::{AccountFilter, AccountSort, AccountStatus};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    let guild = use_guild();
+    let params = url_params();
+    let filter = Memo::new(move |_| AccountFilter::from_params(&params.get()).unwrap_or_else(|_| AccountFilter { page: 1, page_size: 25, ..Default::default() }));
+    let list = Resource::new(move || (guild.slug.get(), params.get()), |(g, p)| list_accounts(g, p));
+    let path = move || format!("/g/{}/accounts", guild.slug.get());
+
+    let field = move |f: fn(&AccountFilter) -> String| Signal::derive(move || f(&filter.get()));
+    let bar = move || {
+        Suspend::new(async move {
+            let ctx = guild.data.await.ok()?;
+            Some(view! {
+                <Form method="GET" action=path attr:class="filter-bar" attr:role="search" attr:aria-label="Filter accounts">
+                    <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Handle or name"
+                        value=field(|f| f.q.clone())/>
+                    <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options()
+                        value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())/>
+                    <SelectField label="Brand" name="brand" any_label="All brands" options=named_options(&ctx.brands, "No brand")
+                        value=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())/>
+                    <SelectField label="Group" name="group" any_label="All groups" options=named_options(&ctx.groups, "No group")
+                        value=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())/>
+                    <SelectField label="Status" name="status" any_label="Any status"
+                        options=AccountStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
+                        value=field(|f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default())/>
+                    <SelectField label="Sort" name="sort"
+                        options=AccountSort::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
+                        value=field(|f| f.sort.as_str().to_string())/>
+                    <SelectField label="Show" name="per_page" options=page_size_options() value=field(|f| f.page_size.to_string())/>
+                    <div class="filter-actions">
+                        <button class="btn btn-primary" type="submit">"Apply"</button>
+                        <Show when=move || filter.get().is_filtered()>
+                            <a class="btn btn-ghost" href=path>"Clear filters"</a>
+                        </Show>
+                    </div>
+                </Form>
+            })
+        })
+    };
+
+    let results = move || {
+        Suspend::new(async move {
+            list.await.map(|page| {
+                let f = filter.get_untracked();
+                let slug = guild.slug.get_untracked();
+                let summary = view! { <p class="list-total" aria-live="polite">{count(page.total, "account", "accounts")}</p> };
+                if page.items.is_empty() {
+                    let body = if page.total > 0 {
+                        view! { <div class="panel empty"><h2>"This page is past the end"</h2><a class="btn" href=format!("/g/{slug}/accounts{}", f.to_query(page.page_count()))>"Go to the last page"</a></div> }.into_any()
+                    } else {
+                        view! { <EmptyState filtered=f.is_filtered() what="accounts" clear_href=format!("/g/{slug}/accounts")/> }.into_any()
+                    };
+                    return view! { {summary}{body} }.into_any();
+                }
+                let href = {
+                    let f = f.clone();
+                    let slug = slug.clone();
+                    Callback::new(move |n: u32| format!("/g/{slug}/accounts{}", f.to_query(n)))
+                };
+                let (first, last, page_count) = (page.first_index(), page.last_index(), page.page_count());
+                let cards = page.items.into_iter().map(|a| view! { <AccountCard account=a guild=slug.clone()/> }).collect::<Vec<_>>();
+                view! {
+                    {summary}
+                    <div class="card-grid">{cards}</div>
+                    <Pager page=page.page page_count first last total=page.total one="account" many="accounts" href/>
+                }.into_any()
+            })
+        })
+    };
+
+    view! {
+        <Title text="Accounts"/>
+        <header class="page-head">
+            <h1>"Accounts"</h1>
+        </header>
+        <Transition fallback=|| ()>{bar}</Transition>
+        <section class="results" aria-label="Accounts">
+            <Transition fallback=|| view! { <CardSkeletons/> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{results}</ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,10 @@
+//! Route components, one per file.
+
+pub mod accounts;
+pub mod guild_layout;
+pub mod home;
+pub mod list_support;
+pub mod login;
+pub mod not_found;
+pub mod posts;
+pub mod settings;

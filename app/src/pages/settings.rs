@@ -1,0 +1,65 @@
+use super::guild_layout::use_guild;
+use crate::api::guild_members;
+use crate::components::error_panel::ErrorPanel;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+fn role_explained(role: Role) -> &'static str {
+    match role {
+        Role::Viewer => "can browse and export.",
+        Role::Editor => "can browse, export, delete, reassign and restore.",
+        Role::Admin => "can do everything, including permanent deletes and guild settings.",
+    }
+}
+
+/// Guild settings: who is in the guild and what each role may do.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let guild = use_guild();
+    let members = Resource::new(move || guild.slug.get(), guild_members);
+    let header = move || {
+        Suspend::new(async move {
+            guild.data.await.ok().map(|ctx| {
+                view! {
+                    <p class="lead">
+                        <strong>{ctx.guild.name.clone()}</strong>" · "<code>{ctx.guild.slug.clone()}</code>
+                        " · You are "<strong>{ctx.guild.role.label()}</strong>" and "{role_explained(ctx.guild.role)}
+                    </p>
+                }
+            })
+        })
+    };
+    let rows = move || {
+        Suspend::new(async move {
+            members.await.map(|list| {
+                list.into_iter()
+                    .map(|m| view! {
+                        <tr>
+                            <td>{m.display_name}</td>
+                            <td><code>{m.username}</code></td>
+                            <td><span class="role-pill">{m.role.label()}</span></td>
+                        </tr>
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    view! {
+        <Title text="Guild settings"/>
+        <header class="page-head"><h1>"Guild settings"</h1></header>
+        <Transition fallback=|| ()>{header}</Transition>
+        <section class="panel">
+            <h2>"Members"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    <table class="table">
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Username"</th><th scope="col">"Role"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </ErrorBoundary>
+            </Transition>
+            <p class="muted small">"Members are added from the server: "<code>"server member add <guild> <username> <role>"</code>"."</p>
+        </section>
+    }
+}

@@ -1,0 +1,111 @@
+import { test, expect, hydrated, signIn, DEMO } from './fixtures';
+
+const postsPath = `/g/${DEMO.guild}/posts`;
+
+test('sign in, filter posts, page through, reload keeps the view, sign out', async ({ page }) => {
+  await signIn(page);
+  await expect(page).toHaveURL(new RegExp(`${postsPath}$`));
+  await expect(page.getByRole('heading', { name: 'Posts' })).toBeVisible();
+  await hydrated(page);
+
+  const total = page.locator('.list-total');
+  const allPosts = await total.textContent();
+  expect(allPosts).toMatch(/^[\d,]+ posts$/);
+
+  // Changing a select applies the filter at once: only the hydrated app does that.
+  await page.getByLabel('Platform').selectOption('tiktok');
+  await expect(page).toHaveURL(/platform=tiktok/);
+  await expect(total).not.toHaveText(allPosts!);
+  const badges = page.locator('.post-card .badge');
+  await expect(badges.first()).toHaveText('TikTok');
+  expect(await badges.allTextContents()).toEqual(Array(await badges.count()).fill('TikTok'));
+
+  // Page through.
+  await expect(page.locator('.pager-range')).toHaveText(/^1–25 of /);
+  await page.getByRole('link', { name: 'Next →' }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.locator('.pager-range')).toHaveText(/^26–50 of /);
+  const firstOnPage2 = await page.locator('.post-card').first().getAttribute('aria-label');
+
+  // A reload renders the same view from the URL alone.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Platform')).toHaveValue('tiktok');
+  await expect(page.locator('.pager-range')).toHaveText(/^26–50 of /);
+  await expect(page.locator('.post-card').first()).toHaveAttribute('aria-label', firstOnPage2!);
+
+  // Sign out, and the page is no longer reachable.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto(postsPath);
+  await expect(page).toHaveURL(/\/login\?next=/);
+});
+
+test('a wrong password says so and keeps the user on the form', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(DEMO.user);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('do not match');
+});
+
+test('sign-in returns to the page that was asked for', async ({ page }) => {
+  await page.goto(`/g/${DEMO.guild}/accounts?platform=youtube`);
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel('Username').fill(DEMO.user);
+  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(new RegExp(`/g/${DEMO.guild}/accounts\\?platform=youtube$`));
+  await expect(page.getByLabel('Platform')).toHaveValue('youtube');
+});
+
+test('accounts: search, then jump to the posts of one account', async ({ page }) => {
+  await signIn(page, `/g/${DEMO.guild}/accounts`);
+  await hydrated(page);
+  const firstHandle = (await page.locator('.account-card .handle').first().textContent())!.replace(/ \(opens.*$/, '').trim();
+  await page.getByLabel('Search').fill(firstHandle.slice(1));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/q=/);
+  await expect(page.locator('.list-total')).toHaveText('1 account');
+
+  await page.getByRole('link', { name: 'View posts →' }).click();
+  await expect(page).toHaveURL(/\/posts\?account=\d+/);
+  await expect(page.locator('.active-chip')).toContainText(firstHandle);
+  const handles = await page.locator('.post-card .handle').allTextContents();
+  expect(handles.length).toBeGreaterThan(0);
+  expect(new Set(handles)).toEqual(new Set([firstHandle]));
+});
+
+test('a bad filter in the URL gets a clear message, not a blank page', async ({ page }) => {
+  await signIn(page, `${postsPath}?platform=myspace`);
+  await expect(page.getByRole('alert')).toContainText('Unknown platform “myspace”');
+  await page.getByRole('link', { name: 'Reset the filters' }).click();
+  await expect(page.locator('.list-total')).toHaveText(/^[\d,]+ posts$/);
+});
+
+test('the guild switcher lists every guild with the role in it', async ({ page }) => {
+  await signIn(page);
+  await hydrated(page);
+  await page.locator('.guild-switcher summary').click();
+  const items = page.locator('.switcher-item');
+  await expect(items).toHaveCount(2);
+  await items.filter({ hasText: 'Pixel Pals' }).click();
+  await expect(page).toHaveURL(/\/g\/pixelpals\/posts/);
+  await expect(page.locator('.guild-switcher summary')).toContainText('Viewer');
+  // A viewer cannot see the member list, and is told why.
+  await page.getByRole('link', { name: 'Guild settings' }).click();
+  await expect(page.getByRole('alert')).toContainText('Only a guild admin can see the member list');
+});
+
+test.describe('on a phone', () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test('the layout fits 390 px without sideways scrolling', async ({ page }) => {
+    await signIn(page);
+    await hydrated(page);
+    await expect(page.locator('.post-card').first()).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expect(page.getByRole('link', { name: 'Accounts' })).toBeVisible();
+  });
+});

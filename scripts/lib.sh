@@ -1,0 +1,92 @@
+# Shared by scripts/run and scripts/test: install what is missing, quietly
+# and only once. Everything here is idempotent and fast when nothing changed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+cd "$ROOT"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+CARGO_LEPTOS_VERSION=0.3.10
+
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
+  if [ ! -f /tmp/.guildtrack-apt-updated ]; then
+    apt-get update -qq && touch /tmp/.guildtrack-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "Rust is not installed: see https://rustup.rs"
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
+    say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes, once)"
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  fi
+  # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then
+    say "Installing wasm-bindgen-cli $want"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# npm packages of a folder, reinstalled only when its package.json changed.
+ensure_npm() {
+  local dir="$1"
+  command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -f "$dir/node_modules/.installed" ] || [ "$dir/package.json" -nt "$dir/node_modules/.installed" ]; then
+    say "Installing npm packages in $dir"
+    if [ -f "$dir/package-lock.json" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+    touch "$dir/node_modules/.installed"
+  fi
+}
+
+# wasm-opt for release builds: npm's binaryen, first on PATH.
+ensure_binaryen() {
+  ensure_npm "$ROOT/tools"
+  export PATH="$ROOT/tools/node_modules/.bin:$PATH"
+}
+
+ensure_chromium() {
+  if ! command -v chromium >/dev/null; then
+    say "Installing Chromium (Debian package)"
+    apt_install chromium
+  fi
+}
+
+# The environment cargo-leptos gives its debug builds. Plain `cargo test`
+# uses the same, so both share one set of compiled dependencies instead of
+# rebuilding each other's.
+leptos_debug_env() {
+  export LEPTOS_OUTPUT_NAME=guildtrack LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend LEPTOS_BIN_DIR=server \
+    LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
+  export RUSTFLAGS="--cfg erase_components"
+}
+
+postgres_up() {
+  pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null
+}
+
+# Starts the machine's PostgreSQL if it is installed but stopped.
+ensure_postgres() {
+  postgres_up && return 0
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    say "Starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start >/dev/null 2>&1 || true
+    for _ in $(seq 1 30); do postgres_up && return 0; sleep 1; done
+  fi
+  return 1
+}

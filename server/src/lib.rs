@@ -1,0 +1,9 @@
+//! Guildtrack's server: configuration, the axum router around the Leptos
+//! app, sign-in routes, request guards and the CLI subcommands.
+
+pub mod auth_routes;
+pub mod bench;
+pub mod config;
+pub mod router;
+pub mod same_origin;
+pub mod session;

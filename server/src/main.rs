@@ -1,0 +1,173 @@
+//! `server`: serve Guildtrack, or run one of its maintenance commands.
+
+use app::domain::demo::{self, DemoSizes};
+use app::domain::seed::{seed_guild, SeedSpec};
+use app::domain::{auth, scope, AppState, Db, SharedClock, SystemClock};
+use app::model::Role;
+use clap::{Parser, Subcommand};
+use server::config::Config;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "server", about = "Guildtrack server and maintenance commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the app (the default). Seeds the demo guild on first start.
+    Serve {
+        /// Do not create the demo guild and user.
+        #[arg(long)]
+        no_demo: bool,
+        /// Accounts in the demo guild.
+        #[arg(long, default_value_t = 300)]
+        demo_accounts: usize,
+        /// Posts in the demo guild.
+        #[arg(long, default_value_t = 30_000)]
+        demo_posts: usize,
+    },
+    /// Create a guild filled with deterministic generated data.
+    Seed {
+        #[arg(long)]
+        guild: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        brands: usize,
+        #[arg(long, default_value_t = 5)]
+        groups: usize,
+        #[arg(long, default_value_t = 300)]
+        accounts: usize,
+        #[arg(long, default_value_t = 30_000)]
+        posts: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage guild memberships.
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Measure list-query latency (see BENCHMARKS.md).
+    Bench(server::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from GUILDTRACK_PASSWORD or, if
+    /// unset, from the first line of standard input.
+    Add {
+        username: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a user to a guild, or change their role.
+    Add { guild: String, username: String, role: String },
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("error: {msg}");
+    std::process::exit(1)
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::from_env().unwrap_or_else(|e| fail(e));
+    let db = Db::connect(&config.database_url)
+        .await
+        .unwrap_or_else(|e| fail(format!("cannot open the database {}: {e}", config.database_url)));
+    db.migrate().await.unwrap_or_else(|e| fail(format!("migrations failed: {e}")));
+    let clock: SharedClock = Arc::new(SystemClock);
+    let state = AppState { db: db.clone(), clock: clock.clone() };
+
+    match cli.command.unwrap_or(Command::Serve { no_demo: false, demo_accounts: 300, demo_posts: 30_000 }) {
+        Command::Serve { no_demo, demo_accounts, demo_posts } => {
+            if !no_demo {
+                let sizes = DemoSizes { accounts: demo_accounts, posts: demo_posts };
+                match demo::ensure_demo(&db, &clock, sizes).await {
+                    Ok(true) => println!("Seeded the demo guild “{}”.", demo::DEMO_GUILD),
+                    Ok(false) => {}
+                    Err(e) => fail(format!("could not seed the demo: {e}")),
+                }
+            }
+            let router = server::router::build(state, config.clone());
+            let listener = tokio::net::TcpListener::bind(config.site_addr)
+                .await
+                .unwrap_or_else(|e| fail(format!("cannot listen on {}: {e}", config.site_addr)));
+            println!();
+            println!("  Guildtrack is running at http://{}", config.site_addr);
+            if !no_demo {
+                println!("  Demo login: {} / {}", demo::DEMO_USER, demo::DEMO_PASSWORD);
+            }
+            println!();
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+                .unwrap_or_else(|e| fail(e));
+        }
+        Command::Seed { guild, name, brands, groups, accounts, posts, seed } => {
+            let spec = SeedSpec {
+                name: name.unwrap_or_else(|| guild.clone()),
+                slug: guild,
+                brands,
+                groups,
+                accounts,
+                posts,
+                seed,
+                anchor: clock.now(),
+            };
+            let report = seed_guild(&db, &spec).await.unwrap_or_else(|e| fail(e));
+            println!(
+                "Seeded “{}”: {} accounts, {} posts in {:.1} s.",
+                spec.slug,
+                report.accounts,
+                report.posts,
+                report.elapsed.as_secs_f64()
+            );
+        }
+        Command::User { command: UserCommand::Add { username, display_name } } => {
+            let password = match std::env::var("GUILDTRACK_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).unwrap_or_else(|e| fail(e));
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let id = auth::create_user(&db, &clock, &username, &display_name, &password)
+                .await
+                .unwrap_or_else(|e| fail(e));
+            println!("Added user {username} (id {id}).");
+        }
+        Command::Member { command: MemberCommand::Add { guild, username, role } } => {
+            let role = Role::parse(&role).unwrap_or_else(|| fail("the role must be viewer, editor or admin"));
+            let user_id = auth::find_user_id(&db, &username)
+                .await
+                .unwrap_or_else(|e| fail(e))
+                .unwrap_or_else(|| fail(format!("there is no user {username}")));
+            scope::set_membership(&db, clock.now(), &guild, user_id, role).await.unwrap_or_else(|e| fail(e));
+            println!("{username} is now {} of {guild}.", role.as_str());
+        }
+        Command::Bench(args) => server::bench::run(&db, &clock, args).await.unwrap_or_else(|e| fail(e)),
+    }
+}

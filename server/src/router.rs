@@ -1,0 +1,88 @@
+//! The axum router: server functions, sign-in routes, health, the Leptos
+//! pages and static files, behind the session and same-origin guards.
+
+use crate::config::Config;
+use crate::{auth_routes, same_origin, session};
+use app::domain::AppState;
+use app::error::AppError;
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: AppState,
+    pub config: Config,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(s: &ServerState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+/// Leptos options from cargo-leptos' environment, with the workspace's
+/// values when the binary runs on its own (tests, `cargo run`).
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let mut opts = get_configuration(None).map(|c| c.leptos_options).unwrap_or_else(|_| {
+        LeptosOptions::builder().output_name("guildtrack").site_root("target/site").build()
+    });
+    if opts.output_name.is_empty() {
+        opts.output_name = "guildtrack".into();
+    }
+    opts.site_addr = config.site_addr;
+    opts
+}
+
+/// Server functions answer every error with 500. Give each [`AppError`] its
+/// own status instead (400 bad input, 401, 403, 404), so HTTP clients and
+/// logs can tell our failures from the caller's. The browser client decodes
+/// the same body for any 4xx/5xx.
+async fn with_error_status(res: Response) -> Response {
+    // server_fn marks its error responses with this header.
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = err.status_code();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn health(State(state): State<ServerState>) -> impl IntoResponse {
+    match state.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// The whole app. Server functions are registered by
+/// `leptos_routes_with_context` at `/api/<endpoint>`, each for POST only.
+pub fn build(app: AppState, config: Config) -> Router {
+    let leptos_options = leptos_options(&config);
+    let state = ServerState { app: app.clone(), config, leptos_options: leptos_options.clone() };
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/auth/login", post(auth_routes::login))
+        .route("/auth/logout", post(auth_routes::logout))
+        .route("/health", get(health))
+        .leptos_routes_with_context(&state, routes, move || provide_context(app.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .layer(middleware::map_response(with_error_status))
+        .layer(middleware::from_fn(session::guard_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load_user))
+        .layer(middleware::from_fn(same_origin::require_same_origin))
+        .with_state(state)
+}
