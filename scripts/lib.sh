@@ -71,7 +71,7 @@ ensure_chromium() {
 # rebuilding each other's.
 leptos_debug_env() {
   export LEPTOS_OUTPUT_NAME=guildtrack LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-    LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend LEPTOS_BIN_DIR=server \
+    LEPTOS_RELOAD_PORT=3001 \
     LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
   export RUSTFLAGS="--cfg erase_components"
 }

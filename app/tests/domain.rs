@@ -10,7 +10,10 @@ use app::model::{AccountFilter, Platform, PostFilter, PostSort, Role};
 use chrono::Duration;
 
 fn params(pairs: &[(&str, &str)]) -> Params {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn post_filter(pairs: &[(&str, &str)]) -> PostFilter {
@@ -22,216 +25,470 @@ async fn count(db: &Db, sql: &str, args: Vec<Arg>) -> i64 {
 }
 
 async fn guild_id(db: &Db, slug: &str) -> i64 {
-    count(db, "SELECT id FROM guilds WHERE slug = $1", vec![Arg::Text(slug.into())]).await
+    count(
+        db,
+        "SELECT id FROM guilds WHERE slug = $1",
+        vec![Arg::Text(slug.into())],
+    )
+    .await
 }
 
-db_test!(the_account_list_shows_only_live_accounts_of_the_guild, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let scope = fx.scope(&fx.viewer, "alpha").await;
-    let first = accounts::list(fx.db(), &scope, &AccountFilter::from_params(&Params::new()).unwrap()).await.unwrap();
-    assert_eq!(first.total, 12);
-
-    let victim = first.items[0].id;
-    fx.db()
-        .execute(&Sql::bound("UPDATE accounts SET deleted_at = $1 WHERE id = $2", vec![Arg::Time(test_epoch()), Arg::Int(victim)]))
+db_test!(
+    the_account_list_shows_only_live_accounts_of_the_guild,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let first = accounts::list(
+            fx.db(),
+            &scope,
+            &AccountFilter::from_params(&Params::new()).unwrap(),
+        )
         .await
         .unwrap();
+        assert_eq!(first.total, 12);
 
-    let after = accounts::list(fx.db(), &scope, &AccountFilter::from_params(&Params::new()).unwrap()).await.unwrap();
-    assert_eq!(after.total, 11);
-    assert!(after.items.iter().all(|a| a.id != victim));
-});
+        let victim = first.items[0].id;
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE accounts SET deleted_at = $1 WHERE id = $2",
+                vec![Arg::Time(test_epoch()), Arg::Int(victim)],
+            ))
+            .await
+            .unwrap();
 
-db_test!(account_post_counts_match_the_posts_table, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let scope = fx.scope(&fx.admin, "alpha").await;
-    let page = accounts::list(fx.db(), &scope, &AccountFilter::from_params(&params(&[("per_page", "100")])).unwrap()).await.unwrap();
-    let mut sum = 0;
-    for a in &page.items {
-        let n = count(fx.db(), "SELECT COUNT(*) FROM posts WHERE account_id = $1", vec![Arg::Int(a.id)]).await;
-        assert_eq!(a.post_count, n, "account {}", a.handle);
-        sum += n;
-    }
-    assert_eq!(sum, 120);
-});
-
-db_test!(each_post_filter_matches_a_direct_count, |db: Db| async move {
-    let fx = Fixture::with_sizes(db, 16, 400).await;
-    let scope = fx.scope(&fx.viewer, "alpha").await;
-    let g = guild_id(fx.db(), "alpha").await;
-    let brand = count(fx.db(), "SELECT MIN(id) FROM brands WHERE guild_id = $1", vec![Arg::Int(g)]).await;
-    let group = count(fx.db(), "SELECT MAX(id) FROM account_groups WHERE guild_id = $1", vec![Arg::Int(g)]).await;
-
-    let cases: Vec<(Vec<(&str, String)>, &str, Vec<Arg>)> = vec![
-        (vec![("platform", "youtube".into())], "platform = 'youtube'", vec![]),
-        (vec![("brand", brand.to_string())], "brand_id = $2", vec![Arg::Int(brand)]),
-        (vec![("brand", "none".into())], "brand_id IS NULL", vec![]),
-        (vec![("group", group.to_string()), ("platform", "x".into())], "group_id = $2 AND platform = 'x'", vec![Arg::Int(group)]),
-        (vec![("min_views", "100000".into())], "views >= 100000", vec![]),
-    ];
-    for (pairs, condition, extra) in cases {
-        let p: Params = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        let got = posts::list(fx.db(), &scope, &PostFilter::from_params(&p).unwrap()).await.unwrap();
-        let mut args = vec![Arg::Int(g)];
-        args.extend(extra);
-        let want = count(fx.db(), &format!("SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND deleted_at IS NULL AND {condition}"), args).await;
-        assert_eq!(got.total, want, "filter {pairs:?}");
-        assert!(want > 0, "the fixture should have posts for {pairs:?}");
-    }
-});
-
-db_test!(the_date_range_includes_both_days_in_utc, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let scope = fx.scope(&fx.viewer, "alpha").await;
-    let g = guild_id(fx.db(), "alpha").await;
-    let day = test_epoch().date_naive() - chrono::Days::new(10);
-    let start = day.and_hms_opt(0, 0, 0).unwrap().and_utc();
-    // Put three posts exactly on the edges of that day.
-    let ids: Vec<i64> = posts::list(fx.db(), &scope, &post_filter(&[])).await.unwrap().items.iter().take(3).map(|p| p.id).collect();
-    for (id, at) in ids.iter().zip([start, start + Duration::seconds(86_399), start + Duration::seconds(86_400)]) {
-        fx.db().execute(&Sql::bound("UPDATE posts SET posted_at = $1 WHERE id = $2", vec![Arg::Time(at), Arg::Int(*id)])).await.unwrap();
-    }
-    let d = day.to_string();
-    let got = posts::list(fx.db(), &scope, &post_filter(&[("from", &d), ("to", &d)])).await.unwrap();
-    let want = count(
-        fx.db(),
-        "SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND posted_at >= $2 AND posted_at < $3",
-        vec![Arg::Int(g), Arg::Time(start), Arg::Time(start + Duration::days(1))],
-    )
-    .await;
-    assert_eq!(got.total, want);
-    let got_ids: Vec<i64> = got.items.iter().map(|p| p.id).collect();
-    assert!(got_ids.contains(&ids[0]) && got_ids.contains(&ids[1]));
-    assert!(!got_ids.contains(&ids[2]), "midnight of the next day is outside the range");
-});
-
-db_test!(search_is_case_insensitive_and_takes_wildcards_literally, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let scope = fx.scope(&fx.viewer, "alpha").await;
-    let first = posts::list(fx.db(), &scope, &post_filter(&[])).await.unwrap().items[0].clone();
-    fx.db()
-        .execute(&Sql::bound("UPDATE posts SET caption = $1 WHERE id = $2", vec![Arg::Text("Big SALE: 100%_real, \"no\" joke".into()), Arg::Int(first.id)]))
+        let after = accounts::list(
+            fx.db(),
+            &scope,
+            &AccountFilter::from_params(&Params::new()).unwrap(),
+        )
         .await
         .unwrap();
-
-    let hits = posts::list(fx.db(), &scope, &post_filter(&[("q", "big sale")])).await.unwrap();
-    assert!(hits.items.iter().any(|p| p.id == first.id));
-    let literal = posts::list(fx.db(), &scope, &post_filter(&[("q", "100%_real")])).await.unwrap();
-    assert_eq!(literal.total, 1);
-    let wildcard_only = posts::list(fx.db(), &scope, &post_filter(&[("q", "%")])).await.unwrap();
-    assert!(wildcard_only.total < 120, "“%” must not match everything");
-    // Searching by the account's handle finds its posts too.
-    let by_handle = posts::list(fx.db(), &scope, &post_filter(&[("q", &first.account_handle.to_uppercase())])).await.unwrap();
-    assert!(by_handle.items.iter().all(|p| p.account_handle == first.account_handle || p.caption.to_lowercase().contains(&first.account_handle)));
-    assert!(by_handle.total > 0);
-});
-
-db_test!(sorting_and_paging_walk_the_whole_list_once, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let scope = fx.scope(&fx.viewer, "alpha").await;
-    let mut seen = Vec::new();
-    for page in 1..=5 {
-        let p = page.to_string();
-        let got = posts::list(fx.db(), &scope, &post_filter(&[("page", &p)])).await.unwrap();
-        assert_eq!(got.total, 120);
-        assert_eq!(got.page_count(), 5);
-        seen.extend(got.items);
+        assert_eq!(after.total, 11);
+        assert!(after.items.iter().all(|a| a.id != victim));
     }
-    assert_eq!(seen.len(), 120);
-    assert!(seen.windows(2).all(|w| (w[0].posted_at, w[0].id) >= (w[1].posted_at, w[1].id)), "newest first");
-    let mut ids: Vec<i64> = seen.iter().map(|p| p.id).collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 120, "no post twice");
+);
 
-    let past_end = posts::list(fx.db(), &scope, &post_filter(&[("page", "6")])).await.unwrap();
-    assert!(past_end.items.is_empty());
-    assert_eq!(past_end.total, 120);
-
-    let by_views = posts::list(fx.db(), &scope, &post_filter(&[("sort", "views")])).await.unwrap();
-    assert!(by_views.items.windows(2).all(|w| w[0].views >= w[1].views));
-    assert_eq!(PostFilter::from_params(&params(&[("sort", "views")])).unwrap().sort, PostSort::MostViewed);
-});
-
-db_test!(posts_carry_their_account_platform_brand_and_group, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let scope = fx.scope(&fx.viewer, "alpha").await;
-    let page = posts::list(fx.db(), &scope, &post_filter(&[("per_page", "100")])).await.unwrap();
-    let accts = accounts::list(fx.db(), &scope, &AccountFilter::from_params(&params(&[("per_page", "100")])).unwrap()).await.unwrap();
-    for p in &page.items {
-        let a = accts.items.iter().find(|a| a.id == p.account_id).expect("account of the post");
-        assert_eq!((p.platform, &p.account_handle), (a.platform, &a.handle));
-        assert_eq!((&p.group, &p.brand), (&a.group, &a.brand));
-        assert!(p.posted_at <= test_epoch());
+db_test!(
+    account_post_counts_match_the_posts_table,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.admin, "alpha").await;
+        let page = accounts::list(
+            fx.db(),
+            &scope,
+            &AccountFilter::from_params(&params(&[("per_page", "100")])).unwrap(),
+        )
+        .await
+        .unwrap();
+        let mut sum = 0;
+        for a in &page.items {
+            let n = count(
+                fx.db(),
+                "SELECT COUNT(*) FROM posts WHERE account_id = $1",
+                vec![Arg::Int(a.id)],
+            )
+            .await;
+            assert_eq!(a.post_count, n, "account {}", a.handle);
+            sum += n;
+        }
+        assert_eq!(sum, 120);
     }
-    assert!(page.items.iter().any(|p| p.platform == Platform::Tiktok));
-});
+);
 
-db_test!(another_guilds_members_cannot_get_a_scope, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let err = GuildScope::for_member(fx.db(), &fx.outsider, "alpha").await.unwrap_err();
-    assert!(matches!(err, AppError::NotFound(_)));
-    let missing = GuildScope::for_member(fx.db(), &fx.admin, "no-such-guild").await.unwrap_err();
-    assert_eq!(std::mem::discriminant(&err), std::mem::discriminant(&missing), "no difference between missing and foreign");
-});
+db_test!(
+    each_post_filter_matches_a_direct_count,
+    |db: Db| async move {
+        let fx = Fixture::with_sizes(db, 16, 400).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let g = guild_id(fx.db(), "alpha").await;
+        let brand = count(
+            fx.db(),
+            "SELECT MIN(id) FROM brands WHERE guild_id = $1",
+            vec![Arg::Int(g)],
+        )
+        .await;
+        let group = count(
+            fx.db(),
+            "SELECT MAX(id) FROM account_groups WHERE guild_id = $1",
+            vec![Arg::Int(g)],
+        )
+        .await;
 
-db_test!(an_account_of_another_guild_is_not_found, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    let beta = fx.scope(&fx.outsider, "beta").await;
-    let alpha = fx.scope(&fx.admin, "alpha").await;
-    let alpha_account = accounts::list(fx.db(), &alpha, &AccountFilter::from_params(&Params::new()).unwrap()).await.unwrap().items[0].id;
-    let err = accounts::handle_of(fx.db(), &beta, alpha_account).await.unwrap_err();
-    assert!(matches!(err, AppError::NotFound(_)));
-    // And filtering beta's posts by it yields nothing of alpha's.
-    let acc = alpha_account.to_string();
-    let leaked = posts::list(fx.db(), &beta, &post_filter(&[("account", &acc)])).await.unwrap();
-    assert_eq!(leaked.total, 0);
-});
+        // (URL parameters, the same condition in SQL, its extra arguments)
+        type Case = (Vec<(&'static str, String)>, &'static str, Vec<Arg>);
+        let cases: Vec<Case> = vec![
+            (
+                vec![("platform", "youtube".into())],
+                "platform = 'youtube'",
+                vec![],
+            ),
+            (
+                vec![("brand", brand.to_string())],
+                "brand_id = $2",
+                vec![Arg::Int(brand)],
+            ),
+            (vec![("brand", "none".into())], "brand_id IS NULL", vec![]),
+            (
+                vec![("group", group.to_string()), ("platform", "x".into())],
+                "group_id = $2 AND platform = 'x'",
+                vec![Arg::Int(group)],
+            ),
+            (
+                vec![("min_views", "100000".into())],
+                "views >= 100000",
+                vec![],
+            ),
+        ];
+        for (pairs, condition, extra) in cases {
+            let p: Params = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            let got = posts::list(fx.db(), &scope, &PostFilter::from_params(&p).unwrap())
+                .await
+                .unwrap();
+            let mut args = vec![Arg::Int(g)];
+            args.extend(extra);
+            let want = count(fx.db(), &format!("SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND deleted_at IS NULL AND {condition}"), args).await;
+            assert_eq!(got.total, want, "filter {pairs:?}");
+            assert!(want > 0, "the fixture should have posts for {pairs:?}");
+        }
+    }
+);
+
+db_test!(
+    the_date_range_includes_both_days_in_utc,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let g = guild_id(fx.db(), "alpha").await;
+        let day = test_epoch().date_naive() - chrono::Days::new(10);
+        let start = day.and_hms_opt(0, 0, 0).unwrap().and_utc();
+        // Put three posts exactly on the edges of that day.
+        let ids: Vec<i64> = posts::list(fx.db(), &scope, &post_filter(&[]))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .take(3)
+            .map(|p| p.id)
+            .collect();
+        for (id, at) in ids.iter().zip([
+            start,
+            start + Duration::seconds(86_399),
+            start + Duration::seconds(86_400),
+        ]) {
+            fx.db()
+                .execute(&Sql::bound(
+                    "UPDATE posts SET posted_at = $1 WHERE id = $2",
+                    vec![Arg::Time(at), Arg::Int(*id)],
+                ))
+                .await
+                .unwrap();
+        }
+        let d = day.to_string();
+        let got = posts::list(fx.db(), &scope, &post_filter(&[("from", &d), ("to", &d)]))
+            .await
+            .unwrap();
+        let want = count(
+            fx.db(),
+            "SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND posted_at >= $2 AND posted_at < $3",
+            vec![
+                Arg::Int(g),
+                Arg::Time(start),
+                Arg::Time(start + Duration::days(1)),
+            ],
+        )
+        .await;
+        assert_eq!(got.total, want);
+        let got_ids: Vec<i64> = got.items.iter().map(|p| p.id).collect();
+        assert!(got_ids.contains(&ids[0]) && got_ids.contains(&ids[1]));
+        assert!(
+            !got_ids.contains(&ids[2]),
+            "midnight of the next day is outside the range"
+        );
+    }
+);
+
+db_test!(
+    search_is_case_insensitive_and_takes_wildcards_literally,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let first = posts::list(fx.db(), &scope, &post_filter(&[]))
+            .await
+            .unwrap()
+            .items[0]
+            .clone();
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET caption = $1 WHERE id = $2",
+                vec![
+                    Arg::Text("Big SALE: 100%_real, \"no\" joke".into()),
+                    Arg::Int(first.id),
+                ],
+            ))
+            .await
+            .unwrap();
+
+        let hits = posts::list(fx.db(), &scope, &post_filter(&[("q", "big sale")]))
+            .await
+            .unwrap();
+        assert!(hits.items.iter().any(|p| p.id == first.id));
+        let literal = posts::list(fx.db(), &scope, &post_filter(&[("q", "100%_real")]))
+            .await
+            .unwrap();
+        assert_eq!(literal.total, 1);
+        let wildcard_only = posts::list(fx.db(), &scope, &post_filter(&[("q", "%")]))
+            .await
+            .unwrap();
+        assert!(wildcard_only.total < 120, "“%” must not match everything");
+        // Searching by the account's handle finds its posts too.
+        let by_handle = posts::list(
+            fx.db(),
+            &scope,
+            &post_filter(&[("q", &first.account_handle.to_uppercase())]),
+        )
+        .await
+        .unwrap();
+        assert!(by_handle
+            .items
+            .iter()
+            .all(|p| p.account_handle == first.account_handle
+                || p.caption.to_lowercase().contains(&first.account_handle)));
+        assert!(by_handle.total > 0);
+    }
+);
+
+db_test!(
+    sorting_and_paging_walk_the_whole_list_once,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let mut seen = Vec::new();
+        for page in 1..=5 {
+            let p = page.to_string();
+            let got = posts::list(fx.db(), &scope, &post_filter(&[("page", &p)]))
+                .await
+                .unwrap();
+            assert_eq!(got.total, 120);
+            assert_eq!(got.page_count(), 5);
+            seen.extend(got.items);
+        }
+        assert_eq!(seen.len(), 120);
+        assert!(
+            seen.windows(2)
+                .all(|w| (w[0].posted_at, w[0].id) >= (w[1].posted_at, w[1].id)),
+            "newest first"
+        );
+        let mut ids: Vec<i64> = seen.iter().map(|p| p.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 120, "no post twice");
+
+        let past_end = posts::list(fx.db(), &scope, &post_filter(&[("page", "6")]))
+            .await
+            .unwrap();
+        assert!(past_end.items.is_empty());
+        assert_eq!(past_end.total, 120);
+
+        let by_views = posts::list(fx.db(), &scope, &post_filter(&[("sort", "views")]))
+            .await
+            .unwrap();
+        assert!(by_views.items.windows(2).all(|w| w[0].views >= w[1].views));
+        assert_eq!(
+            PostFilter::from_params(&params(&[("sort", "views")]))
+                .unwrap()
+                .sort,
+            PostSort::MostViewed
+        );
+    }
+);
+
+db_test!(
+    posts_carry_their_account_platform_brand_and_group,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let page = posts::list(fx.db(), &scope, &post_filter(&[("per_page", "100")]))
+            .await
+            .unwrap();
+        let accts = accounts::list(
+            fx.db(),
+            &scope,
+            &AccountFilter::from_params(&params(&[("per_page", "100")])).unwrap(),
+        )
+        .await
+        .unwrap();
+        for p in &page.items {
+            let a = accts
+                .items
+                .iter()
+                .find(|a| a.id == p.account_id)
+                .expect("account of the post");
+            assert_eq!((p.platform, &p.account_handle), (a.platform, &a.handle));
+            assert_eq!((&p.group, &p.brand), (&a.group, &a.brand));
+            assert!(p.posted_at <= test_epoch());
+        }
+        assert!(page.items.iter().any(|p| p.platform == Platform::Tiktok));
+    }
+);
+
+db_test!(
+    another_guilds_members_cannot_get_a_scope,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let err = GuildScope::for_member(fx.db(), &fx.outsider, "alpha")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_)));
+        let missing = GuildScope::for_member(fx.db(), &fx.admin, "no-such-guild")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            std::mem::discriminant(&err),
+            std::mem::discriminant(&missing),
+            "no difference between missing and foreign"
+        );
+    }
+);
+
+db_test!(
+    an_account_of_another_guild_is_not_found,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let beta = fx.scope(&fx.outsider, "beta").await;
+        let alpha = fx.scope(&fx.admin, "alpha").await;
+        let alpha_account = accounts::list(
+            fx.db(),
+            &alpha,
+            &AccountFilter::from_params(&Params::new()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .items[0]
+            .id;
+        let err = accounts::handle_of(fx.db(), &beta, alpha_account)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_)));
+        // And filtering beta's posts by it yields nothing of alpha's.
+        let acc = alpha_account.to_string();
+        let leaked = posts::list(fx.db(), &beta, &post_filter(&[("account", &acc)]))
+            .await
+            .unwrap();
+        assert_eq!(leaked.total, 0);
+    }
+);
 
 db_test!(roles_include_the_ones_below_them, |db: Db| async move {
     let fx = Fixture::new(db).await;
     let viewer = fx.scope(&fx.viewer, "alpha").await;
     let editor = fx.scope(&fx.editor, "alpha").await;
     let admin = fx.scope(&fx.admin, "alpha").await;
-    assert_eq!((viewer.role(), editor.role(), admin.role()), (Role::Viewer, Role::Editor, Role::Admin));
+    assert_eq!(
+        (viewer.role(), editor.role(), admin.role()),
+        (Role::Viewer, Role::Editor, Role::Admin)
+    );
     assert!(viewer.require(Role::Viewer, "read").is_ok());
     let err = viewer.require(Role::Editor, "delete accounts").unwrap_err();
-    assert_eq!(err, AppError::Forbidden("Only a guild editor can delete accounts; you are a viewer.".into()));
+    assert_eq!(
+        err,
+        AppError::Forbidden("Only a guild editor can delete accounts; you are a viewer.".into())
+    );
     assert!(editor.require(Role::Editor, "x").is_ok() && editor.require(Role::Admin, "x").is_err());
     assert!(admin.require(Role::Admin, "x").is_ok());
 });
 
-db_test!(sign_in_checks_the_password_and_sessions_expire, |db: Db| async move {
-    let fx = Fixture::new(db).await;
-    assert!(auth::verify_login(fx.db(), "VIEWER", PASSWORD).await.unwrap().is_some(), "usernames ignore case");
-    assert!(auth::verify_login(fx.db(), "viewer", "wrong password").await.unwrap().is_none());
-    assert!(auth::verify_login(fx.db(), "nobody", PASSWORD).await.unwrap().is_none());
+db_test!(
+    sign_in_checks_the_password_and_sessions_expire,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        assert!(
+            auth::verify_login(fx.db(), "VIEWER", PASSWORD)
+                .await
+                .unwrap()
+                .is_some(),
+            "usernames ignore case"
+        );
+        assert!(auth::verify_login(fx.db(), "viewer", "wrong password")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(auth::verify_login(fx.db(), "nobody", PASSWORD)
+            .await
+            .unwrap()
+            .is_none());
 
-    let token = auth::create_session(fx.db(), &fx.state.clock, fx.viewer.id).await.unwrap();
-    assert_eq!(auth::session_user(fx.db(), &fx.state.clock, &token).await.unwrap().map(|u| u.id), Some(fx.viewer.id));
-    assert!(auth::session_user(fx.db(), &fx.state.clock, &"0".repeat(64)).await.unwrap().is_none());
+        let token = auth::create_session(fx.db(), &fx.state.clock, fx.viewer.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            auth::session_user(fx.db(), &fx.state.clock, &token)
+                .await
+                .unwrap()
+                .map(|u| u.id),
+            Some(fx.viewer.id)
+        );
+        assert!(
+            auth::session_user(fx.db(), &fx.state.clock, &"0".repeat(64))
+                .await
+                .unwrap()
+                .is_none()
+        );
 
-    fx.clock.advance(Duration::days(auth::SESSION_DAYS) + Duration::seconds(1));
-    assert!(auth::session_user(fx.db(), &fx.state.clock, &token).await.unwrap().is_none(), "expired");
-    assert_eq!(auth::purge_expired_sessions(fx.db(), fx.clock.now()).await.unwrap(), 1);
-});
+        fx.clock
+            .advance(Duration::days(auth::SESSION_DAYS) + Duration::seconds(1));
+        assert!(
+            auth::session_user(fx.db(), &fx.state.clock, &token)
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        assert_eq!(
+            auth::purge_expired_sessions(fx.db(), fx.clock.now())
+                .await
+                .unwrap(),
+            1
+        );
+    }
+);
 
 db_test!(a_taken_username_is_refused, |db: Db| async move {
     let fx = Fixture::new(db).await;
-    let err = auth::create_user(fx.db(), &fx.state.clock, "Admin", "", PASSWORD).await.unwrap_err();
-    assert_eq!(err, AppError::Invalid("The username “admin” is taken.".into()));
+    let err = auth::create_user(fx.db(), &fx.state.clock, "Admin", "", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AppError::Invalid("The username “admin” is taken.".into())
+    );
 });
 
 db_test!(seeding_is_deterministic, |db: Db| async move {
     use app::domain::seed::{seed_guild, SeedSpec};
-    let spec = |slug: &str| SeedSpec { slug: slug.into(), name: slug.into(), brands: 2, groups: 2, accounts: 8, posts: 50, seed: 5, anchor: test_epoch() };
+    let spec = |slug: &str| SeedSpec {
+        slug: slug.into(),
+        name: slug.into(),
+        brands: 2,
+        groups: 2,
+        accounts: 8,
+        posts: 50,
+        seed: 5,
+        anchor: test_epoch(),
+    };
     seed_guild(&db, &spec("one")).await.unwrap();
     seed_guild(&db, &spec("two")).await.unwrap();
     let captions = |slug: &'static str| {
         let db = db.clone();
         async move {
             #[derive(sqlx::FromRow)]
-            struct Row { caption: String, views: i64, posted_at: chrono::DateTime<chrono::Utc> }
+            struct Row {
+                caption: String,
+                views: i64,
+                posted_at: chrono::DateTime<chrono::Utc>,
+            }
             db.fetch_all::<Row>(&Sql::bound(
                 "SELECT p.caption, p.views, p.posted_at FROM posts p JOIN guilds g ON g.id = p.guild_id WHERE g.slug = $1 ORDER BY p.id",
                 vec![Arg::Text(slug.into())],

@@ -77,7 +77,7 @@ CREATE UNIQUE INDEX accounts_live_handle ON accounts (guild_id, platform, handle
 CREATE INDEX accounts_live_by_handle ON accounts (guild_id, handle) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_live_by_followers ON accounts (guild_id, followers DESC) WHERE deleted_at IS NULL;
 CREATE INDEX accounts_live_by_created ON accounts (guild_id, created_at DESC) WHERE deleted_at IS NULL;
-CREATE INDEX accounts_trash ON accounts (guild_id, deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX accounts_by_guild_deleted ON accounts (guild_id, deleted_at);
 CREATE INDEX accounts_by_batch ON accounts (delete_batch_id) WHERE delete_batch_id IS NOT NULL;
 
 CREATE TABLE posts (
@@ -103,13 +103,18 @@ CREATE TABLE posts (
 );
 -- The list queries: every sort order, and the common filters leading.
 CREATE INDEX posts_live_by_posted ON posts (guild_id, posted_at DESC, id DESC) WHERE deleted_at IS NULL;
-CREATE INDEX posts_live_by_views ON posts (guild_id, views DESC) WHERE deleted_at IS NULL;
-CREATE INDEX posts_live_by_likes ON posts (guild_id, likes DESC) WHERE deleted_at IS NULL;
+-- SQLite only: deleted_at as a key column (not a partial index) makes these
+-- covering for "min views" counts; the planner ignored the partial version
+-- for them (136 ms vs 20 ms for a count over 600k posts, measured).
+CREATE INDEX posts_by_views ON posts (guild_id, deleted_at, views DESC);
+CREATE INDEX posts_by_likes ON posts (guild_id, deleted_at, likes DESC);
 CREATE INDEX posts_live_by_platform ON posts (guild_id, platform, posted_at DESC) WHERE deleted_at IS NULL;
-CREATE INDEX posts_live_by_brand ON posts (guild_id, brand_id, posted_at DESC) WHERE deleted_at IS NULL;
-CREATE INDEX posts_live_by_group ON posts (guild_id, group_id, posted_at DESC) WHERE deleted_at IS NULL;
+CREATE INDEX posts_live_by_brand ON posts (guild_id, brand_id, platform, posted_at DESC) WHERE deleted_at IS NULL;
+CREATE INDEX posts_live_by_group ON posts (guild_id, group_id, platform, posted_at DESC) WHERE deleted_at IS NULL;
 CREATE INDEX posts_live_by_account ON posts (account_id, posted_at DESC) WHERE deleted_at IS NULL;
-CREATE INDEX posts_trash ON posts (guild_id, deleted_at) WHERE deleted_at IS NOT NULL;
+-- Not partial: it counts a guild's live posts (deleted_at IS NULL) as a
+-- covering index, and lists its trash (deleted_at IS NOT NULL).
+CREATE INDEX posts_by_guild_deleted ON posts (guild_id, deleted_at);
 CREATE INDEX posts_by_batch ON posts (delete_batch_id) WHERE delete_batch_id IS NOT NULL;
 
 CREATE TABLE audit_log (

@@ -66,7 +66,10 @@ pub async fn logout(State(state): State<ServerState>, req: Request) -> Response 
         let _ = auth::delete_session(&state.app.db, token).await;
     }
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut().insert(header::SET_COOKIE, session_cookie("", 0, state.config.cookie_secure));
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, state.config.cookie_secure),
+    );
     res
 }
 

@@ -6,7 +6,7 @@
 //! Server-side time only: no HTTP, no rendering.
 
 use app::domain::seed::{seed_guild, SeedSpec};
-use app::domain::{accounts, auth, catalog, posts, scope, Db, GuildScope, SharedClock, Sql, Arg};
+use app::domain::{accounts, auth, catalog, posts, scope, Arg, Db, GuildScope, SharedClock, Sql};
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{AccountFilter, PostFilter, Role, SessionUser};
@@ -38,16 +38,26 @@ async fn bench_user(db: &Db, clock: &SharedClock, guild: &str) -> Result<Session
         None => auth::create_user(db, clock, "bench", "Benchmark", "bench-password").await?,
     };
     scope::set_membership(db, clock.now(), guild, id, Role::Viewer).await?;
-    Ok(SessionUser { id, username: "bench".into(), display_name: "Benchmark".into() })
+    Ok(SessionUser {
+        id,
+        username: "bench".into(),
+        display_name: "Benchmark".into(),
+    })
 }
 
 fn params(pairs: &[(&str, String)]) -> Params {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), AppError> {
     let exists = db
-        .fetch_i64(&Sql::bound("SELECT COUNT(*) FROM guilds WHERE slug = $1", vec![Arg::Text(args.guild.clone())]))
+        .fetch_i64(&Sql::bound(
+            "SELECT COUNT(*) FROM guilds WHERE slug = $1",
+            vec![Arg::Text(args.guild.clone())],
+        ))
         .await?;
     if exists == 0 {
         eprintln!("Seeding “{}” with {} posts…", args.guild, args.posts);
@@ -71,23 +81,77 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
     let scope = GuildScope::for_member(db, &user, &args.guild).await?;
     let brands = catalog::brands(db, &scope).await?;
     let groups = catalog::groups(db, &scope).await?;
-    let total = posts::list(db, &scope, &PostFilter::from_params(&Params::new())?).await?.total;
-    let some_account = accounts::list(db, &scope, &AccountFilter::from_params(&Params::new())?).await?.items[0].id;
+    let total = posts::list(db, &scope, &PostFilter::from_params(&Params::new())?)
+        .await?
+        .total;
+    let some_account = accounts::list(db, &scope, &AccountFilter::from_params(&Params::new())?)
+        .await?
+        .items[0]
+        .id;
     let today = clock.now().date_naive();
     let month_ago = today - chrono::Days::new(30);
 
     let cases: Vec<(&str, Params)> = vec![
         ("newest first, no filter", params(&[])),
-        ("platform = tiktok", params(&[("platform", "tiktok".into())])),
-        ("platform + brand", params(&[("platform", "instagram".into()), ("brand", brands[0].id.to_string())])),
-        ("group, min views 100k, most viewed", params(&[("group", groups[1].id.to_string()), ("min_views", "100000".into()), ("sort", "views".into())])),
-        ("last 30 days, most liked", params(&[("from", month_ago.to_string()), ("to", today.to_string()), ("sort", "likes".into())])),
-        ("one account", params(&[("account", some_account.to_string())])),
-        ("brand, page 40 of 50 per page", params(&[("brand", brands[1].id.to_string()), ("per_page", "50".into()), ("page", "40".into())])),
-        ("text search “dance” (full scan)", params(&[("q", "dance".into())])),
+        (
+            "platform = tiktok",
+            params(&[("platform", "tiktok".into())]),
+        ),
+        ("one brand", params(&[("brand", brands[0].id.to_string())])),
+        ("one group", params(&[("group", groups[1].id.to_string())])),
+        (
+            "platform + brand",
+            params(&[
+                ("platform", "instagram".into()),
+                ("brand", brands[0].id.to_string()),
+            ]),
+        ),
+        (
+            "one account",
+            params(&[("account", some_account.to_string())]),
+        ),
+        (
+            "last 30 days",
+            params(&[("from", month_ago.to_string()), ("to", today.to_string())]),
+        ),
+        ("min views 100k", params(&[("min_views", "100000".into())])),
+        (
+            "brand, page 40 of 50 per page",
+            params(&[
+                ("brand", brands[1].id.to_string()),
+                ("per_page", "50".into()),
+                ("page", "40".into()),
+            ]),
+        ),
+        (
+            "group + min views 100k, most viewed",
+            params(&[
+                ("group", groups[1].id.to_string()),
+                ("min_views", "100000".into()),
+                ("sort", "views".into()),
+            ]),
+        ),
+        (
+            "last 30 days, most liked",
+            params(&[
+                ("from", month_ago.to_string()),
+                ("to", today.to_string()),
+                ("sort", "likes".into()),
+            ]),
+        ),
+        (
+            "text search “dance” (full scan)",
+            params(&[("q", "dance".into())]),
+        ),
     ];
 
-    println!("Backend: {:?}, guild “{}” with {} live posts, {} runs per query\n", db.dialect(), args.guild, total, args.iterations);
+    println!(
+        "Backend: {:?}, guild “{}” with {} live posts, {} runs per query\n",
+        db.dialect(),
+        args.guild,
+        total,
+        args.iterations
+    );
     println!("| query | matches | p50 ms | p95 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, p) in cases {

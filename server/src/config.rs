@@ -15,7 +15,10 @@ pub struct Config {
 }
 
 fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+    std::env::var(key)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
 }
 
 impl Config {
@@ -23,13 +26,19 @@ impl Config {
         let site_addr = env_or("LEPTOS_SITE_ADDR", "127.0.0.1:3000");
         Ok(Self {
             database_url: env_or("DATABASE_URL", "sqlite://data/guildtrack.db"),
-            site_addr: site_addr
-                .parse()
-                .map_err(|_| format!("LEPTOS_SITE_ADDR must be host:port, like 127.0.0.1:3000; got “{site_addr}”"))?,
+            site_addr: site_addr.parse().map_err(|_| {
+                format!(
+                    "LEPTOS_SITE_ADDR must be host:port, like 127.0.0.1:3000; got “{site_addr}”"
+                )
+            })?,
             cookie_secure: match env_or("COOKIE_SECURE", "false").as_str() {
                 "true" | "1" => true,
                 "false" | "0" => false,
-                other => return Err(format!("COOKIE_SECURE must be true or false; got “{other}”")),
+                other => {
+                    return Err(format!(
+                        "COOKIE_SECURE must be true or false; got “{other}”"
+                    ))
+                }
             },
         })
     }

@@ -74,7 +74,11 @@ enum UserCommand {
 #[derive(Subcommand)]
 enum MemberCommand {
     /// Add a user to a guild, or change their role.
-    Add { guild: String, username: String, role: String },
+    Add {
+        guild: String,
+        username: String,
+        role: String,
+    },
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -86,22 +90,42 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     let cli = Cli::parse();
     let config = Config::from_env().unwrap_or_else(|e| fail(e));
-    let db = Db::connect(&config.database_url)
+    let db = Db::connect(&config.database_url).await.unwrap_or_else(|e| {
+        fail(format!(
+            "cannot open the database {}: {e}",
+            config.database_url
+        ))
+    });
+    db.migrate()
         .await
-        .unwrap_or_else(|e| fail(format!("cannot open the database {}: {e}", config.database_url)));
-    db.migrate().await.unwrap_or_else(|e| fail(format!("migrations failed: {e}")));
+        .unwrap_or_else(|e| fail(format!("migrations failed: {e}")));
     let clock: SharedClock = Arc::new(SystemClock);
-    let state = AppState { db: db.clone(), clock: clock.clone() };
+    let state = AppState {
+        db: db.clone(),
+        clock: clock.clone(),
+    };
 
-    match cli.command.unwrap_or(Command::Serve { no_demo: false, demo_accounts: 300, demo_posts: 30_000 }) {
-        Command::Serve { no_demo, demo_accounts, demo_posts } => {
+    match cli.command.unwrap_or(Command::Serve {
+        no_demo: false,
+        demo_accounts: 300,
+        demo_posts: 30_000,
+    }) {
+        Command::Serve {
+            no_demo,
+            demo_accounts,
+            demo_posts,
+        } => {
             if !no_demo {
-                let sizes = DemoSizes { accounts: demo_accounts, posts: demo_posts };
+                let sizes = DemoSizes {
+                    accounts: demo_accounts,
+                    posts: demo_posts,
+                };
                 match demo::ensure_demo(&db, &clock, sizes).await {
                     Ok(true) => println!("Seeded the demo guild “{}”.", demo::DEMO_GUILD),
                     Ok(false) => {}
@@ -115,7 +139,11 @@ async fn main() {
             println!();
             println!("  Guildtrack is running at http://{}", config.site_addr);
             if !no_demo {
-                println!("  Demo login: {} / {}", demo::DEMO_USER, demo::DEMO_PASSWORD);
+                println!(
+                    "  Demo login: {} / {}",
+                    demo::DEMO_USER,
+                    demo::DEMO_PASSWORD
+                );
             }
             println!();
             axum::serve(listener, router)
@@ -125,7 +153,15 @@ async fn main() {
                 .await
                 .unwrap_or_else(|e| fail(e));
         }
-        Command::Seed { guild, name, brands, groups, accounts, posts, seed } => {
+        Command::Seed {
+            guild,
+            name,
+            brands,
+            groups,
+            accounts,
+            posts,
+            seed,
+        } => {
             let spec = SeedSpec {
                 name: name.unwrap_or_else(|| guild.clone()),
                 slug: guild,
@@ -145,12 +181,20 @@ async fn main() {
                 report.elapsed.as_secs_f64()
             );
         }
-        Command::User { command: UserCommand::Add { username, display_name } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    display_name,
+                },
+        } => {
             let password = match std::env::var("GUILDTRACK_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
                     let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).unwrap_or_else(|e| fail(e));
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .unwrap_or_else(|e| fail(e));
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
@@ -159,15 +203,27 @@ async fn main() {
                 .unwrap_or_else(|e| fail(e));
             println!("Added user {username} (id {id}).");
         }
-        Command::Member { command: MemberCommand::Add { guild, username, role } } => {
-            let role = Role::parse(&role).unwrap_or_else(|| fail("the role must be viewer, editor or admin"));
+        Command::Member {
+            command:
+                MemberCommand::Add {
+                    guild,
+                    username,
+                    role,
+                },
+        } => {
+            let role = Role::parse(&role)
+                .unwrap_or_else(|| fail("the role must be viewer, editor or admin"));
             let user_id = auth::find_user_id(&db, &username)
                 .await
                 .unwrap_or_else(|e| fail(e))
                 .unwrap_or_else(|| fail(format!("there is no user {username}")));
-            scope::set_membership(&db, clock.now(), &guild, user_id, role).await.unwrap_or_else(|e| fail(e));
+            scope::set_membership(&db, clock.now(), &guild, user_id, role)
+                .await
+                .unwrap_or_else(|e| fail(e));
             println!("{username} is now {} of {guild}.", role.as_str());
         }
-        Command::Bench(args) => server::bench::run(&db, &clock, args).await.unwrap_or_else(|e| fail(e)),
+        Command::Bench(args) => server::bench::run(&db, &clock, args)
+            .await
+            .unwrap_or_else(|e| fail(e)),
     }
 }

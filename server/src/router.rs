@@ -31,9 +31,14 @@ impl FromRef<ServerState> for LeptosOptions {
 /// Leptos options from cargo-leptos' environment, with the workspace's
 /// values when the binary runs on its own (tests, `cargo run`).
 pub fn leptos_options(config: &Config) -> LeptosOptions {
-    let mut opts = get_configuration(None).map(|c| c.leptos_options).unwrap_or_else(|_| {
-        LeptosOptions::builder().output_name("guildtrack").site_root("target/site").build()
-    });
+    let mut opts = get_configuration(None)
+        .map(|c| c.leptos_options)
+        .unwrap_or_else(|_| {
+            LeptosOptions::builder()
+                .output_name("guildtrack")
+                .site_root("target/site")
+                .build()
+        });
     if opts.output_name.is_empty() {
         opts.output_name = "guildtrack".into();
     }
@@ -47,11 +52,15 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 /// the same body for any 4xx/5xx.
 async fn with_error_status(res: Response) -> Response {
     // server_fn marks its error responses with this header.
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = err.status_code();
     }
@@ -69,7 +78,11 @@ async fn health(State(state): State<ServerState>) -> impl IntoResponse {
 /// `leptos_routes_with_context` at `/api/<endpoint>`, each for POST only.
 pub fn build(app: AppState, config: Config) -> Router {
     let leptos_options = leptos_options(&config);
-    let state = ServerState { app: app.clone(), config, leptos_options: leptos_options.clone() };
+    let state = ServerState {
+        app: app.clone(),
+        config,
+        leptos_options: leptos_options.clone(),
+    };
     let routes = generate_route_list(App);
     Router::new()
         .route("/auth/login", post(auth_routes::login))
@@ -82,7 +95,10 @@ pub fn build(app: AppState, config: Config) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .layer(middleware::map_response(with_error_status))
         .layer(middleware::from_fn(session::guard_pages))
-        .layer(middleware::from_fn_with_state(state.clone(), session::load_user))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::load_user,
+        ))
         .layer(middleware::from_fn(same_origin::require_same_origin))
         .with_state(state)
 }

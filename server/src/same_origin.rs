@@ -26,8 +26,14 @@ pub fn allowed(req: &Request) -> bool {
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
         Some(origin) => {
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("null");
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest)
+                .unwrap_or("null");
             !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
         }
     }
@@ -37,7 +43,11 @@ pub async fn require_same_origin(req: Request, next: Next) -> Response {
     if allowed(&req) {
         next.run(req).await
     } else {
-        (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response()
+        (
+            StatusCode::FORBIDDEN,
+            "Cross-site requests are not allowed.",
+        )
+            .into_response()
     }
 }
 
@@ -59,15 +69,28 @@ mod tests {
         assert!(allowed(&post(&[("sec-fetch-site", "same-origin")])));
         assert!(!allowed(&post(&[("sec-fetch-site", "cross-site")])));
         assert!(!allowed(&post(&[("sec-fetch-site", "same-site")])));
-        assert!(allowed(&post(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])));
-        assert!(!allowed(&post(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")])));
-        assert!(!allowed(&post(&[("origin", "null"), ("host", "127.0.0.1:3000")])));
+        assert!(allowed(&post(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!allowed(&post(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!allowed(&post(&[
+            ("origin", "null"),
+            ("host", "127.0.0.1:3000")
+        ])));
         assert!(allowed(&post(&[])));
     }
 
     #[test]
     fn reads_are_never_refused() {
-        let req = Request::builder().uri("/").header("sec-fetch-site", "cross-site").body(Body::empty()).unwrap();
+        let req = Request::builder()
+            .uri("/")
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::empty())
+            .unwrap();
         assert!(allowed(&req));
     }
 }

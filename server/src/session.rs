@@ -51,7 +51,11 @@ pub async fn guard_pages(req: Request, next: Next) -> Response {
     if req.method() == Method::GET {
         let app_page = path == "/" || path == "/g" || path.starts_with("/g/");
         if app_page && !signed_in {
-            let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let next_q = app::model::query::encode_component(target);
             return Redirect::to(&format!("/login?next={next_q}")).into_response();
         }

@@ -28,23 +28,43 @@ impl Reply {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 }
 
 impl TestApp {
     async fn new(db: Db) -> TestApp {
         let fx = Fixture::new(db).await;
-        let config = Config { database_url: String::new(), site_addr: "127.0.0.1:0".parse().unwrap(), cookie_secure: false };
-        TestApp { router: server::router::build(fx.state.clone(), config), fx }
+        let config = Config {
+            database_url: String::new(),
+            site_addr: "127.0.0.1:0".parse().unwrap(),
+            cookie_secure: false,
+        };
+        TestApp {
+            router: server::router::build(fx.state.clone(), config),
+            fx,
+        }
     }
 
     async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
         let status = res.status();
         let headers = res.headers().clone();
-        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
-        Reply { status, headers, body }
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
+            .into_owned();
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Signs in through the real form route; returns the Cookie header value.
@@ -53,27 +73,40 @@ impl TestApp {
             .send(
                 Request::post("/auth/login")
                     .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(format!("username={username}&password={}&next=/g/alpha/posts", PASSWORD.replace(' ', "+"))))
+                    .body(Body::from(format!(
+                        "username={username}&password={}&next=/g/alpha/posts",
+                        PASSWORD.replace(' ', "+")
+                    )))
                     .unwrap(),
             )
             .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in of {username}");
-        let set_cookie = res.headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap().to_string();
+        let set_cookie = res
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("a session cookie")
+            .to_str()
+            .unwrap()
+            .to_string();
         set_cookie.split(';').next().unwrap().to_string()
     }
 
     async fn call(&self, cookie: Option<&str>, endpoint: &str, body: Value) -> Reply {
-        let mut req = Request::post(format!("/api/{endpoint}")).header(header::CONTENT_TYPE, "application/json");
+        let mut req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/json");
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
         }
-        self.send(req.body(Body::from(body.to_string())).unwrap()).await
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
     }
 }
 
-db_test!(signing_in_sets_a_safe_session_cookie_and_redirects, |db: Db| async move {
-    let app = TestApp::new(db).await;
-    let res = app
+db_test!(
+    signing_in_sets_a_safe_session_cookie_and_redirects,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let res = app
         .send(
             Request::post("/auth/login")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -81,72 +114,139 @@ db_test!(signing_in_sets_a_safe_session_cookie_and_redirects, |db: Db| async mov
                 .unwrap(),
         )
         .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(res.location(), "/g/alpha/posts?platform=x");
-    let cookie = res.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(cookie.starts_with("gt_session="));
-    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.contains(attr), "{attr} missing from {cookie}");
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(res.location(), "/g/alpha/posts?platform=x");
+        let cookie = res
+            .headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(cookie.starts_with("gt_session="));
+        for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(attr), "{attr} missing from {cookie}");
+        }
     }
-});
+);
 
-db_test!(a_wrong_password_goes_back_to_the_form_with_an_error, |db: Db| async move {
-    let app = TestApp::new(db).await;
-    let res = app
-        .send(
-            Request::post("/auth/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from("username=viewer&password=nope&next=https://evil.example"))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(res.location(), "/login?error=1&next=%2F");
-    assert!(res.headers.get(header::SET_COOKIE).is_none());
-});
+db_test!(
+    a_wrong_password_goes_back_to_the_form_with_an_error,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let res = app
+            .send(
+                Request::post("/auth/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(
+                        "username=viewer&password=nope&next=https://evil.example",
+                    ))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(res.location(), "/login?error=1&next=%2F");
+        assert!(res.headers.get(header::SET_COOKIE).is_none());
+    }
+);
 
-db_test!(signed_out_visitors_are_sent_to_sign_in_and_api_calls_get_401, |db: Db| async move {
-    let app = TestApp::new(db).await;
-    let page = app.send(Request::get("/g/alpha/posts?platform=x").body(Body::empty()).unwrap()).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(page.location(), "/login?next=%2Fg%2Falpha%2Fposts%3Fplatform%3Dx");
+db_test!(
+    signed_out_visitors_are_sent_to_sign_in_and_api_calls_get_401,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let page = app
+            .send(
+                Request::get("/g/alpha/posts?platform=x")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            page.location(),
+            "/login?next=%2Fg%2Falpha%2Fposts%3Fplatform%3Dx"
+        );
 
-    let api = app.call(None, "list_posts", json!({"guild": "alpha", "params": {}})).await;
-    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(api.json(), json!("Unauthorized"));
+        let api = app
+            .call(None, "list_posts", json!({"guild": "alpha", "params": {}}))
+            .await;
+        assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(api.json(), json!("Unauthorized"));
 
-    let stale = app.call(Some("gt_session=not-a-real-token"), "list_posts", json!({"guild": "alpha", "params": {}})).await;
-    assert_eq!(stale.status, StatusCode::UNAUTHORIZED);
-});
+        let stale = app
+            .call(
+                Some("gt_session=not-a-real-token"),
+                "list_posts",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await;
+        assert_eq!(stale.status, StatusCode::UNAUTHORIZED);
+    }
+);
 
-db_test!(a_member_reads_the_lists_of_their_guild, |db: Db| async move {
-    let app = TestApp::new(db).await;
-    let cookie = app.sign_in("viewer").await;
-    let posts = app.call(Some(&cookie), "list_posts", json!({"guild": "alpha", "params": {"platform": "tiktok", "per_page": "50"}})).await;
-    assert_eq!(posts.status, StatusCode::OK, "{}", posts.body);
-    let body = posts.json();
-    assert_eq!(body["page"]["page_size"], 50);
-    assert!(body["page"]["items"].as_array().unwrap().iter().all(|p| p["platform"] == "tiktok"));
+db_test!(
+    a_member_reads_the_lists_of_their_guild,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let cookie = app.sign_in("viewer").await;
+        let posts = app
+            .call(
+                Some(&cookie),
+                "list_posts",
+                json!({"guild": "alpha", "params": {"platform": "tiktok", "per_page": "50"}}),
+            )
+            .await;
+        assert_eq!(posts.status, StatusCode::OK, "{}", posts.body);
+        let body = posts.json();
+        assert_eq!(body["page"]["page_size"], 50);
+        assert!(body["page"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["platform"] == "tiktok"));
 
-    let accounts = app.call(Some(&cookie), "list_accounts", json!({"guild": "alpha", "params": {}})).await;
-    assert_eq!(accounts.status, StatusCode::OK);
-    assert_eq!(accounts.json()["total"], 12);
+        let accounts = app
+            .call(
+                Some(&cookie),
+                "list_accounts",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await;
+        assert_eq!(accounts.status, StatusCode::OK);
+        assert_eq!(accounts.json()["total"], 12);
 
-    // The server renders the page itself, so reading works before the wasm loads.
-    let page = app.send(Request::get("/g/alpha/accounts").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("12 accounts"), "server-rendered total missing");
-});
+        // The server renders the page itself, so reading works before the wasm loads.
+        let page = app
+            .send(
+                Request::get("/g/alpha/accounts")
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("12 accounts"),
+            "server-rendered total missing"
+        );
+    }
+);
 
 db_test!(a_member_without_the_role_gets_403, |db: Db| async move {
     let app = TestApp::new(db).await;
     let viewer = app.sign_in("viewer").await;
-    let res = app.call(Some(&viewer), "guild_members", json!({"guild": "alpha"})).await;
+    let res = app
+        .call(Some(&viewer), "guild_members", json!({"guild": "alpha"}))
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert_eq!(res.json(), json!({"Forbidden": "Only a guild admin can see the member list; you are a viewer."}));
+    assert_eq!(
+        res.json(),
+        json!({"Forbidden": "Only a guild admin can see the member list; you are a viewer."})
+    );
 
     let admin = app.sign_in("admin").await;
-    let ok = app.call(Some(&admin), "guild_members", json!({"guild": "alpha"})).await;
+    let ok = app
+        .call(Some(&admin), "guild_members", json!({"guild": "alpha"}))
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.json().as_array().unwrap().len(), 3);
 });
@@ -161,61 +261,124 @@ db_test!(another_guilds_data_is_never_readable, |db: Db| async move {
         ("guild_members", json!({"guild": "alpha"})),
     ] {
         let res = app.call(Some(&outsider), endpoint, body).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND, "{endpoint}: {}", res.body);
-        assert!(!res.body.contains("Guild alpha"), "the guild's name must not leak");
+        assert_eq!(
+            res.status,
+            StatusCode::NOT_FOUND,
+            "{endpoint}: {}",
+            res.body
+        );
+        assert!(
+            !res.body.contains("Guild alpha"),
+            "the guild's name must not leak"
+        );
     }
     // An id from alpha, asked for inside beta, is not found either.
     let viewer = app.sign_in("viewer").await;
-    let alpha_account = app.call(Some(&viewer), "list_accounts", json!({"guild": "alpha", "params": {}})).await.json()["items"][0]["id"].clone();
-    let res = app.call(Some(&outsider), "list_posts", json!({"guild": "beta", "params": {"account": alpha_account.to_string()}})).await;
+    let alpha_account = app
+        .call(
+            Some(&viewer),
+            "list_accounts",
+            json!({"guild": "alpha", "params": {}}),
+        )
+        .await
+        .json()["items"][0]["id"]
+        .clone();
+    let res = app
+        .call(
+            Some(&outsider),
+            "list_posts",
+            json!({"guild": "beta", "params": {"account": alpha_account.to_string()}}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 
-    let page = app.send(Request::get("/g/alpha/posts").header(header::COOKIE, &outsider).body(Body::empty()).unwrap()).await;
+    let page = app
+        .send(
+            Request::get("/g/alpha/posts")
+                .header(header::COOKIE, &outsider)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert!(!page.body.contains("Guild alpha"));
     let _ = &app.fx;
 });
 
-db_test!(bad_input_gets_a_clear_400_and_never_a_500, |db: Db| async move {
-    let app = TestApp::new(db).await;
-    let cookie = app.sign_in("viewer").await;
-    let cases = [
-        (json!({"platform": "myspace"}), "Unknown platform"),
-        (json!({"page": "1000000000"}), "pages are numbered from 1 to 100000"),
-        (json!({"page": "-3"}), "pages are numbered"),
-        (json!({"account": "12abc"}), "not a valid account id"),
-        (json!({"brand": "' OR 1=1 --"}), "not a valid brand id"),
-        (json!({"q": "x".repeat(5000)}), "too long"),
-        (json!({"from": "2026-13-45"}), "not a date"),
-        (json!({"per_page": "1000000"}), "25, 50 or 100"),
-    ];
-    for (params, expected) in cases {
-        let res = app.call(Some(&cookie), "list_posts", json!({"guild": "alpha", "params": params})).await;
-        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{params}: {}", res.body);
-        assert!(res.json()["Invalid"].as_str().unwrap().contains(expected), "{params}: {}", res.body);
-    }
-    // A body that is not even the right shape.
-    for body in ["{", r#"{"guild": 5}"#, r#"{"guild": "alpha", "params": ["x"]}"#] {
+db_test!(
+    bad_input_gets_a_clear_400_and_never_a_500,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let cookie = app.sign_in("viewer").await;
+        let cases = [
+            (json!({"platform": "myspace"}), "Unknown platform"),
+            (
+                json!({"page": "1000000000"}),
+                "pages are numbered from 1 to 100000",
+            ),
+            (json!({"page": "-3"}), "pages are numbered"),
+            (json!({"account": "12abc"}), "not a valid account id"),
+            (json!({"brand": "' OR 1=1 --"}), "not a valid brand id"),
+            (json!({"q": "x".repeat(5000)}), "too long"),
+            (json!({"from": "2026-13-45"}), "not a date"),
+            (json!({"per_page": "1000000"}), "25, 50 or 100"),
+        ];
+        for (params, expected) in cases {
+            let res = app
+                .call(
+                    Some(&cookie),
+                    "list_posts",
+                    json!({"guild": "alpha", "params": params}),
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::BAD_REQUEST,
+                "{params}: {}",
+                res.body
+            );
+            assert!(
+                res.json()["Invalid"].as_str().unwrap().contains(expected),
+                "{params}: {}",
+                res.body
+            );
+        }
+        // A body that is not even the right shape.
+        for body in [
+            "{",
+            r#"{"guild": 5}"#,
+            r#"{"guild": "alpha", "params": ["x"]}"#,
+        ] {
+            let res = app
+                .send(
+                    Request::post("/api/list_posts")
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::COOKIE, &cookie)
+                        .body(Body::from(body))
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{body}: {}", res.body);
+        }
+        // Unknown guild slugs with odd characters are simply not found.
         let res = app
-            .send(
-                Request::post("/api/list_posts")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::COOKIE, &cookie)
-                    .body(Body::from(body))
-                    .unwrap(),
+            .call(
+                Some(&cookie),
+                "list_posts",
+                json!({"guild": "../../etc/passwd", "params": {}}),
             )
             .await;
-        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{body}: {}", res.body);
+        assert_eq!(res.status, StatusCode::NOT_FOUND);
     }
-    // Unknown guild slugs with odd characters are simply not found.
-    let res = app.call(Some(&cookie), "list_posts", json!({"guild": "../../etc/passwd", "params": {}})).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
-});
+);
 
 db_test!(cross_site_posts_are_refused, |db: Db| async move {
     let app = TestApp::new(db).await;
     let cookie = app.sign_in("viewer").await;
     let body = json!({"guild": "alpha", "params": {}}).to_string();
-    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
         let res = app
             .send(
                 Request::post("/api/list_posts")
@@ -230,9 +393,19 @@ db_test!(cross_site_posts_are_refused, |db: Db| async move {
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}: {value}");
     }
     let logout = app
-        .send(Request::post("/auth/logout").header(header::COOKIE, &cookie).header("sec-fetch-site", "cross-site").body(Body::empty()).unwrap())
+        .send(
+            Request::post("/auth/logout")
+                .header(header::COOKIE, &cookie)
+                .header("sec-fetch-site", "cross-site")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
-    assert_eq!(logout.status, StatusCode::FORBIDDEN, "no cross-site sign-out either");
+    assert_eq!(
+        logout.status,
+        StatusCode::FORBIDDEN,
+        "no cross-site sign-out either"
+    );
     let same = app
         .send(
             Request::post("/api/list_posts")
@@ -249,22 +422,56 @@ db_test!(cross_site_posts_are_refused, |db: Db| async move {
 db_test!(server_functions_do_not_answer_get, |db: Db| async move {
     let app = TestApp::new(db).await;
     let cookie = app.sign_in("viewer").await;
-    let res = app.send(Request::builder().method(Method::GET).uri("/api/list_posts?guild=alpha").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let res = app
+        .send(
+            Request::builder()
+                .method(Method::GET)
+                .uri("/api/list_posts?guild=alpha")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
 });
 
 db_test!(signing_out_ends_the_session, |db: Db| async move {
     let app = TestApp::new(db).await;
     let cookie = app.sign_in("viewer").await;
-    let res = app.send(Request::post("/auth/logout").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let res = app
+        .send(
+            Request::post("/auth/logout")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert!(res.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().contains("Max-Age=0"));
-    let after = app.call(Some(&cookie), "list_posts", json!({"guild": "alpha", "params": {}})).await;
-    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "the old cookie is dead server-side too");
+    assert!(res
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let after = app
+        .call(
+            Some(&cookie),
+            "list_posts",
+            json!({"guild": "alpha", "params": {}}),
+        )
+        .await;
+    assert_eq!(
+        after.status,
+        StatusCode::UNAUTHORIZED,
+        "the old cookie is dead server-side too"
+    );
 });
 
 db_test!(health_reports_the_database, |db: Db| async move {
     let app = TestApp::new(db).await;
-    let res = app.send(Request::get("/health").body(Body::empty()).unwrap()).await;
+    let res = app
+        .send(Request::get("/health").body(Body::empty()).unwrap())
+        .await;
     assert_eq!((res.status, res.body.as_str()), (StatusCode::OK, "ok"));
 });

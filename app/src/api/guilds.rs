@@ -29,7 +29,13 @@ pub async fn get_guild_context(guild: String) -> Result<GuildContext, AppError> 
         catalog::brands(&state.db, &scope),
         catalog::groups(&state.db, &scope),
     )?;
-    Ok(GuildContext { user, guild: scope.summary(), guilds, brands, groups })
+    Ok(GuildContext {
+        user,
+        guild: scope.summary(),
+        guilds,
+        brands,
+        groups,
+    })
 }
 
 /// The guild's members and their roles. Admins only: membership is a

@@ -36,5 +36,8 @@ pub async fn list_posts(guild: String, params: Params) -> Result<PostList, AppEr
         None => None,
     };
     let page = posts::list(&state.db, &scope, &filter).await?;
-    Ok(PostList { page, account_handle })
+    Ok(PostList {
+        page,
+        account_handle,
+    })
 }

@@ -5,7 +5,12 @@ use leptos::prelude::*;
 
 #[component]
 pub fn AccountCard(account: Account, guild: String) -> impl IntoView {
-    let initial = account.display_name.chars().next().unwrap_or('?').to_string();
+    let initial = account
+        .display_name
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_string();
     let posts_href = format!("/g/{guild}/posts?account={}", account.id);
     let paused = account.status == AccountStatus::Paused;
     view! {

@@ -5,7 +5,11 @@ use leptos::prelude::*;
 #[component]
 pub fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
     let messages = move || {
-        errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect::<Vec<_>>()
+        errors
+            .get()
+            .into_iter()
+            .map(|(_, e)| view! { <li>{e.to_string()}</li> })
+            .collect::<Vec<_>>()
     };
     view! {
         <div class="panel alert alert-error" role="alert">

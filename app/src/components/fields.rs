@@ -8,7 +8,10 @@ use wasm_bindgen::JsCast;
 /// Submits the enclosing form when a select changes: filters apply at once
 /// once the wasm runs; before that, the Apply button does it.
 fn submit_enclosing_form(ev: leptos::ev::Event) {
-    if let Some(select) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
+    if let Some(select) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+    {
         if let Some(form) = select.form() {
             let _ = form.request_submit();
         }

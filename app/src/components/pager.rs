@@ -30,8 +30,12 @@ pub fn Pager(
         items.push(view! { <li><a class="pager-link" href=href.run(p) aria-current=current aria-label=format!("Page {p}")>{thousands(p as i64)}</a></li> }.into_any());
         prev = p;
     }
-    let prev_link = (page > 1).then(|| view! { <a class="btn btn-small" href=href.run(page - 1) rel="prev">"← Previous"</a> });
-    let next_link = (page < page_count).then(|| view! { <a class="btn btn-small" href=href.run(page + 1) rel="next">"Next →"</a> });
+    let prev_link = (page > 1).then(
+        || view! { <a class="btn btn-small" href=href.run(page - 1) rel="prev">"← Previous"</a> },
+    );
+    let next_link = (page < page_count).then(
+        || view! { <a class="btn btn-small" href=href.run(page + 1) rel="next">"Next →"</a> },
+    );
     view! {
         <nav class="pager" aria-label="Pages">
             <p class="pager-range">

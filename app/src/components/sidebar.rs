@@ -7,6 +7,14 @@ use leptos_router::hooks::use_location;
 #[component]
 pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
     let location = use_location();
+    // The switcher stays a <details> (works without the wasm); once hydrated,
+    // picking a guild closes it, as a menu should.
+    let switcher = NodeRef::<leptos::html::Details>::new();
+    let close_switcher = move |_| {
+        if let Some(details) = switcher.get() {
+            details.set_open(false);
+        }
+    };
     let slug = ctx.guild.slug.clone();
     let link = move |section: &'static str, label: &'static str, icon: &'static str| {
         let href = format!("/g/{slug}/{section}");
@@ -42,13 +50,15 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
                 <span class="brand-mark__logo" aria-hidden="true">"G"</span>
                 <span>"Guildtrack"</span>
             </div>
-            <details class="guild-switcher">
+            <details class="guild-switcher" node_ref=switcher>
                 <summary aria-label="Switch guild">
                     <span class="guild-avatar" aria-hidden="true">{ctx.guild.name.chars().next().unwrap_or('?').to_string()}</span>
-                    <span class="guild-name">{ctx.guild.name.clone()}</span>
-                    <span class="role-pill">{ctx.guild.role.label()}</span>
+                    <span class="guild-meta">
+                        <span class="guild-name">{ctx.guild.name.clone()}</span>
+                        <span class="guild-role">{ctx.guild.role.label()}</span>
+                    </span>
                 </summary>
-                <ul class="switcher-list">{others}</ul>
+                <ul class="switcher-list" on:click=close_switcher>{others}</ul>
             </details>
             <ul class="nav-list">
                 {link("accounts", "Accounts", "◎")}

@@ -25,7 +25,10 @@ struct AccountRow {
 }
 
 pub(super) fn named(id: Option<i64>, name: Option<String>) -> Option<Named> {
-    Some(Named { id: id?, name: name? })
+    Some(Named {
+        id: id?,
+        name: name?,
+    })
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -77,7 +80,11 @@ fn where_clause(sql: &mut Sql, dialect: super::Dialect, scope: &GuildScope, f: &
 }
 
 /// One page of the guild's live accounts matching `f`, with the total.
-pub async fn list(db: &Db, scope: &GuildScope, f: &AccountFilter) -> Result<Page<Account>, AppError> {
+pub async fn list(
+    db: &Db,
+    scope: &GuildScope,
+    f: &AccountFilter,
+) -> Result<Page<Account>, AppError> {
     let mut sql = Sql::new(
         "SELECT a.id, a.platform, a.handle, a.display_name, a.profile_url, \
          a.group_id, g.name AS group_name, a.brand_id, b.name AS brand_name, a.status, a.followers, \
@@ -100,7 +107,10 @@ pub async fn list(db: &Db, scope: &GuildScope, f: &AccountFilter) -> Result<Page
 
     let (rows, total) = futures::try_join!(db.fetch_all::<AccountRow>(&sql), db.fetch_i64(&count))?;
     Ok(Page {
-        items: rows.into_iter().map(Account::try_from).collect::<Result<_, _>>()?,
+        items: rows
+            .into_iter()
+            .map(Account::try_from)
+            .collect::<Result<_, _>>()?,
         total,
         page: f.page,
         page_size: f.page_size,
@@ -121,5 +131,9 @@ pub async fn handle_of(db: &Db, scope: &GuildScope, account_id: i64) -> Result<S
     db.fetch_optional::<Row>(&sql)
         .await?
         .map(|r| r.handle)
-        .ok_or_else(|| AppError::not_found(format!("There is no account with id {account_id} in this guild.")))
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "There is no account with id {account_id} in this guild."
+            ))
+        })
 }

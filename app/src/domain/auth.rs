@@ -17,7 +17,9 @@ const MIN_PASSWORD_LEN: usize = 8;
 /// Usernames are compared case-insensitively, so they are stored lower-case.
 pub fn normalize_username(raw: &str) -> Result<String, AppError> {
     let name = raw.trim().to_lowercase();
-    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if name.is_empty() || name.len() > 32 || !ok_chars {
         return Err(AppError::invalid(
             "A username is 1 to 32 characters: letters, digits, “_”, “-” or “.”.",
@@ -44,7 +46,11 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -58,11 +64,20 @@ pub async fn create_user(
 ) -> Result<i64, AppError> {
     let username = normalize_username(username)?;
     let hash = hash_password(password)?;
-    let exists = Sql::bound("SELECT COUNT(*) FROM users WHERE username = $1", vec![Arg::Text(username.clone())]);
+    let exists = Sql::bound(
+        "SELECT COUNT(*) FROM users WHERE username = $1",
+        vec![Arg::Text(username.clone())],
+    );
     if db.fetch_i64(&exists).await? > 0 {
-        return Err(AppError::invalid(format!("The username “{username}” is taken.")));
+        return Err(AppError::invalid(format!(
+            "The username “{username}” is taken."
+        )));
     }
-    let display = if display_name.trim().is_empty() { username.clone() } else { display_name.trim().to_string() };
+    let display = if display_name.trim().is_empty() {
+        username.clone()
+    } else {
+        display_name.trim().to_string()
+    };
     let sql = Sql::bound(
         "INSERT INTO users (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         vec![Arg::Text(username), Arg::Text(display), Arg::Text(hash), Arg::Time(clock.now())],
@@ -86,15 +101,28 @@ fn user_by_name(username: String) -> Sql {
 }
 
 pub async fn find_user_id(db: &Db, username: &str) -> Result<Option<i64>, AppError> {
-    let Ok(username) = normalize_username(username) else { return Ok(None) };
-    Ok(db.fetch_optional::<UserRow>(&user_by_name(username)).await?.map(|u| u.id))
+    let Ok(username) = normalize_username(username) else {
+        return Ok(None);
+    };
+    Ok(db
+        .fetch_optional::<UserRow>(&user_by_name(username))
+        .await?
+        .map(|u| u.id))
 }
 
 /// Checks a username and password. `None` when either is wrong: callers
 /// must not say which.
-pub async fn verify_login(db: &Db, username: &str, password: &str) -> Result<Option<SessionUser>, AppError> {
-    let Ok(username) = normalize_username(username) else { return Ok(None) };
-    let row = db.fetch_optional::<UserRow>(&user_by_name(username)).await?;
+pub async fn verify_login(
+    db: &Db,
+    username: &str,
+    password: &str,
+) -> Result<Option<SessionUser>, AppError> {
+    let Ok(username) = normalize_username(username) else {
+        return Ok(None);
+    };
+    let row = db
+        .fetch_optional::<UserRow>(&user_by_name(username))
+        .await?;
     // Hashing is the slow part; argon2 runs on a blocking thread so it does
     // not stall the async workers.
     let password = password.to_string();
@@ -119,7 +147,11 @@ fn token_hash(token: &str) -> String {
 }
 
 /// Starts a session for a user; returns the token for the cookie.
-pub async fn create_session(db: &Db, clock: &SharedClock, user_id: i64) -> Result<String, AppError> {
+pub async fn create_session(
+    db: &Db,
+    clock: &SharedClock,
+    user_id: i64,
+) -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -138,7 +170,11 @@ pub async fn create_session(db: &Db, clock: &SharedClock, user_id: i64) -> Resul
 }
 
 /// The user a session token belongs to, if the session is still valid.
-pub async fn session_user(db: &Db, clock: &SharedClock, token: &str) -> Result<Option<SessionUser>, AppError> {
+pub async fn session_user(
+    db: &Db,
+    clock: &SharedClock,
+    token: &str,
+) -> Result<Option<SessionUser>, AppError> {
     // Tokens are 64 hex characters; anything else cannot be one of ours.
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
@@ -154,21 +190,29 @@ pub async fn session_user(db: &Db, clock: &SharedClock, token: &str) -> Result<O
          WHERE s.token_hash = $1 AND s.expires_at > $2",
         vec![Arg::Text(token_hash(token)), Arg::Time(clock.now())],
     );
-    Ok(db
-        .fetch_optional::<Row>(&sql)
-        .await?
-        .map(|r| SessionUser { id: r.id, username: r.username, display_name: r.display_name }))
+    Ok(db.fetch_optional::<Row>(&sql).await?.map(|r| SessionUser {
+        id: r.id,
+        username: r.username,
+        display_name: r.display_name,
+    }))
 }
 
 pub async fn delete_session(db: &Db, token: &str) -> Result<(), AppError> {
-    let sql = Sql::bound("DELETE FROM sessions WHERE token_hash = $1", vec![Arg::Text(token_hash(token))]);
+    let sql = Sql::bound(
+        "DELETE FROM sessions WHERE token_hash = $1",
+        vec![Arg::Text(token_hash(token))],
+    );
     db.execute(&sql).await?;
     Ok(())
 }
 
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired_sessions(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
-    db.execute(&Sql::bound("DELETE FROM sessions WHERE expires_at <= $1", vec![Arg::Time(now)])).await
+    db.execute(&Sql::bound(
+        "DELETE FROM sessions WHERE expires_at <= $1",
+        vec![Arg::Time(now)],
+    ))
+    .await
 }
 
 #[cfg(test)]

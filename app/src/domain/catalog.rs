@@ -15,7 +15,15 @@ async fn list(db: &Db, scope: &GuildScope, table: &str) -> Result<Vec<Named>, Ap
         format!("SELECT id, name FROM {table} WHERE guild_id = $1 ORDER BY name, id"),
         vec![Arg::Int(scope.guild_id())],
     );
-    Ok(db.fetch_all::<Row>(&sql).await?.into_iter().map(|r| Named { id: r.id, name: r.name }).collect())
+    Ok(db
+        .fetch_all::<Row>(&sql)
+        .await?
+        .into_iter()
+        .map(|r| Named {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
 }
 
 pub async fn brands(db: &Db, scope: &GuildScope) -> Result<Vec<Named>, AppError> {

@@ -7,8 +7,12 @@
 
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::ConnectOptions;
 use sqlx::FromRow;
 use std::str::FromStr;
 use std::time::Duration;
@@ -59,18 +63,43 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(text: impl Into<String>) -> Self {
-        Self { text: text.into(), args: Vec::new() }
+        Self {
+            text: text.into(),
+            args: Vec::new(),
+        }
     }
 
     /// Static SQL whose `$n` placeholders match `args` in order.
     pub fn bound(text: impl Into<String>, args: Vec<Arg>) -> Self {
-        Self { text: text.into(), args }
+        Self {
+            text: text.into(),
+            args,
+        }
     }
 
     /// Adds a value and returns its placeholder (`$3`).
     pub fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
         format!("${}", self.args.len())
+    }
+
+    /// Adds one `VALUES` row and returns its text: `(?, ?, ?)` on SQLite,
+    /// `($4, $5, $6)` on PostgreSQL.
+    ///
+    /// Multi-row inserts bind thousands of values. SQLite looks numbered
+    /// parameters up by name in a linear list, so `$n` makes binding
+    /// quadratic (2.8 s for 30,000 values, measured); anonymous `?` binds in
+    /// order at no cost. Use this only where each value appears once, in order.
+    pub fn values_row(&mut self, dialect: Dialect, row: Vec<Arg>) -> String {
+        let marks: Vec<String> = match dialect {
+            Dialect::Sqlite => {
+                let n = row.len();
+                self.args.extend(row);
+                vec!["?".to_string(); n]
+            }
+            Dialect::Postgres => row.into_iter().map(|a| self.arg(a)).collect(),
+        };
+        format!("({})", marks.join(", "))
     }
 
     pub fn push(&mut self, s: &str) -> &mut Self {
@@ -81,7 +110,8 @@ impl Sql {
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
-type SqliteQueryAs<'q, T> = sqlx::query::QueryAs<'q, sqlx::Sqlite, T, sqlx::sqlite::SqliteArguments<'q>>;
+type SqliteQueryAs<'q, T> =
+    sqlx::query::QueryAs<'q, sqlx::Sqlite, T, sqlx::sqlite::SqliteArguments<'q>>;
 type PgQueryAs<'q, T> = sqlx::query::QueryAs<'q, sqlx::Postgres, T, sqlx::postgres::PgArguments>;
 
 macro_rules! bind_all {
@@ -130,8 +160,14 @@ fn bind_pg_as<'q, T>(q: PgQueryAs<'q, T>, args: &'q [Arg]) -> PgQueryAs<'q, T> {
 }
 
 /// Row types that decode from either backend.
-pub trait AnyRow: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> AnyRow for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+pub trait AnyRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> AnyRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 impl Db {
     /// Connects to `sqlite://…` or `postgres://…`. For SQLite the file (and
@@ -144,24 +180,40 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // 64 MiB page cache per connection (the default is 2 MiB):
+                // list indexes over a million posts stay in memory, and a
+                // million-row seed spends 40% less time in read/write calls.
+                .pragma("cache_size", "-65536")
+                // Read through a memory map: the page cache above is per
+                // connection, and with a pool, cold pages otherwise cost a
+                // pread() each (most of a list query's time, measured).
+                .pragma("mmap_size", "1073741824")
+                // Bulk statements are long; sqlx would log their whole text.
+                .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(1));
             if let Some(dir) = std::path::Path::new(opts.get_filename()).parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
                 }
             }
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?
+                .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(1));
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))
         } else {
             Err(sqlx::Error::Configuration(
-                format!("DATABASE_URL must start with sqlite:// or postgres://, got “{url}”").into(),
+                format!("DATABASE_URL must start with sqlite:// or postgres://, got “{url}”")
+                    .into(),
             ))
         }
     }
@@ -184,18 +236,30 @@ impl Db {
 
     pub async fn fetch_all<T: AnyRow>(&self, sql: &Sql) -> Result<Vec<T>, AppError> {
         Ok(match self {
-            Db::Sqlite(p) => bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_all(p).await?,
-            Db::Postgres(p) => bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_all(p).await?,
+            Db::Sqlite(p) => {
+                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_all(p)
+                    .await?
+            }
+            Db::Postgres(p) => {
+                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_all(p)
+                    .await?
+            }
         })
     }
 
     pub async fn fetch_optional<T: AnyRow>(&self, sql: &Sql) -> Result<Option<T>, AppError> {
         Ok(match self {
             Db::Sqlite(p) => {
-                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_optional(p).await?
+                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_optional(p)
+                    .await?
             }
             Db::Postgres(p) => {
-                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args).fetch_optional(p).await?
+                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_optional(p)
+                    .await?
             }
         })
     }
@@ -204,20 +268,31 @@ impl Db {
     pub async fn fetch_i64(&self, sql: &Sql) -> Result<i64, AppError> {
         #[derive(sqlx::FromRow)]
         struct One(i64);
-        let row: One = self
-            .fetch_optional(sql)
-            .await?
-            .ok_or_else(|| {
-                tracing::error!(sql = %sql.text, "expected one row, got none");
-                AppError::Internal
-            })?;
+        let row: One = self.fetch_optional(sql).await?.ok_or_else(|| {
+            tracing::error!(sql = %sql.text, "expected one row, got none");
+            AppError::Internal
+        })?;
         Ok(row.0)
     }
 
     pub async fn execute(&self, sql: &Sql) -> Result<u64, AppError> {
         Ok(match self {
-            Db::Sqlite(p) => bind_sqlite(sqlx::query(&sql.text), &sql.args).execute(p).await?.rows_affected(),
-            Db::Postgres(p) => bind_pg(sqlx::query(&sql.text), &sql.args).execute(p).await?.rows_affected(),
+            Db::Sqlite(p) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
+                .execute(p)
+                .await?
+                .rows_affected(),
+            Db::Postgres(p) => bind_pg(sqlx::query(&sql.text), &sql.args)
+                .execute(p)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Starts a transaction. Dropping the [`Tx`] without `commit` rolls back.
+    pub async fn begin(&self) -> Result<Tx, AppError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
@@ -227,14 +302,18 @@ impl Db {
             Db::Sqlite(p) => {
                 let mut tx = p.begin().await?;
                 for s in statements {
-                    bind_sqlite(sqlx::query(&s.text), &s.args).execute(&mut *tx).await?;
+                    bind_sqlite(sqlx::query(&s.text), &s.args)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
             }
             Db::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 for s in statements {
-                    bind_pg(sqlx::query(&s.text), &s.args).execute(&mut *tx).await?;
+                    bind_pg(sqlx::query(&s.text), &s.args)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
             }
@@ -254,7 +333,38 @@ impl Db {
 
     /// A cheap round trip, for the health check.
     pub async fn ping(&self) -> Result<(), AppError> {
-        self.fetch_i64(&Sql::new("SELECT CAST(1 AS BIGINT)")).await.map(|_| ())
+        self.fetch_i64(&Sql::new("SELECT CAST(1 AS BIGINT)"))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// A transaction on either backend.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, AppError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx) => bind_pg(sqlx::query(&sql.text), &sql.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
     }
 }
 
@@ -288,5 +398,11 @@ mod tests {
         let a = sql.arg(Arg::Int(1));
         let b = sql.arg(Arg::Text("x".into()));
         assert_eq!((a.as_str(), b.as_str()), ("$1", "$2"));
+        let row = sql.values_row(Dialect::Postgres, vec![Arg::Int(3), Arg::Int(4)]);
+        assert_eq!(row, "($3, $4)");
+        assert_eq!(
+            Sql::new("").values_row(Dialect::Sqlite, vec![Arg::Int(1), Arg::Int(2)]),
+            "(?, ?)"
+        );
     }
 }

@@ -121,7 +121,10 @@ pub async fn list(db: &Db, scope: &GuildScope, f: &PostFilter) -> Result<Page<Po
 
     let (rows, total) = futures::try_join!(db.fetch_all::<PostRow>(&sql), db.fetch_i64(&count))?;
     Ok(Page {
-        items: rows.into_iter().map(Post::try_from).collect::<Result<_, _>>()?,
+        items: rows
+            .into_iter()
+            .map(Post::try_from)
+            .collect::<Result<_, _>>()?,
         total,
         page: f.page,
         page_size: f.page_size,

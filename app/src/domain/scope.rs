@@ -33,15 +33,22 @@ impl GuildScope {
              JOIN memberships m ON m.guild_id = g.id AND m.user_id = $1 WHERE g.slug = $2",
             vec![Arg::Int(user.id), Arg::Text(slug.to_string())],
         );
-        let row = db
-            .fetch_optional::<MemberRow>(&sql)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("There is no guild “{slug}” that you are a member of.")))?;
+        let row = db.fetch_optional::<MemberRow>(&sql).await?.ok_or_else(|| {
+            AppError::not_found(format!(
+                "There is no guild “{slug}” that you are a member of."
+            ))
+        })?;
         let role = Role::parse(&row.role).ok_or_else(|| {
             tracing::error!(role = %row.role, "unknown role in memberships");
             AppError::Internal
         })?;
-        Ok(Self { guild_id: row.id, slug: row.slug, name: row.name, user_id: user.id, role })
+        Ok(Self {
+            guild_id: row.id,
+            slug: row.slug,
+            name: row.name,
+            user_id: user.id,
+            role,
+        })
     }
 
     /// Refuses unless the member's role is at least `needed`; `what` names
@@ -75,7 +82,11 @@ impl GuildScope {
     }
 
     pub fn summary(&self) -> GuildSummary {
-        GuildSummary { slug: self.slug.clone(), name: self.name.clone(), role: self.role }
+        GuildSummary {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            role: self.role,
+        }
     }
 }
 
@@ -90,7 +101,13 @@ pub async fn guilds_of(db: &Db, user_id: i64) -> Result<Vec<GuildSummary>, AppEr
         .fetch_all::<MemberRow>(&sql)
         .await?
         .into_iter()
-        .filter_map(|r| Some(GuildSummary { slug: r.slug, name: r.name, role: Role::parse(&r.role)? }))
+        .filter_map(|r| {
+            Some(GuildSummary {
+                slug: r.slug,
+                name: r.name,
+                role: Role::parse(&r.role)?,
+            })
+        })
         .collect())
 }
 
@@ -99,12 +116,16 @@ pub async fn guilds_of(db: &Db, user_id: i64) -> Result<Vec<GuildSummary>, AppEr
 pub fn validate_slug(slug: &str) -> Result<(), AppError> {
     let ok = !slug.is_empty()
         && slug.len() <= 40
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-');
     if ok {
         Ok(())
     } else {
-        Err(AppError::invalid("A guild slug is 1 to 40 lower-case letters, digits or dashes."))
+        Err(AppError::invalid(
+            "A guild slug is 1 to 40 lower-case letters, digits or dashes.",
+        ))
     }
 }
 
@@ -116,16 +137,26 @@ pub async fn set_membership(
     user_id: i64,
     role: Role,
 ) -> Result<(), AppError> {
-    let guild = Sql::bound("SELECT id FROM guilds WHERE slug = $1", vec![Arg::Text(guild_slug.into())]);
+    let guild = Sql::bound(
+        "SELECT id FROM guilds WHERE slug = $1",
+        vec![Arg::Text(guild_slug.into())],
+    );
     #[derive(sqlx::FromRow)]
     struct Id(i64);
     let Some(Id(guild_id)) = db.fetch_optional::<Id>(&guild).await? else {
-        return Err(AppError::not_found(format!("There is no guild “{guild_slug}”.")));
+        return Err(AppError::not_found(format!(
+            "There is no guild “{guild_slug}”."
+        )));
     };
     let sql = Sql::bound(
         "INSERT INTO memberships (guild_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (guild_id, user_id) DO UPDATE SET role = excluded.role",
-        vec![Arg::Int(guild_id), Arg::Int(user_id), Arg::Text(role.as_str().into()), Arg::Time(now)],
+        vec![
+            Arg::Int(guild_id),
+            Arg::Int(user_id),
+            Arg::Text(role.as_str().into()),
+            Arg::Time(now),
+        ],
     );
     db.execute(&sql).await?;
     Ok(())
@@ -149,9 +180,17 @@ pub async fn members(db: &Db, scope: &GuildScope) -> Result<Vec<crate::model::Me
         .await?
         .into_iter()
         .filter_map(|r| {
-            Some(crate::model::Member { role: Role::parse(&r.role)?, username: r.username, display_name: r.display_name })
+            Some(crate::model::Member {
+                role: Role::parse(&r.role)?,
+                username: r.username,
+                display_name: r.display_name,
+            })
         })
         .collect();
-    out.sort_by(|a, b| b.role.cmp(&a.role).then_with(|| a.username.cmp(&b.username)));
+    out.sort_by(|a, b| {
+        b.role
+            .cmp(&a.role)
+            .then_with(|| a.username.cmp(&b.username))
+    });
     Ok(out)
 }

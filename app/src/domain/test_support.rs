@@ -19,11 +19,14 @@ use std::sync::Arc;
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// A database that exists for one test.
@@ -51,7 +54,11 @@ impl TestDb {
         let url = format!("sqlite://{}/test.db", dir.display());
         let db = Db::connect(&url).await.expect("open sqlite");
         db.migrate().await.expect("migrate sqlite");
-        TestDb { db, pg_name: None, _dir: Some(TempDir(dir)) }
+        TestDb {
+            db,
+            pg_name: None,
+            _dir: Some(TempDir(dir)),
+        }
     }
 
     /// `None` when no PostgreSQL is reachable (outside CI).
@@ -59,7 +66,9 @@ impl TestDb {
         let admin_url = postgres_admin_url();
         let admin = match sqlx::PgPool::connect(&admin_url).await {
             Ok(p) => p,
-            Err(e) if in_ci() => panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {e}"),
+            Err(e) if in_ci() => {
+                panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {e}")
+            }
             Err(e) => {
                 eprintln!("skipping PostgreSQL test: {admin_url} unreachable ({e})");
                 return None;
@@ -67,8 +76,14 @@ impl TestDb {
         };
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let name = format!("gt_test_{}_{n}", std::process::id());
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.expect("drop old test db");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test db");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await
+            .expect("drop old test db");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create test db");
         admin.close().await;
         let url = match admin_url.rsplit_once('/') {
             Some((base, _)) => format!("{base}/{name}"),
@@ -76,24 +91,36 @@ impl TestDb {
         };
         let db = Db::connect(&url).await.expect("connect test db");
         db.migrate().await.expect("migrate postgres");
-        Some(TestDb { db, pg_name: Some(name), _dir: None })
+        Some(TestDb {
+            db,
+            pg_name: Some(name),
+            _dir: None,
+        })
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         if let Db::Postgres(pool) = &self.db {
             let pool = pool.clone();
             // Drop runs outside any async context we can rely on (possibly
             // while unwinding a failed test), so use a throwaway runtime on
             // its own thread.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async move {
                     pool.close().await;
                     if let Ok(admin) = sqlx::PgPool::connect(&postgres_admin_url()).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&admin)
+                                .await;
                     }
                 });
             })
@@ -120,7 +147,9 @@ macro_rules! db_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(t) = $crate::domain::test_support::TestDb::postgres().await else { return };
+                let Some(t) = $crate::domain::test_support::TestDb::postgres().await else {
+                    return;
+                };
                 ($body)(t.db.clone()).await;
             }
         }
@@ -178,9 +207,17 @@ impl Fixture {
             ("viewer", "alpha", Role::Viewer),
             ("outsider", "beta", Role::Admin),
         ] {
-            let id = auth::create_user(&db, &shared, name, name, PASSWORD).await.expect("create user");
-            scope::set_membership(&db, test_epoch(), guild, id, role).await.expect("membership");
-            users.push(SessionUser { id, username: name.into(), display_name: name.into() });
+            let id = auth::create_user(&db, &shared, name, name, PASSWORD)
+                .await
+                .expect("create user");
+            scope::set_membership(&db, test_epoch(), guild, id, role)
+                .await
+                .expect("membership");
+            users.push(SessionUser {
+                id,
+                username: name.into(),
+                display_name: name.into(),
+            });
         }
         let mut users = users.into_iter();
         Fixture {
@@ -198,6 +235,8 @@ impl Fixture {
     }
 
     pub async fn scope(&self, user: &SessionUser, guild: &str) -> GuildScope {
-        GuildScope::for_member(self.db(), user, guild).await.expect("membership")
+        GuildScope::for_member(self.db(), user, guild)
+            .await
+            .expect("membership")
     }
 }

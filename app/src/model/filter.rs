@@ -41,7 +41,12 @@ pub enum PostSort {
 }
 
 impl PostSort {
-    pub const ALL: [PostSort; 4] = [Self::Newest, Self::Oldest, Self::MostViewed, Self::MostLiked];
+    pub const ALL: [PostSort; 4] = [
+        Self::Newest,
+        Self::Oldest,
+        Self::MostViewed,
+        Self::MostLiked,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Newest => "newest",
@@ -148,9 +153,10 @@ fn parse_platform(p: &Params) -> Result<Option<Platform>, AppError> {
 fn parse_id(p: &Params, key: &str, what: &str) -> Result<Option<i64>, AppError> {
     param(p, key)
         .map(|v| {
-            v.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-                AppError::invalid(format!("“{v}” is not a valid {what} id."))
-            })
+            v.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| AppError::invalid(format!("“{v}” is not a valid {what} id.")))
         })
         .transpose()
 }
@@ -190,13 +196,19 @@ fn parse_date(p: &Params, key: &str, what: &str) -> Result<Option<NaiveDate>, Ap
     param(p, key)
         .map(|v| {
             NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                AppError::invalid(format!("The {what} date “{v}” is not a date like 2026-02-07."))
+                AppError::invalid(format!(
+                    "The {what} date “{v}” is not a date like 2026-02-07."
+                ))
             })
         })
         .transpose()
 }
 
-fn pair_if<T>(key: &'static str, v: Option<T>, f: impl Fn(T) -> String) -> Option<(&'static str, String)> {
+fn pair_if<T>(
+    key: &'static str,
+    v: Option<T>,
+    f: impl Fn(T) -> String,
+) -> Option<(&'static str, String)> {
     v.map(|v| (key, f(v)))
 }
 
@@ -237,8 +249,10 @@ impl AccountFilter {
             pair_if("brand", self.brand, Assigned::to_param),
             pair_if("group", self.group, Assigned::to_param),
             pair_if("status", self.status, |v| v.as_str().into()),
-            Some(("sort", self.sort.as_str().into())).filter(|_| self.sort != AccountSort::default()),
-            Some(("per_page", self.page_size.to_string())).filter(|_| self.page_size != DEFAULT_PAGE_SIZE),
+            Some(("sort", self.sort.as_str().into()))
+                .filter(|_| self.sort != AccountSort::default()),
+            Some(("per_page", self.page_size.to_string()))
+                .filter(|_| self.page_size != DEFAULT_PAGE_SIZE),
             Some(("page", page.to_string())).filter(|_| page > 1),
         ];
         to_query_string(pairs.into_iter().flatten())
@@ -310,7 +324,8 @@ impl PostFilter {
             pair_if("to", self.to, day),
             pair_if("min_views", self.min_views, |v| v.to_string()),
             Some(("sort", self.sort.as_str().into())).filter(|_| self.sort != PostSort::default()),
-            Some(("per_page", self.page_size.to_string())).filter(|_| self.page_size != DEFAULT_PAGE_SIZE),
+            Some(("per_page", self.page_size.to_string()))
+                .filter(|_| self.page_size != DEFAULT_PAGE_SIZE),
             Some(("page", page.to_string())).filter(|_| page > 1),
         ];
         to_query_string(pairs.into_iter().flatten())
@@ -333,7 +348,10 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -365,7 +383,10 @@ mod tests {
         assert_eq!(f.brand, Some(Assigned::To(3)));
         assert_eq!(f.group, Some(Assigned::Unassigned));
         let q = f.to_query(f.page);
-        assert!(q.starts_with("?q=h%C3%A9llo%2C%20%22world%22&platform=tiktok"), "{q}");
+        assert!(
+            q.starts_with("?q=h%C3%A9llo%2C%20%22world%22&platform=tiktok"),
+            "{q}"
+        );
         assert!(q.ends_with("&sort=views&per_page=50&page=3"), "{q}");
     }
 
@@ -379,7 +400,10 @@ mod tests {
     fn bad_values_get_a_sentence_that_says_what_to_do() {
         let cases = [
             (("platform", "myspace"), "Unknown platform “myspace”"),
-            (("page", "1000000000"), "pages are numbered from 1 to 100000"),
+            (
+                ("page", "1000000000"),
+                "pages are numbered from 1 to 100000",
+            ),
             (("page", "0"), "pages are numbered from 1"),
             (("page", "-1"), "pages are numbered from 1"),
             (("per_page", "1000"), "25, 50 or 100"),

@@ -1,5 +1,7 @@
 use super::guild_layout::use_guild;
-use super::list_support::{named_options, page_size_options, platform_options, url_params, EmptyState};
+use super::list_support::{
+    named_options, page_size_options, platform_options, url_params, EmptyState,
+};
 use crate::api::list_accounts;
 use crate::components::account_card::AccountCard;
 use crate::components::error_panel::ErrorPanel;
@@ -17,8 +19,17 @@ use leptos_router::components::Form;
 pub fn AccountsPage() -> impl IntoView {
     let guild = use_guild();
     let params = url_params();
-    let filter = Memo::new(move |_| AccountFilter::from_params(&params.get()).unwrap_or_else(|_| AccountFilter { page: 1, page_size: 25, ..Default::default() }));
-    let list = Resource::new(move || (guild.slug.get(), params.get()), |(g, p)| list_accounts(g, p));
+    let filter = Memo::new(move |_| {
+        AccountFilter::from_params(&params.get()).unwrap_or_else(|_| AccountFilter {
+            page: 1,
+            page_size: 25,
+            ..Default::default()
+        })
+    });
+    let list = Resource::new(
+        move || (guild.slug.get(), params.get()),
+        |(g, p)| list_accounts(g, p),
+    );
     let path = move || format!("/g/{}/accounts", guild.slug.get());
 
     let field = move |f: fn(&AccountFilter) -> String| Signal::derive(move || f(&filter.get()));

@@ -15,7 +15,8 @@ pub fn HomePage() -> impl IntoView {
         <Suspense fallback=|| view! { <main class="center-page"><p class="muted">"Loading your guilds…"</p></main> }>
             <ErrorBoundary fallback=|errors| view! { <main class="center-page"><ErrorPanel errors/></main> }>
                 {move || Suspend::new(async move {
-                    guilds.await.map(|list| match list.first() {
+                    // Where the user can do the most; then by name.
+                    guilds.await.map(|list| match list.iter().max_by(|a, b| a.role.cmp(&b.role).then_with(|| b.name.cmp(&a.name))) {
                         Some(g) => Either::Left(view! { <Redirect path=format!("/g/{}/posts", g.slug)/> }),
                         None => Either::Right(view! {
                             <main class="center-page">

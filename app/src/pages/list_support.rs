@@ -11,12 +11,17 @@ pub fn url_params() -> Memo<Params> {
     let query = use_query_map();
     Memo::new(move |_| {
         let map: ParamsMap = query.get();
-        map.latest_values().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        map.latest_values()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     })
 }
 
 pub fn platform_options() -> Vec<(String, String)> {
-    Platform::ALL.iter().map(|p| (p.as_str().to_string(), p.label().to_string())).collect()
+    Platform::ALL
+        .iter()
+        .map(|p| (p.as_str().to_string(), p.label().to_string()))
+        .collect()
 }
 
 /// Options for a brand/group select, with "none" for unassigned items.
@@ -24,12 +29,18 @@ pub fn named_options(items: &[Named], none_label: &str) -> Vec<(String, String)>
     items
         .iter()
         .map(|n| (n.id.to_string(), n.name.clone()))
-        .chain(std::iter::once(("none".to_string(), none_label.to_string())))
+        .chain(std::iter::once((
+            "none".to_string(),
+            none_label.to_string(),
+        )))
         .collect()
 }
 
 pub fn page_size_options() -> Vec<(String, String)> {
-    PAGE_SIZES.iter().map(|n| (n.to_string(), format!("{n} per page"))).collect()
+    PAGE_SIZES
+        .iter()
+        .map(|n| (n.to_string(), format!("{n} per page")))
+        .collect()
 }
 
 /// The empty state: different words for "nothing here" and "nothing matches".

@@ -1,5 +1,7 @@
 use super::guild_layout::use_guild;
-use super::list_support::{named_options, page_size_options, platform_options, url_params, EmptyState};
+use super::list_support::{
+    named_options, page_size_options, platform_options, url_params, EmptyState,
+};
 use crate::api::list_posts;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::fields::{InputField, SelectField};
@@ -18,8 +20,17 @@ pub fn PostsPage() -> impl IntoView {
     let guild = use_guild();
     let params = url_params();
     // A bad URL still renders the bar (with defaults); the list explains.
-    let filter = Memo::new(move |_| PostFilter::from_params(&params.get()).unwrap_or_else(|_| PostFilter { page: 1, page_size: 25, ..Default::default() }));
-    let list = Resource::new(move || (guild.slug.get(), params.get()), |(g, p)| list_posts(g, p));
+    let filter = Memo::new(move |_| {
+        PostFilter::from_params(&params.get()).unwrap_or_else(|_| PostFilter {
+            page: 1,
+            page_size: 25,
+            ..Default::default()
+        })
+    });
+    let list = Resource::new(
+        move || (guild.slug.get(), params.get()),
+        |(g, p)| list_posts(g, p),
+    );
     let path = move || format!("/g/{}/posts", guild.slug.get());
 
     let field = move |f: fn(&PostFilter) -> String| Signal::derive(move || f(&filter.get()));

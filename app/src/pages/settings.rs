@@ -17,7 +17,18 @@ fn role_explained(role: Role) -> &'static str {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let guild = use_guild();
-    let members = Resource::new(move || guild.slug.get(), guild_members);
+    // Only admins may list members: others are told so without a request
+    // that would only come back 403.
+    let members = Resource::new(
+        move || guild.slug.get(),
+        move |slug| async move {
+            let ctx = guild.data.await?;
+            if ctx.guild.role < Role::Admin {
+                return Ok(None);
+            }
+            guild_members(slug).await.map(Some)
+        },
+    );
     let header = move || {
         Suspend::new(async move {
             guild.data.await.ok().map(|ctx| {
@@ -33,6 +44,11 @@ pub fn SettingsPage() -> impl IntoView {
     let rows = move || {
         Suspend::new(async move {
             members.await.map(|list| {
+                let Some(list) = list else {
+                    return view! {
+                        <tr><td colspan="3" class="muted">"Only a guild admin can see the member list."</td></tr>
+                    }.into_any();
+                };
                 list.into_iter()
                     .map(|m| view! {
                         <tr>
@@ -42,6 +58,7 @@ pub fn SettingsPage() -> impl IntoView {
                         </tr>
                     })
                     .collect::<Vec<_>>()
+                    .into_any()
             })
         })
     };
