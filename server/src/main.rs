@@ -81,6 +81,22 @@ enum MemberCommand {
     },
 }
 
+/// Removes expired sessions at start and then hourly. An expired session is
+/// refused whenever it is presented anyway; this only keeps the table small.
+fn spawn_session_cleanup(db: Db, clock: SharedClock) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match auth::purge_expired_sessions(&db, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
+                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
+        }
+    });
+}
+
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("error: {msg}");
     std::process::exit(1)
@@ -132,6 +148,7 @@ async fn main() {
                     Err(e) => fail(format!("could not seed the demo: {e}")),
                 }
             }
+            spawn_session_cleanup(db.clone(), clock.clone());
             let router = server::router::build(state, config.clone());
             let listener = tokio::net::TcpListener::bind(config.site_addr)
                 .await

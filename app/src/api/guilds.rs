@@ -1,13 +1,7 @@
 use crate::error::AppError;
-use crate::model::{GuildContext, GuildSummary, Member, SessionUser};
+use crate::model::{GuildContext, GuildSummary, Member};
 use leptos::prelude::*;
 use server_fn::codec::Json;
-
-/// The signed-in user, or `None`.
-#[server(prefix = "/api", endpoint = "me", input = Json)]
-pub async fn me() -> Result<Option<SessionUser>, AppError> {
-    Ok(super::ctx::user().ok())
-}
 
 /// The guilds the signed-in user is a member of.
 #[server(prefix = "/api", endpoint = "my_guilds", input = Json)]

@@ -1,19 +1,18 @@
 use crate::format::{count, thousands};
+use crate::model::PageInfo;
 use leptos::prelude::*;
 
 /// "26–50 of 1,234 posts" with previous/next and a few page links.
 #[component]
 pub fn Pager(
-    page: u32,
-    page_count: u32,
-    first: i64,
-    last: i64,
-    total: i64,
+    info: PageInfo,
     one: &'static str,
     many: &'static str,
     /// Builds the URL of page n.
     href: Callback<u32, String>,
 ) -> impl IntoView {
+    let (page, page_count, total) = (info.page, info.page_count(), info.total);
+    let (first, last) = (info.first_index(), info.last_index());
     let mut pages: Vec<u32> = [1, page.saturating_sub(1), page, page + 1, page_count]
         .into_iter()
         .filter(|p| *p >= 1 && *p <= page_count)

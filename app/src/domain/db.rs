@@ -296,31 +296,6 @@ impl Db {
         })
     }
 
-    /// Runs several statements in one transaction: all apply or none do.
-    pub async fn execute_in_tx(&self, statements: &[Sql]) -> Result<(), AppError> {
-        match self {
-            Db::Sqlite(p) => {
-                let mut tx = p.begin().await?;
-                for s in statements {
-                    bind_sqlite(sqlx::query(&s.text), &s.args)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }
-            Db::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                for s in statements {
-                    bind_pg(sqlx::query(&s.text), &s.args)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Refreshes the planner's statistics after bulk loads.
     pub async fn analyze(&self) -> Result<(), AppError> {
         let stmt = match self {

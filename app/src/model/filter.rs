@@ -192,6 +192,24 @@ fn parse_page(p: &Params) -> Result<(u32, u32), AppError> {
     Ok((page, page_size))
 }
 
+/// The `sort` parameter: one of `all` by its URL name, or the default.
+fn parse_sort<T: Copy + Default>(
+    p: &Params,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, AppError> {
+    match param(p, "sort") {
+        None => Ok(T::default()),
+        Some(v) => all.iter().copied().find(|s| name(*s) == v).ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|s| name(*s)).collect();
+            AppError::invalid(format!(
+                "Unknown sort order “{v}”. Choose one of: {}.",
+                names.join(", ")
+            ))
+        }),
+    }
+}
+
 fn parse_date(p: &Params, key: &str, what: &str) -> Result<Option<NaiveDate>, AppError> {
     param(p, key)
         .map(|v| {
@@ -215,13 +233,7 @@ fn pair_if<T>(
 impl AccountFilter {
     pub fn from_params(p: &Params) -> Result<Self, AppError> {
         let (page, page_size) = parse_page(p)?;
-        let sort = match param(p, "sort") {
-            None => AccountSort::default(),
-            Some(v) => AccountSort::ALL
-                .into_iter()
-                .find(|s| s.as_str() == v)
-                .ok_or_else(|| AppError::invalid(format!("Unknown sort order “{v}”.")))?,
-        };
+        let sort = parse_sort(p, &AccountSort::ALL, AccountSort::as_str)?;
         let status = param(p, "status")
             .map(|v| {
                 AccountStatus::parse(v).ok_or_else(|| {
@@ -272,13 +284,7 @@ impl AccountFilter {
 impl PostFilter {
     pub fn from_params(p: &Params) -> Result<Self, AppError> {
         let (page, page_size) = parse_page(p)?;
-        let sort = match param(p, "sort") {
-            None => PostSort::default(),
-            Some(v) => PostSort::ALL
-                .into_iter()
-                .find(|s| s.as_str() == v)
-                .ok_or_else(|| AppError::invalid(format!("Unknown sort order “{v}”.")))?,
-        };
+        let sort = parse_sort(p, &PostSort::ALL, PostSort::as_str)?;
         let from = parse_date(p, "from", "“from”")?;
         let to = parse_date(p, "to", "“to”")?;
         if let (Some(f), Some(t)) = (from, to) {

@@ -11,6 +11,6 @@ pub mod query;
 pub use account::{Account, AccountStatus};
 pub use filter::{AccountFilter, AccountSort, PostFilter, PostSort, PAGE_SIZES};
 pub use guild::{GuildContext, GuildSummary, Member, Named, Role, SessionUser};
-pub use page::{Page, MAX_PAGE};
+pub use page::{Page, PageInfo, MAX_PAGE};
 pub use platform::Platform;
 pub use post::Post;

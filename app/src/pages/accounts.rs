@@ -1,24 +1,22 @@
 use super::guild_layout::use_guild;
 use super::list_support::{
-    named_options, page_size_options, platform_options, url_params, EmptyState,
+    named_options, page_size_options, platform_options, url_params, FilterForm, ListResults,
 };
 use crate::api::list_accounts;
 use crate::components::account_card::AccountCard;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::fields::{InputField, SelectField};
-use crate::components::pager::Pager;
 use crate::components::skeleton::CardSkeletons;
-use crate::format::count;
 use crate::model::filter::Assigned;
 use crate::model::{AccountFilter, AccountSort, AccountStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let guild = use_guild();
     let params = url_params();
+    // A bad URL still renders the bar (with defaults); the list explains.
     let filter = Memo::new(move |_| {
         AccountFilter::from_params(&params.get()).unwrap_or_else(|_| AccountFilter {
             page: 1,
@@ -30,14 +28,14 @@ pub fn AccountsPage() -> impl IntoView {
         move || (guild.slug.get(), params.get()),
         |(g, p)| list_accounts(g, p),
     );
-    let path = move || format!("/g/{}/accounts", guild.slug.get());
+    let path = Signal::derive(move || format!("/g/{}/accounts", guild.slug.get()));
 
     let field = move |f: fn(&AccountFilter) -> String| Signal::derive(move || f(&filter.get()));
     let bar = move || {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
             Some(view! {
-                <Form method="GET" action=path attr:class="filter-bar" attr:role="search" attr:aria-label="Filter accounts">
+                <FilterForm label="Filter accounts" path filtered=Signal::derive(move || filter.get().is_filtered())>
                     <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Handle or name"
                         value=field(|f| f.q.clone())/>
                     <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options()
@@ -53,13 +51,7 @@ pub fn AccountsPage() -> impl IntoView {
                         options=AccountSort::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
                         value=field(|f| f.sort.as_str().to_string())/>
                     <SelectField label="Show" name="per_page" options=page_size_options() value=field(|f| f.page_size.to_string())/>
-                    <div class="filter-actions">
-                        <button class="btn btn-primary" type="submit">"Apply"</button>
-                        <Show when=move || filter.get().is_filtered()>
-                            <a class="btn btn-ghost" href=path>"Clear filters"</a>
-                        </Show>
-                    </div>
-                </Form>
+                </FilterForm>
             })
         })
     };
@@ -69,27 +61,19 @@ pub fn AccountsPage() -> impl IntoView {
             list.await.map(|page| {
                 let f = filter.get_untracked();
                 let slug = guild.slug.get_untracked();
-                let summary = view! { <p class="list-total" aria-live="polite">{count(page.total, "account", "accounts")}</p> };
-                if page.items.is_empty() {
-                    let body = if page.total > 0 {
-                        view! { <div class="panel empty"><h2>"This page is past the end"</h2><a class="btn" href=format!("/g/{slug}/accounts{}", f.to_query(page.page_count()))>"Go to the last page"</a></div> }.into_any()
-                    } else {
-                        view! { <EmptyState filtered=f.is_filtered() what="accounts" clear_href=format!("/g/{slug}/accounts")/> }.into_any()
-                    };
-                    return view! { {summary}{body} }.into_any();
-                }
+                let base = format!("/g/{slug}/accounts");
+                let info = page.info();
+                let cards = page
+                    .items
+                    .into_iter()
+                    .map(|a| view! { <AccountCard account=a guild=slug.clone()/> }.into_any())
+                    .collect();
+                let filtered = f.is_filtered();
                 let href = {
-                    let f = f.clone();
-                    let slug = slug.clone();
-                    Callback::new(move |n: u32| format!("/g/{slug}/accounts{}", f.to_query(n)))
+                    let base = base.clone();
+                    Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)))
                 };
-                let (first, last, page_count) = (page.first_index(), page.last_index(), page.page_count());
-                let cards = page.items.into_iter().map(|a| view! { <AccountCard account=a guild=slug.clone()/> }).collect::<Vec<_>>();
-                view! {
-                    {summary}
-                    <div class="card-grid">{cards}</div>
-                    <Pager page=page.page page_count first last total=page.total one="account" many="accounts" href/>
-                }.into_any()
+                view! { <ListResults info cards one="account" many="accounts" filtered href clear_href=base/> }
             })
         })
     };

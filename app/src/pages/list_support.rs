@@ -1,8 +1,11 @@
 //! Pieces both list pages use.
 
+use crate::components::pager::Pager;
+use crate::format::count;
 use crate::model::query::Params;
-use crate::model::{Named, Platform, PAGE_SIZES};
+use crate::model::{Named, PageInfo, Platform, PAGE_SIZES};
 use leptos::prelude::*;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
@@ -62,4 +65,65 @@ pub fn EmptyState(filtered: bool, what: &'static str, clear_href: String) -> imp
             }}
         </div>
     }
+}
+
+/// The filter bar: a GET form (client-side navigation once hydrated, a plain
+/// form before), the fields, Apply, and "Clear filters" when filtered.
+#[component]
+pub fn FilterForm(
+    label: &'static str,
+    /// The list's own path; the form submits to it.
+    #[prop(into)]
+    path: Signal<String>,
+    #[prop(into)] filtered: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Form method="GET" action=move || path.get() attr:class="filter-bar" attr:role="search" attr:aria-label=label>
+            {children()}
+            <div class="filter-actions">
+                <button class="btn btn-primary" type="submit">"Apply"</button>
+                <Show when=move || filtered.get()>
+                    <a class="btn btn-ghost" href=move || path.get()>"Clear filters"</a>
+                </Show>
+            </div>
+        </Form>
+    }
+}
+
+/// The results of a list page: the total, then the cards and the pager, or
+/// the empty state that fits ("nothing yet", "nothing matches", "past the end").
+#[component]
+pub fn ListResults(
+    info: PageInfo,
+    cards: Vec<AnyView>,
+    one: &'static str,
+    many: &'static str,
+    filtered: bool,
+    /// The URL of page n of this view.
+    href: Callback<u32, String>,
+    /// The unfiltered list.
+    clear_href: String,
+    #[prop(optional)] grid_class: &'static str,
+) -> impl IntoView {
+    let summary =
+        view! { <p class="list-total" aria-live="polite">{count(info.total, one, many)}</p> };
+    let body = if !cards.is_empty() {
+        view! {
+            <div class=format!("card-grid {grid_class}")>{cards}</div>
+            <Pager info one many href/>
+        }
+        .into_any()
+    } else if info.total > 0 {
+        view! {
+            <div class="panel empty">
+                <h2>"This page is past the end"</h2>
+                <a class="btn" href=href.run(info.page_count())>"Go to the last page"</a>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! { <EmptyState filtered what=many clear_href/> }.into_any()
+    };
+    view! { {summary}{body} }
 }

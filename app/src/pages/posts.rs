@@ -1,19 +1,16 @@
 use super::guild_layout::use_guild;
 use super::list_support::{
-    named_options, page_size_options, platform_options, url_params, EmptyState,
+    named_options, page_size_options, platform_options, url_params, FilterForm, ListResults,
 };
 use crate::api::list_posts;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::fields::{InputField, SelectField};
-use crate::components::pager::Pager;
 use crate::components::post_card::PostCard;
 use crate::components::skeleton::CardSkeletons;
-use crate::format::count;
 use crate::model::filter::Assigned;
 use crate::model::{PostFilter, PostSort};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 
 #[component]
 pub fn PostsPage() -> impl IntoView {
@@ -31,14 +28,14 @@ pub fn PostsPage() -> impl IntoView {
         move || (guild.slug.get(), params.get()),
         |(g, p)| list_posts(g, p),
     );
-    let path = move || format!("/g/{}/posts", guild.slug.get());
+    let path = Signal::derive(move || format!("/g/{}/posts", guild.slug.get()));
 
     let field = move |f: fn(&PostFilter) -> String| Signal::derive(move || f(&filter.get()));
     let bar = move || {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
             Some(view! {
-                <Form method="GET" action=path attr:class="filter-bar" attr:role="search" attr:aria-label="Filter posts">
+                <FilterForm label="Filter posts" path filtered=Signal::derive(move || filter.get().is_filtered())>
                     <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Caption or @handle"
                         value=field(|f| f.q.clone())/>
                     <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options()
@@ -56,13 +53,7 @@ pub fn PostsPage() -> impl IntoView {
                         value=field(|f| f.sort.as_str().to_string())/>
                     <SelectField label="Show" name="per_page" options=page_size_options() value=field(|f| f.page_size.to_string())/>
                     {move || filter.get().account.map(|id| view! { <input type="hidden" name="account" value=id.to_string()/> })}
-                    <div class="filter-actions">
-                        <button class="btn btn-primary" type="submit">"Apply"</button>
-                        <Show when=move || filter.get().is_filtered()>
-                            <a class="btn btn-ghost" href=path>"Clear filters"</a>
-                        </Show>
-                    </div>
-                </Form>
+                </FilterForm>
             })
         })
     };
@@ -72,40 +63,31 @@ pub fn PostsPage() -> impl IntoView {
             list.await.map(|data| {
                 let f = filter.get_untracked();
                 let slug = guild.slug.get_untracked();
-                let page = data.page;
+                let base = format!("/g/{slug}/posts");
                 let chip = data.account_handle.map(|h| {
                     let without = PostFilter { account: None, ..f.clone() }.to_query(1);
                     view! {
                         <p class="active-chip">"Posts of "<strong>"@"{h}</strong>
-                            <a href=format!("/g/{slug}/posts{without}") aria-label="Show posts of all accounts">"✕"</a>
+                            <a href=format!("{base}{without}") aria-label="Show posts of all accounts">"✕"</a>
                         </p>
                     }
                 });
-                let total_line = count(page.total, "post", "posts");
-                let summary = view! { <p class="list-total" aria-live="polite">{total_line}</p> };
-                if page.items.is_empty() {
-                    let past_end = page.total > 0;
-                    return view! {
-                        {chip}{summary}
-                        {if past_end {
-                            view! { <div class="panel empty"><h2>"This page is past the end"</h2><a class="btn" href=format!("/g/{slug}/posts{}", f.to_query(page.page_count()))>"Go to the last page"</a></div> }.into_any()
-                        } else {
-                            view! { <EmptyState filtered=f.is_filtered() what="posts" clear_href=format!("/g/{slug}/posts")/> }.into_any()
-                        }}
-                    }.into_any();
-                }
+                let info = data.page.info();
+                let cards = data
+                    .page
+                    .items
+                    .into_iter()
+                    .map(|p| view! { <PostCard post=p guild=slug.clone()/> }.into_any())
+                    .collect();
+                let filtered = f.is_filtered();
                 let href = {
-                    let f = f.clone();
-                    let slug = slug.clone();
-                    Callback::new(move |n: u32| format!("/g/{slug}/posts{}", f.to_query(n)))
+                    let base = base.clone();
+                    Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)))
                 };
-                let (first, last, page_count) = (page.first_index(), page.last_index(), page.page_count());
-                let cards = page.items.into_iter().map(|p| view! { <PostCard post=p guild=slug.clone()/> }).collect::<Vec<_>>();
                 view! {
-                    {chip}{summary}
-                    <div class="card-grid card-grid--posts">{cards}</div>
-                    <Pager page=page.page page_count first last total=page.total one="post" many="posts" href/>
-                }.into_any()
+                    {chip}
+                    <ListResults info cards one="post" many="posts" filtered href clear_href=base grid_class="card-grid--posts"/>
+                }
             })
         })
     };
