@@ -74,6 +74,23 @@ test('accounts: search, then jump to the posts of one account', async ({ page })
   const handles = await page.locator('.post-card .handle').allTextContents();
   expect(handles.length).toBeGreaterThan(0);
   expect(new Set(handles)).toEqual(new Set([firstHandle]));
+  await hydrated(page);
+  await expect(page.locator('select[name=account]')).toHaveValue(/^\d+$/);
+
+  // The chip's ✕ goes back to every account's posts.
+  await page.getByRole('link', { name: 'Show posts of all accounts' }).click();
+  await expect(page).not.toHaveURL(/account=/);
+  await expect(page.locator('select[name=account]')).toHaveValue('');
+  // And the Account filter picks one directly.
+  const option = page.locator('select[name=account]').locator('option').nth(3);
+  const label = (await option.textContent())!;
+  await page.locator('select[name=account]').selectOption({ index: 3 });
+  await expect(page).toHaveURL(/account=\d+/);
+  const picked = label.split(' · ')[0];
+  await expect(page.locator('.active-chip')).toContainText(picked);
+  const pickedHandles = await page.locator('.post-card .handle').allTextContents();
+  expect(pickedHandles.length).toBeGreaterThan(0);
+  expect(new Set(pickedHandles)).toEqual(new Set([picked]));
 });
 
 test('a bad filter in the URL gets a clear message, not a blank page', async ({ page }) => {

@@ -12,16 +12,17 @@ pub async fn my_guilds() -> Result<Vec<GuildSummary>, AppError> {
 }
 
 /// Who is looking at which guild with which role, plus the guild's brands
-/// and groups for the filter bars.
+/// and groups and accounts for the filter bars.
 #[server(prefix = "/api", endpoint = "guild_context", input = Json)]
 pub async fn get_guild_context(guild: String) -> Result<GuildContext, AppError> {
     use crate::domain::{catalog, scope};
     let (state, scope) = super::ctx::member(&guild).await?;
     let user = super::ctx::user()?;
-    let (guilds, brands, groups) = futures::try_join!(
+    let (guilds, brands, groups, accounts) = futures::try_join!(
         scope::guilds_of(&state.db, user.id),
         catalog::brands(&state.db, &scope),
         catalog::groups(&state.db, &scope),
+        catalog::accounts(&state.db, &scope),
     )?;
     Ok(GuildContext {
         user,
@@ -29,6 +30,7 @@ pub async fn get_guild_context(guild: String) -> Result<GuildContext, AppError> 
         guilds,
         brands,
         groups,
+        accounts,
     })
 }
 

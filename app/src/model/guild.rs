@@ -68,6 +68,8 @@ pub struct GuildContext {
     pub guilds: Vec<GuildSummary>,
     pub brands: Vec<Named>,
     pub groups: Vec<Named>,
+    /// Live accounts as "@handle · Platform", for the posts' account filter.
+    pub accounts: Vec<Named>,
 }
 
 /// A member as listed under Guild settings.

@@ -44,6 +44,9 @@ pub fn PostsPage() -> impl IntoView {
                         value=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())/>
                     <SelectField label="Group" name="group" any_label="All groups" options=named_options(&ctx.groups, "No group")
                         value=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())/>
+                    <SelectField label="Account" name="account" any_label="All accounts"
+                        options=ctx.accounts.iter().map(|a| (a.id.to_string(), a.name.clone())).collect()
+                        value=field(|f| f.account.map(|id| id.to_string()).unwrap_or_default())/>
                     <InputField label="From" name="from" kind="date" value=field(|f| f.from.map(|d| d.to_string()).unwrap_or_default())/>
                     <InputField label="To" name="to" kind="date" value=field(|f| f.to.map(|d| d.to_string()).unwrap_or_default())/>
                     <InputField label="Min. views" name="min_views" kind="number" class="field--narrow" placeholder="0"
@@ -52,7 +55,6 @@ pub fn PostsPage() -> impl IntoView {
                         options=PostSort::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
                         value=field(|f| f.sort.as_str().to_string())/>
                     <SelectField label="Show" name="per_page" options=page_size_options() value=field(|f| f.page_size.to_string())/>
-                    {move || filter.get().account.map(|id| view! { <input type="hidden" name="account" value=id.to_string()/> })}
                 </FilterForm>
             })
         })
