@@ -91,6 +91,25 @@ impl TestApp {
         set_cookie.split(';').next().unwrap().to_string()
     }
 
+    /// A request carrying the session cookie and any extra headers.
+    async fn send_as(
+        &self,
+        method: Method,
+        uri: &str,
+        cookie: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, cookie);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req.body(body.into()).unwrap()).await
+    }
+
     async fn call(&self, cookie: Option<&str>, endpoint: &str, body: Value) -> Reply {
         let mut req = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/json");
@@ -216,11 +235,12 @@ db_test!(
 
         // The server renders the page itself, so reading works before the wasm loads.
         let page = app
-            .send(
-                Request::get("/g/alpha/accounts")
-                    .header(header::COOKIE, &cookie)
-                    .body(Body::empty())
-                    .unwrap(),
+            .send_as(
+                Method::GET,
+                "/g/alpha/accounts",
+                &cookie,
+                &[],
+                Body::empty(),
             )
             .await;
         assert_eq!(page.status, StatusCode::OK);
@@ -293,12 +313,7 @@ db_test!(another_guilds_data_is_never_readable, |db: Db| async move {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 
     let page = app
-        .send(
-            Request::get("/g/alpha/posts")
-                .header(header::COOKIE, &outsider)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .send_as(Method::GET, "/g/alpha/posts", &outsider, &[], Body::empty())
         .await;
     assert!(!page.body.contains("Guild alpha"));
     let _ = &app.fx;
@@ -349,12 +364,12 @@ db_test!(
             r#"{"guild": "alpha", "params": ["x"]}"#,
         ] {
             let res = app
-                .send(
-                    Request::post("/api/list_posts")
-                        .header(header::CONTENT_TYPE, "application/json")
-                        .header(header::COOKIE, &cookie)
-                        .body(Body::from(body))
-                        .unwrap(),
+                .send_as(
+                    Method::POST,
+                    "/api/list_posts",
+                    &cookie,
+                    &[("content-type", "application/json")],
+                    body,
                 )
                 .await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST, "{body}: {}", res.body);
@@ -380,25 +395,27 @@ db_test!(cross_site_posts_are_refused, |db: Db| async move {
         ("origin", "https://evil.example"),
     ] {
         let res = app
-            .send(
-                Request::post("/api/list_posts")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::COOKIE, &cookie)
-                    .header(header::HOST, "127.0.0.1:3000")
-                    .header(name, value)
-                    .body(Body::from(body.clone()))
-                    .unwrap(),
+            .send_as(
+                Method::POST,
+                "/api/list_posts",
+                &cookie,
+                &[
+                    ("content-type", "application/json"),
+                    ("host", "127.0.0.1:3000"),
+                    (name, value),
+                ],
+                body.clone(),
             )
             .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}: {value}");
     }
     let logout = app
-        .send(
-            Request::post("/auth/logout")
-                .header(header::COOKIE, &cookie)
-                .header("sec-fetch-site", "cross-site")
-                .body(Body::empty())
-                .unwrap(),
+        .send_as(
+            Method::POST,
+            "/auth/logout",
+            &cookie,
+            &[("sec-fetch-site", "cross-site")],
+            Body::empty(),
         )
         .await;
     assert_eq!(
@@ -407,13 +424,15 @@ db_test!(cross_site_posts_are_refused, |db: Db| async move {
         "no cross-site sign-out either"
     );
     let same = app
-        .send(
-            Request::post("/api/list_posts")
-                .header(header::CONTENT_TYPE, "application/json")
-                .header(header::COOKIE, &cookie)
-                .header("sec-fetch-site", "same-origin")
-                .body(Body::from(body))
-                .unwrap(),
+        .send_as(
+            Method::POST,
+            "/api/list_posts",
+            &cookie,
+            &[
+                ("content-type", "application/json"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            body,
         )
         .await;
     assert_eq!(same.status, StatusCode::OK);
@@ -423,13 +442,12 @@ db_test!(server_functions_do_not_answer_get, |db: Db| async move {
     let app = TestApp::new(db).await;
     let cookie = app.sign_in("viewer").await;
     let res = app
-        .send(
-            Request::builder()
-                .method(Method::GET)
-                .uri("/api/list_posts?guild=alpha")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
+        .send_as(
+            Method::GET,
+            "/api/list_posts?guild=alpha",
+            &cookie,
+            &[],
+            Body::empty(),
         )
         .await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
@@ -439,12 +457,7 @@ db_test!(signing_out_ends_the_session, |db: Db| async move {
     let app = TestApp::new(db).await;
     let cookie = app.sign_in("viewer").await;
     let res = app
-        .send(
-            Request::post("/auth/logout")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .send_as(Method::POST, "/auth/logout", &cookie, &[], Body::empty())
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(res

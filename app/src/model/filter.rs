@@ -92,7 +92,7 @@ impl AccountSort {
 }
 
 /// Filters of the Accounts page.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountFilter {
     pub q: String,
     pub platform: Option<Platform>,
@@ -105,7 +105,7 @@ pub struct AccountFilter {
 }
 
 /// Filters of the Posts page.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostFilter {
     pub q: String,
     pub platform: Option<Platform>,
@@ -120,6 +120,41 @@ pub struct PostFilter {
     pub sort: PostSort,
     pub page: u32,
     pub page_size: u32,
+}
+
+/// The unfiltered view: page 1 at the default page size.
+impl Default for AccountFilter {
+    fn default() -> Self {
+        Self {
+            q: String::new(),
+            platform: None,
+            brand: None,
+            group: None,
+            status: None,
+            sort: AccountSort::default(),
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+/// The unfiltered view: page 1 at the default page size.
+impl Default for PostFilter {
+    fn default() -> Self {
+        Self {
+            q: String::new(),
+            platform: None,
+            brand: None,
+            group: None,
+            account: None,
+            from: None,
+            to: None,
+            min_views: None,
+            sort: PostSort::default(),
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
 }
 
 /// Reads one optional parameter, treating an empty value as absent (an empty
@@ -368,6 +403,7 @@ mod tests {
         assert_eq!(f.sort, PostSort::Newest);
         assert!(!f.is_filtered());
         assert_eq!(f.to_query(1), "");
+        assert_eq!(f, PostFilter::default());
     }
 
     #[test]

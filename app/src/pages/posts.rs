@@ -17,13 +17,7 @@ pub fn PostsPage() -> impl IntoView {
     let guild = use_guild();
     let params = url_params();
     // A bad URL still renders the bar (with defaults); the list explains.
-    let filter = Memo::new(move |_| {
-        PostFilter::from_params(&params.get()).unwrap_or_else(|_| PostFilter {
-            page: 1,
-            page_size: 25,
-            ..Default::default()
-        })
-    });
+    let filter = Memo::new(move |_| PostFilter::from_params(&params.get()).unwrap_or_default());
     let list = Resource::new(
         move || (guild.slug.get(), params.get()),
         |(g, p)| list_posts(g, p),
