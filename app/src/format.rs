@@ -48,6 +48,17 @@ pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
+/// `1536` → `1.5 KB`, for file sizes (decimal units, like browsers show).
+pub fn bytes(n: i64) -> String {
+    let f = n as f64;
+    match n {
+        ..=999 => format!("{n} B"),
+        1_000..=999_999 => format!("{:.1} KB", f / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1} MB", f / 1e6),
+        _ => format!("{:.2} GB", f / 1e9),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

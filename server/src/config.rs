@@ -1,6 +1,7 @@
 //! Configuration from the environment, with defaults that run out of the box.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -12,6 +13,37 @@ pub struct Config {
     /// `COOKIE_SECURE`: mark the session cookie `Secure` (set it to `true`
     /// behind HTTPS; default `false` so the local demo works over http).
     pub cookie_secure: bool,
+    pub exports: ExportConfig,
+}
+
+/// Where and how exports are made and kept.
+#[derive(Clone, Debug)]
+pub struct ExportConfig {
+    /// `EXPORT_DIR` (default `data/exports`): the local store, and the work
+    /// directory where files are written before they are stored.
+    pub dir: PathBuf,
+    /// `INSTANT_EXPORT_LIMIT` (default 1000): fewer items download at once;
+    /// more run as a background job.
+    pub instant_limit: i64,
+    /// `EXPORT_RETENTION_DAYS` (default 7): finished files are removed after.
+    pub retention_days: i64,
+    /// Set when `EXPORT_S3_BUCKET` is.
+    pub s3: Option<S3Config>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Config {
+    /// `EXPORT_S3_BUCKET`.
+    pub bucket: String,
+    /// `EXPORT_S3_PREFIX` (default empty): keys become `{prefix}{guild}/{job}.{ext}`.
+    pub prefix: String,
+    /// `AWS_REGION` (default: the AWS SDK's own lookup, else `us-east-1`).
+    pub region: Option<String>,
+    /// `AWS_ENDPOINT_URL`: an S3-compatible server (MinIO, R2, …).
+    pub endpoint: Option<String>,
+    /// `EXPORT_S3_FORCE_PATH_STYLE` (default: true when an endpoint is set):
+    /// `http://host/bucket/key` instead of `http://bucket.host/key`.
+    pub force_path_style: bool,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -19,6 +51,52 @@ fn env_or(key: &str, default: &str) -> String {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| default.to_string())
+}
+
+fn env_opt(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_bool(key: &str, default: bool) -> Result<bool, String> {
+    match env_opt(key).as_deref() {
+        None => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(format!("{key} must be true or false; got “{other}”")),
+    }
+}
+
+fn env_positive(key: &str, default: i64) -> Result<i64, String> {
+    match env_opt(key) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{key} must be a whole number above 0; got “{v}”")),
+    }
+}
+
+impl ExportConfig {
+    pub fn from_env() -> Result<Self, String> {
+        let s3 = env_opt("EXPORT_S3_BUCKET").map(|bucket| {
+            let endpoint = env_opt("AWS_ENDPOINT_URL");
+            Ok::<_, String>(S3Config {
+                bucket: bucket.trim().to_string(),
+                prefix: env_opt("EXPORT_S3_PREFIX").unwrap_or_default(),
+                region: env_opt("AWS_REGION"),
+                force_path_style: env_bool("EXPORT_S3_FORCE_PATH_STYLE", endpoint.is_some())?,
+                endpoint,
+            })
+        });
+        Ok(Self {
+            dir: PathBuf::from(env_or("EXPORT_DIR", "data/exports")),
+            instant_limit: env_positive("INSTANT_EXPORT_LIMIT", 1000)?,
+            retention_days: env_positive("EXPORT_RETENTION_DAYS", 7)?,
+            s3: s3.transpose()?,
+        })
+    }
 }
 
 impl Config {
@@ -31,15 +109,8 @@ impl Config {
                     "LEPTOS_SITE_ADDR must be host:port, like 127.0.0.1:3000; got “{site_addr}”"
                 )
             })?,
-            cookie_secure: match env_or("COOKIE_SECURE", "false").as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                other => {
-                    return Err(format!(
-                        "COOKIE_SECURE must be true or false; got “{other}”"
-                    ))
-                }
-            },
+            cookie_secure: env_bool("COOKIE_SECURE", false)?,
+            exports: ExportConfig::from_env()?,
         })
     }
 }

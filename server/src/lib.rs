@@ -4,6 +4,9 @@
 pub mod auth_routes;
 pub mod bench;
 pub mod config;
+pub mod downloads;
+pub mod export_worker;
 pub mod router;
+pub mod s3_store;
 pub mod same_origin;
 pub mod session;

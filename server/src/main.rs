@@ -1,11 +1,13 @@
 //! `server`: serve Guildtrack, or run one of its maintenance commands.
 
 use app::domain::demo::{self, DemoSizes};
+use app::domain::export::{BlobStore, ExportSettings, LocalStore};
 use app::domain::seed::{seed_guild, SeedSpec};
 use app::domain::{auth, scope, AppState, Db, SharedClock, SystemClock};
 use app::model::Role;
 use clap::{Parser, Subcommand};
 use server::config::Config;
+use server::s3_store::S3Store;
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -102,6 +104,18 @@ fn fail(msg: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
+/// The export store and limits from the configuration.
+async fn export_settings(cfg: &server::config::ExportConfig) -> ExportSettings {
+    let blobs: Arc<dyn BlobStore> = match &cfg.s3 {
+        Some(s3) => Arc::new(S3Store::from_config(s3).await),
+        None => Arc::new(LocalStore::new(cfg.dir.join("files"))),
+    };
+    let mut settings = ExportSettings::new(cfg.dir.clone(), blobs);
+    settings.instant_limit = cfg.instant_limit;
+    settings.retention = chrono::Duration::days(cfg.retention_days);
+    settings
+}
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
@@ -125,6 +139,7 @@ async fn main() {
     let state = AppState {
         db: db.clone(),
         clock: clock.clone(),
+        exports: export_settings(&config.exports).await,
     };
 
     match cli.command.unwrap_or(Command::Serve {
@@ -149,6 +164,9 @@ async fn main() {
                 }
             }
             spawn_session_cleanup(db.clone(), clock.clone());
+            // Two workers: this machine kind has two cores, and the writers
+            // are CPU-bound; more instances add more workers.
+            server::export_worker::spawn(state.clone(), 2);
             let router = server::router::build(state, config.clone());
             let listener = tokio::net::TcpListener::bind(config.site_addr)
                 .await

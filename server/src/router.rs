@@ -2,7 +2,7 @@
 //! pages and static files, behind the session and same-origin guards.
 
 use crate::config::Config;
-use crate::{auth_routes, same_origin, session};
+use crate::{auth_routes, downloads, same_origin, session};
 use app::domain::AppState;
 use app::error::AppError;
 use app::{shell, App};
@@ -88,6 +88,7 @@ pub fn build(app: AppState, config: Config) -> Router {
         .route("/auth/login", post(auth_routes::login))
         .route("/auth/logout", post(auth_routes::logout))
         .route("/health", get(health))
+        .route("/g/{guild}/exports/{id}/download", get(downloads::download))
         .leptos_routes_with_context(&state, routes, move || provide_context(app.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -6,8 +6,10 @@
 
 #[cfg(feature = "ssr")]
 pub mod ctx;
+mod exports;
 mod guilds;
 mod lists;
 
+pub use exports::*;
 pub use guilds::*;
 pub use lists::*;

@@ -57,7 +57,12 @@ impl TryFrom<AccountRow> for Account {
 
 /// The WHERE clause of the account list (live accounts of the guild that
 /// match the filter), shared by the page query and the count.
-fn where_clause(sql: &mut Sql, dialect: super::Dialect, scope: &GuildScope, f: &AccountFilter) {
+pub(crate) fn where_clause(
+    sql: &mut Sql,
+    dialect: super::Dialect,
+    scope: &GuildScope,
+    f: &AccountFilter,
+) {
     let g = sql.arg(Arg::Int(scope.guild_id()));
     sql.push(&format!(" WHERE a.guild_id = {g} AND a.deleted_at IS NULL"));
     if !f.q.is_empty() {
@@ -79,6 +84,15 @@ fn where_clause(sql: &mut Sql, dialect: super::Dialect, scope: &GuildScope, f: &
     list_sql::assigned(sql, "a.group_id", f.group);
 }
 
+/// The ORDER BY of a sort; exports list items in the order the page shows.
+pub(crate) fn order_by(sort: AccountSort) -> &'static str {
+    match sort {
+        AccountSort::Handle => " ORDER BY a.handle, a.id",
+        AccountSort::MostFollowers => " ORDER BY a.followers DESC, a.id",
+        AccountSort::Newest => " ORDER BY a.created_at DESC, a.id DESC",
+    }
+}
+
 /// One page of the guild's live accounts matching `f`, with the total.
 pub async fn list(
     db: &Db,
@@ -95,11 +109,7 @@ pub async fn list(
          LEFT JOIN brands b ON b.id = a.brand_id",
     );
     where_clause(&mut sql, db.dialect(), scope, f);
-    sql.push(match f.sort {
-        AccountSort::Handle => " ORDER BY a.handle, a.id",
-        AccountSort::MostFollowers => " ORDER BY a.followers DESC, a.id",
-        AccountSort::Newest => " ORDER BY a.created_at DESC, a.id DESC",
-    });
+    sql.push(order_by(f.sort));
     list_sql::page(&mut sql, f.page, f.page_size);
 
     let mut count = Sql::new("SELECT COUNT(*) FROM accounts a");

@@ -48,6 +48,7 @@ pub enum Arg {
     Int(i64),
     OptInt(Option<i64>),
     Text(String),
+    OptText(Option<String>),
     /// Stored as unix seconds on SQLite (INTEGER) and as TIMESTAMPTZ on
     /// PostgreSQL; both decode to `DateTime<Utc>`.
     Time(DateTime<Utc>),
@@ -55,7 +56,7 @@ pub enum Arg {
 }
 
 /// SQL text with `$n` placeholders and the values to bind to them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Sql {
     pub text: String,
     pub args: Vec<Arg>,
@@ -124,6 +125,7 @@ macro_rules! bind_all {
                 Arg::Text(v) => q.bind(v.as_str()),
                 Arg::Time(v) => q.bind(v.timestamp()),
                 Arg::OptTime(v) => q.bind(v.map(|t| t.timestamp())),
+                Arg::OptText(v) => q.bind(v.as_deref()),
             };
         }
         q
@@ -137,6 +139,7 @@ macro_rules! bind_all {
                 Arg::Text(v) => q.bind(v.as_str()),
                 Arg::Time(v) => q.bind(*v),
                 Arg::OptTime(v) => q.bind(*v),
+                Arg::OptText(v) => q.bind(v.as_deref()),
             };
         }
         q
@@ -155,7 +158,7 @@ fn bind_sqlite_as<'q, T>(q: SqliteQueryAs<'q, T>, args: &'q [Arg]) -> SqliteQuer
     bind_all!(q, args, sqlite)
 }
 
-fn bind_pg_as<'q, T>(q: PgQueryAs<'q, T>, args: &'q [Arg]) -> PgQueryAs<'q, T> {
+pub(crate) fn bind_pg_as<'q, T>(q: PgQueryAs<'q, T>, args: &'q [Arg]) -> PgQueryAs<'q, T> {
     bind_all!(q, args, postgres)
 }
 

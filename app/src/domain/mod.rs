@@ -3,11 +3,13 @@
 //! them and the tests call them directly.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod clock;
 pub mod db;
 pub mod demo;
+pub mod export;
 mod list_sql;
 pub mod posts;
 pub mod scope;

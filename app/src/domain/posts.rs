@@ -58,7 +58,7 @@ fn day_start(d: chrono::NaiveDate) -> DateTime<Utc> {
 }
 
 /// The WHERE clause of the post list, shared by the page query and the count.
-fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFilter) {
+pub(crate) fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFilter) {
     let g = sql.arg(Arg::Int(scope.guild_id()));
     sql.push(&format!(" WHERE p.guild_id = {g} AND p.deleted_at IS NULL"));
     if !f.q.is_empty() {
@@ -96,6 +96,16 @@ fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFil
     }
 }
 
+/// The ORDER BY of a sort; exports list items in the order the page shows.
+pub(crate) fn order_by(sort: PostSort) -> &'static str {
+    match sort {
+        PostSort::Newest => " ORDER BY p.posted_at DESC, p.id DESC",
+        PostSort::Oldest => " ORDER BY p.posted_at, p.id",
+        PostSort::MostViewed => " ORDER BY p.views DESC, p.id DESC",
+        PostSort::MostLiked => " ORDER BY p.likes DESC, p.id DESC",
+    }
+}
+
 /// One page of the guild's live posts matching `f`, with the total.
 pub async fn list(db: &Db, scope: &GuildScope, f: &PostFilter) -> Result<Page<Post>, AppError> {
     let mut sql = Sql::new(
@@ -108,12 +118,7 @@ pub async fn list(db: &Db, scope: &GuildScope, f: &PostFilter) -> Result<Page<Po
          LEFT JOIN brands b ON b.id = p.brand_id",
     );
     where_clause(&mut sql, db.dialect(), scope, f);
-    sql.push(match f.sort {
-        PostSort::Newest => " ORDER BY p.posted_at DESC, p.id DESC",
-        PostSort::Oldest => " ORDER BY p.posted_at, p.id",
-        PostSort::MostViewed => " ORDER BY p.views DESC, p.id DESC",
-        PostSort::MostLiked => " ORDER BY p.likes DESC, p.id DESC",
-    });
+    sql.push(order_by(f.sort));
     list_sql::page(&mut sql, f.page, f.page_size);
 
     let mut count = Sql::new("SELECT COUNT(*) FROM posts p");

@@ -51,6 +51,27 @@ impl GuildScope {
         })
     }
 
+    /// The same check for work done on a member's behalf later (a queued
+    /// export): the member must still belong to the guild when it runs.
+    pub async fn for_user_in(db: &Db, user_id: i64, guild_id: i64) -> Result<Self, AppError> {
+        let sql = Sql::bound(
+            "SELECT g.id, g.slug, g.name, m.role FROM guilds g \
+             JOIN memberships m ON m.guild_id = g.id AND m.user_id = $1 WHERE g.id = $2",
+            vec![Arg::Int(user_id), Arg::Int(guild_id)],
+        );
+        let row = db.fetch_optional::<MemberRow>(&sql).await?.ok_or_else(|| {
+            AppError::forbidden("The member who asked for this is no longer in the guild.")
+        })?;
+        let role = Role::parse(&row.role).ok_or(AppError::Internal)?;
+        Ok(Self {
+            guild_id: row.id,
+            slug: row.slug,
+            name: row.name,
+            user_id,
+            role,
+        })
+    }
+
     /// Refuses unless the member's role is at least `needed`; `what` names
     /// the action for the message ("delete accounts").
     pub fn require(&self, needed: Role, what: &str) -> Result<(), AppError> {

@@ -1,3 +1,4 @@
+use super::export::ExportSettings;
 use super::{Db, SharedClock};
 
 /// What every request handler and server function can reach.
@@ -5,4 +6,5 @@ use super::{Db, SharedClock};
 pub struct AppState {
     pub db: Db,
     pub clock: SharedClock,
+    pub exports: ExportSettings,
 }

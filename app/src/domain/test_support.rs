@@ -9,6 +9,7 @@
 //! `CI=true`, where that is a failure.
 
 use super::clock::ManualClock;
+use super::export::{ExportSettings, LocalStore};
 use super::seed::{seed_guild, SeedSpec};
 use super::{auth, scope, AppState, Db, GuildScope, SharedClock};
 use crate::model::{Role, SessionUser};
@@ -38,7 +39,19 @@ pub struct TestDb {
 }
 
 /// A directory removed on drop (no extra crate for one struct).
-struct TempDir(std::path::PathBuf);
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory under the system's temp dir.
+    pub fn new(what: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("guildtrack-{what}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+}
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -171,6 +184,8 @@ pub struct Fixture {
     pub editor: SessionUser,
     pub viewer: SessionUser,
     pub outsider: SessionUser,
+    /// Export files of this fixture (local store and work files).
+    pub export_dir: TempDir,
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -220,8 +235,16 @@ impl Fixture {
             });
         }
         let mut users = users.into_iter();
+        let export_dir = TempDir::new("exports");
+        let blobs = Arc::new(LocalStore::new(export_dir.0.join("files")));
+        let exports = ExportSettings::new(export_dir.0.clone(), blobs);
         Fixture {
-            state: AppState { db, clock: shared },
+            export_dir,
+            state: AppState {
+                db,
+                clock: shared,
+                exports,
+            },
             clock,
             admin: users.next().unwrap(),
             editor: users.next().unwrap(),

@@ -1,16 +1,22 @@
 //! Types that cross the wire between server and browser.
 
 mod account;
+pub mod export;
 pub mod filter;
 mod guild;
 mod page;
 mod platform;
 mod post;
 pub mod query;
+pub mod selection;
 
 pub use account::{Account, AccountStatus};
+pub use export::{
+    ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
+};
 pub use filter::{AccountFilter, AccountSort, PostFilter, PostSort, PAGE_SIZES};
 pub use guild::{GuildContext, GuildSummary, Member, Named, Role, SessionUser};
 pub use page::{Page, PageInfo, MAX_PAGE};
 pub use platform::Platform;
 pub use post::Post;
+pub use selection::Selection;

@@ -1,0 +1,168 @@
+//! The SQL of an export: which rows (scope, filters, selection), in which
+//! order, and how many. The same text serves both backends except for the
+//! timestamps, which PostgreSQL hands over as unix seconds so both readers
+//! produce the same cells.
+
+use super::columns::{columns, Column};
+use crate::domain::{accounts, posts, Arg, Dialect, GuildScope, Sql};
+use crate::error::AppError;
+use crate::model::selection::MAX_SELECTED_IDS;
+use crate::model::{
+    AccountFilter, AccountSort, ExportEntity, ExportScope, PostFilter, PostSort, Selection,
+};
+
+/// A resolved export: the row query and its count, over one snapshot.
+#[derive(Debug)]
+pub struct Plan {
+    pub entity: ExportEntity,
+    pub columns: &'static [Column],
+    pub rows: Sql,
+    pub count: Sql,
+    /// The scope as the JSON header shows it.
+    pub scope_json: serde_json::Value,
+}
+
+fn time(dialect: Dialect, column: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => column.to_string(),
+        Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
+    }
+}
+
+/// `AND {column} [NOT] IN (the ids in one JSON parameter)`: one bind value
+/// however many ids, on both backends.
+fn id_list(sql: &mut Sql, dialect: Dialect, column: &str, negate: bool, ids: &[i64]) {
+    let json = serde_json::to_string(ids).expect("ids serialize");
+    let p = sql.arg(Arg::Text(json));
+    let not = if negate { "NOT " } else { "" };
+    match dialect {
+        Dialect::Sqlite => sql.push(&format!(
+            " AND {column} {not}IN (SELECT value FROM json_each({p}))"
+        )),
+        Dialect::Postgres => sql.push(&format!(
+            " AND {column} {not}IN (SELECT CAST(jsonb_array_elements_text(CAST({p} AS jsonb)) AS BIGINT))"
+        )),
+    };
+}
+
+fn check_ids(ids: &[i64]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Err(AppError::invalid("Nothing is selected."));
+    }
+    if ids.len() > MAX_SELECTED_IDS {
+        return Err(AppError::invalid(format!(
+            "Pick at most {} items by hand, or use “Select all matching” for more.",
+            crate::format::thousands(MAX_SELECTED_IDS as i64)
+        )));
+    }
+    Ok(())
+}
+
+/// Builds the plan; filter and selection errors are clear 400s.
+pub fn plan(
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    export: &ExportScope,
+) -> Result<Plan, AppError> {
+    let scope_json = match export {
+        ExportScope::View(params) => serde_json::json!({ "kind": "view", "filters": params }),
+        ExportScope::All => serde_json::json!({ "kind": "all" }),
+        ExportScope::Selected(Selection::Ids(ids)) => {
+            serde_json::json!({ "kind": "selection", "ids": ids.len() })
+        }
+        ExportScope::Selected(Selection::AllMatching { filter, except }) => serde_json::json!({
+            "kind": "selection", "filters": filter, "except": except.len()
+        }),
+    };
+    let (mut rows, mut count) = match entity {
+        ExportEntity::Accounts => (
+            Sql::new(format!(
+                "SELECT a.id, a.platform, a.handle, a.display_name, a.profile_url, g.name, b.name, \
+                 a.status, a.followers, \
+                 (SELECT COUNT(*) FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL), \
+                 {}, {} \
+                 FROM accounts a \
+                 LEFT JOIN account_groups g ON g.id = a.group_id \
+                 LEFT JOIN brands b ON b.id = a.brand_id",
+                time(dialect, "a.created_at"),
+                time(dialect, "a.updated_at")
+            )),
+            Sql::new("SELECT COUNT(*) FROM accounts a"),
+        ),
+        ExportEntity::Posts => (
+            Sql::new(format!(
+                "SELECT p.id, a.handle, p.platform, p.url, p.caption, {}, \
+                 p.views, p.likes, p.comments, p.shares, g.name, b.name, {} \
+                 FROM posts p \
+                 JOIN accounts a ON a.id = p.account_id \
+                 LEFT JOIN account_groups g ON g.id = p.group_id \
+                 LEFT JOIN brands b ON b.id = p.brand_id",
+                time(dialect, "p.posted_at"),
+                time(dialect, "p.created_at")
+            )),
+            Sql::new("SELECT COUNT(*) FROM posts p"),
+        ),
+    };
+    let (filter_params, ids, except) = match export {
+        ExportScope::View(p) => (Some(p.clone()), None, None),
+        ExportScope::All => (None, None, None),
+        ExportScope::Selected(Selection::Ids(ids)) => {
+            check_ids(ids)?;
+            (None, Some(ids.as_slice()), None)
+        }
+        ExportScope::Selected(Selection::AllMatching { filter, except }) => {
+            (Some(filter.clone()), None, Some(except.as_slice()))
+        }
+    };
+    let alias = match entity {
+        ExportEntity::Accounts => "a.id",
+        ExportEntity::Posts => "p.id",
+    };
+    let order = match entity {
+        ExportEntity::Accounts => {
+            let f = match &filter_params {
+                Some(p) => AccountFilter::from_params(p)?,
+                None => AccountFilter::default(),
+            };
+            for sql in [&mut rows, &mut count] {
+                accounts::where_clause(sql, dialect, scope, &f);
+            }
+            accounts::order_by(if filter_params.is_some() {
+                f.sort
+            } else {
+                AccountSort::default()
+            })
+        }
+        ExportEntity::Posts => {
+            let f = match &filter_params {
+                Some(p) => PostFilter::from_params(p)?,
+                None => PostFilter::default(),
+            };
+            for sql in [&mut rows, &mut count] {
+                posts::where_clause(sql, dialect, scope, &f);
+            }
+            posts::order_by(if filter_params.is_some() {
+                f.sort
+            } else {
+                PostSort::default()
+            })
+        }
+    };
+    for sql in [&mut rows, &mut count] {
+        if let Some(ids) = ids {
+            id_list(sql, dialect, alias, false, ids);
+        }
+        if let Some(except) = except.filter(|e| !e.is_empty()) {
+            id_list(sql, dialect, alias, true, except);
+        }
+    }
+    rows.push(order);
+    Ok(Plan {
+        entity,
+        columns: columns(entity),
+        rows,
+        count,
+        scope_json,
+    })
+}
