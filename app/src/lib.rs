@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::guild_layout::GuildIndex/>
                     <Route path=path!("accounts") view=pages::accounts::AccountsPage/>
                     <Route path=path!("posts") view=pages::posts::PostsPage/>
+                    <Route path=path!("exports") view=pages::exports::ExportsPage/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage/>
                 </ParentRoute>
             </Routes>

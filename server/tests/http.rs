@@ -42,6 +42,12 @@ impl TestApp {
             database_url: String::new(),
             site_addr: "127.0.0.1:0".parse().unwrap(),
             cookie_secure: false,
+            exports: server::config::ExportConfig {
+                dir: fx.export_dir.0.clone(),
+                instant_limit: 1000,
+                retention_days: 7,
+                s3: None,
+            },
         };
         TestApp {
             router: server::router::build(fx.state.clone(), config),
@@ -487,4 +493,107 @@ db_test!(health_reports_the_database, |db: Db| async move {
         .send(Request::get("/health").body(Body::empty()).unwrap())
         .await;
     assert_eq!((res.status, res.body.as_str()), (StatusCode::OK, "ok"));
+});
+
+db_test!(
+    an_instant_export_downloads_with_its_name_and_only_for_members,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let viewer = app.sign_in("viewer").await;
+        let started = app
+            .call(
+                Some(&viewer),
+                "start_export",
+                json!({"guild": "alpha", "request": {
+                    "entity": "Posts", "format": "Csv", "scope": {"View": {"platform": "youtube"}},
+                    "filename": "Q1 «report»/final"
+                }}),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        let job = &started.json()["Ready"];
+        assert_eq!(job["filename"], "Q1 «report»-final.csv");
+        let url = format!("/g/alpha/exports/{}/download", job["id"]);
+
+        let file = app
+            .send_as(Method::GET, &url, &viewer, &[], Body::empty())
+            .await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(
+            file.headers[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"Q1 _report_-final.csv\"; filename*=UTF-8''Q1%20%C2%ABreport%C2%BB-final.csv"
+        );
+        assert_eq!(
+            file.headers[header::CONTENT_TYPE],
+            "text/csv; charset=utf-8"
+        );
+        assert!(file.body.starts_with("\u{feff}ID,Account,Platform,"));
+        let lines =
+            file.body.matches("\r\nyoutube").count() + file.body.matches(",youtube,").count();
+        assert!(lines > 0, "youtube rows in {}", &file.body[..200]);
+
+        // Another guild's admin: the same 404 as a guild that does not exist.
+        let outsider = app.sign_in("outsider").await;
+        let denied = app
+            .send_as(Method::GET, &url, &outsider, &[], Body::empty())
+            .await;
+        assert_eq!(denied.status, StatusCode::NOT_FOUND);
+        assert!(!denied.body.contains("ID,Account"));
+        // Signed out: to the sign-in page.
+        let anon = app
+            .send(Request::get(&url).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(anon.status, StatusCode::SEE_OTHER);
+        assert!(anon.location().starts_with("/login?next="));
+    }
+);
+
+db_test!(
+    an_expired_export_link_says_the_file_has_expired,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let viewer = app.sign_in("viewer").await;
+        let started = app
+            .call(
+                Some(&viewer),
+                "start_export",
+                json!({"guild": "alpha", "request": {
+                "entity": "Accounts", "format": "Json", "scope": "All", "filename": ""}}),
+            )
+            .await;
+        let id = started.json()["Ready"]["id"].as_i64().unwrap();
+        app.fx.clock.advance(chrono::Duration::days(8));
+        app::domain::export::service::maintain(&app.fx.state)
+            .await
+            .unwrap();
+
+        let res = app
+            .send_as(
+                Method::GET,
+                &format!("/g/alpha/exports/{id}/download"),
+                &viewer,
+                &[],
+                Body::empty(),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::GONE);
+        assert!(res.body.contains("expired"), "{}", res.body);
+        assert!(res.body.contains("kept for 7 days"), "{}", res.body);
+
+        let history = app
+            .call(Some(&viewer), "export_history", json!({"guild": "alpha"}))
+            .await;
+        assert_eq!(history.json()[0]["status"], "Expired");
+    }
+);
+
+db_test!(a_bad_export_request_is_a_clear_400, |db: Db| async move {
+    let app = TestApp::new(db).await;
+    let viewer = app.sign_in("viewer").await;
+    let res = app
+            .call(Some(&viewer), "start_export", json!({"guild": "alpha", "request": {
+                "entity": "Posts", "format": "Xlsx", "scope": {"View": {"from": "2026-13-01"}}, "filename": ""}}))
+            .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(res.body.contains("from"), "{}", res.body);
 });

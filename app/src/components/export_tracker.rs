@@ -125,7 +125,9 @@ pub fn ExportActivity() -> impl IntoView {
     });
 
     let poll = move || {
-        let ids: Vec<i64> = tracker.jobs.with_untracked(|j| j.iter().map(|j| j.id).collect());
+        let ids: Vec<i64> = tracker
+            .jobs
+            .with_untracked(|j| j.iter().map(|j| j.id).collect());
         if ids.is_empty() || in_flight.get_value() {
             return;
         }

@@ -27,6 +27,9 @@ pub fn SelectField(
     options: Vec<(String, String)>,
     #[prop(into)] value: Signal<String>,
     #[prop(optional)] any_label: Option<&'static str>,
+    /// Filter bars apply a pick at once; other forms wait for their button.
+    #[prop(default = true)]
+    auto_submit: bool,
 ) -> impl IntoView {
     let opts = any_label
         .map(|l| (String::new(), l.to_string()))
@@ -40,7 +43,8 @@ pub fn SelectField(
     view! {
         <label class="field">
             <span>{label}</span>
-            <select name=name prop:value=move || value.get() on:change=submit_enclosing_form>{opts}</select>
+            <select name=name prop:value=move || value.get()
+                on:change=move |ev| if auto_submit { submit_enclosing_form(ev) }>{opts}</select>
         </label>
     }
 }

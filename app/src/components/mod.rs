@@ -2,6 +2,8 @@
 
 pub mod account_card;
 pub mod error_panel;
+pub mod export_dialog;
+pub mod export_tracker;
 pub mod fields;
 pub mod pager;
 pub mod post_card;

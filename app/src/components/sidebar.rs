@@ -63,6 +63,7 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
             <ul class="nav-list">
                 {link("accounts", "Accounts", "◎")}
                 {link("posts", "Posts", "▤")}
+                {link("exports", "Exports", "⇩")}
                 {link("settings", "Guild settings", "⚙")}
             </ul>
             <div class="sidebar-user">

@@ -265,6 +265,34 @@ pub fn default_filename(
     )
 }
 
+/// Today's date (UTC) as `YYYY-MM-DD`, in the browser or on the server.
+pub fn today() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let iso: String = web_sys::js_sys::Date::new_0().to_iso_string().into();
+        iso.chars().take(10).collect()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Utc::now().format("%Y-%m-%d").to_string()
+    }
+}
+
+/// The default name for an export started now (the placeholder the user
+/// sees; the server makes its own from its clock).
+pub fn default_filename_for_today(
+    guild_slug: &str,
+    entity: ExportEntity,
+    format: ExportFormat,
+) -> String {
+    format!(
+        "{guild_slug}-{}-{}.{}",
+        entity.as_str(),
+        today(),
+        format.ext()
+    )
+}
+
 /// A safe download name from what the user typed.
 ///
 /// Path separators, control characters and characters Windows refuses

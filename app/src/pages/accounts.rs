@@ -5,9 +5,11 @@ use super::list_support::{
 use crate::api::list_accounts;
 use crate::components::account_card::AccountCard;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::export_dialog::ExportButton;
 use crate::components::fields::{InputField, SelectField};
 use crate::components::skeleton::CardSkeletons;
 use crate::model::filter::Assigned;
+use crate::model::ExportEntity;
 use crate::model::{AccountFilter, AccountSort, AccountStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -76,6 +78,8 @@ pub fn AccountsPage() -> impl IntoView {
         <Title text="Accounts"/>
         <header class="page-head">
             <h1>"Accounts"</h1>
+            <ExportButton entity=ExportEntity::Accounts params guild=guild.slug
+                filtered=Signal::derive(move || filter.get().is_filtered())/>
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
         <section class="results" aria-label="Accounts">

@@ -1,4 +1,5 @@
 use crate::api::get_guild_context;
+use crate::components::export_tracker::{ExportActivity, ExportTracker};
 use crate::components::sidebar::Sidebar;
 use crate::error::AppError;
 use crate::model::GuildContext;
@@ -24,6 +25,7 @@ pub fn GuildLayout() -> impl IntoView {
     let slug = Memo::new(move |_| params.read().get("guild").unwrap_or_default());
     let data = Resource::new(move || slug.get(), get_guild_context);
     provide_context(GuildCtx { slug, data });
+    provide_context(ExportTracker::new(slug));
 
     view! {
         <div class="app-shell">
@@ -36,6 +38,7 @@ pub fn GuildLayout() -> impl IntoView {
             <main class="content" id="main" tabindex="-1">
                 <Outlet/>
             </main>
+            <ExportActivity/>
         </div>
     }
 }

@@ -4,10 +4,12 @@ use super::list_support::{
 };
 use crate::api::list_posts;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::export_dialog::ExportButton;
 use crate::components::fields::{InputField, SelectField};
 use crate::components::post_card::PostCard;
 use crate::components::skeleton::CardSkeletons;
 use crate::model::filter::Assigned;
+use crate::model::ExportEntity;
 use crate::model::{PostFilter, PostSort};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -92,6 +94,8 @@ pub fn PostsPage() -> impl IntoView {
         <Title text="Posts"/>
         <header class="page-head">
             <h1>"Posts"</h1>
+            <ExportButton entity=ExportEntity::Posts params guild=guild.slug
+                filtered=Signal::derive(move || filter.get().is_filtered())/>
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
         <section class="results" aria-label="Posts">

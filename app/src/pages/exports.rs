@@ -1,0 +1,237 @@
+//! `/g/:guild/exports`: start an export with every option, and the guild's
+//! export history with progress, downloads, Cancel and Retry.
+
+use super::guild_layout::use_guild;
+use super::list_support::{named_options, platform_options};
+use crate::api::{export_history, StartExport};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::export_dialog::{FilenameField, FormatChoice};
+use crate::components::export_tracker::use_exports;
+use crate::components::fields::{InputField, SelectField};
+use crate::format::{bytes, datetime, thousands};
+use crate::model::export::default_filename_for_today;
+use crate::model::query::Params;
+use crate::model::{
+    AccountStatus, ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, JobStatus,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ExportsPage() -> impl IntoView {
+    let guild = use_guild();
+    let tracker = use_exports();
+    let history = Resource::new(
+        move || (guild.slug.get(), tracker.version.get()),
+        |(g, _)| export_history(g),
+    );
+    view! {
+        <Title text="Exports"/>
+        <header class="page-head">
+            <h1>"Exports"</h1>
+        </header>
+        <NewExport/>
+        <section class="panel history" aria-labelledby="history-title">
+            <h2 id="history-title">"History"</h2>
+            <p class="muted">"Files are kept for a limited time, then removed; the history stays."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        history.await.map(|jobs| view! { <HistoryTable jobs slug=guild.slug.get_untracked()/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+/// The full form: entity, format, all or filtered, the filters, file name.
+#[component]
+fn NewExport() -> impl IntoView {
+    let guild = use_guild();
+    let tracker = use_exports();
+    let entity = RwSignal::new(ExportEntity::Posts);
+    let format = RwSignal::new(ExportFormat::Csv);
+    let filename = RwSignal::new(String::new());
+    let start = ServerAction::<StartExport>::new();
+    let error = RwSignal::new(None::<String>);
+    let default = Signal::derive(move || {
+        default_filename_for_today(&guild.slug.get(), entity.get(), format.get())
+    });
+    Effect::new(move |_| {
+        if let Some(result) = start.value().get() {
+            match result {
+                Ok(started) => {
+                    error.set(None);
+                    tracker.started(started);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // The filter fields are ordinary named inputs; read them off the form.
+        let Some(form) = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok())
+        else {
+            return;
+        };
+        let mut params = Params::new();
+        let mut all = true;
+        for name in ["q", "platform", "brand", "group", "status", "from", "to"] {
+            if let Some(el) = form
+                .query_selector(&format!("[name=\"{name}\"]"))
+                .ok()
+                .flatten()
+            {
+                let value = js_value(&el);
+                if !value.trim().is_empty() {
+                    all = false;
+                    params.insert(name.to_string(), value);
+                }
+            }
+        }
+        let scope = if all {
+            ExportScope::All
+        } else {
+            ExportScope::View(params)
+        };
+        start.dispatch(StartExport {
+            guild: guild.slug.get_untracked(),
+            request: ExportRequest {
+                entity: entity.get_untracked(),
+                format: format.get_untracked(),
+                scope,
+                filename: filename.get_untracked(),
+            },
+        });
+    };
+    let filters = move || {
+        Suspend::new(async move {
+            let ctx = guild.data.await.ok()?;
+            Some(view! {
+                <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Text or @handle" value=Signal::derive(String::new)/>
+                <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options() value=Signal::derive(String::new) auto_submit=false/>
+                <SelectField label="Brand" name="brand" any_label="All brands" options=named_options(&ctx.brands, "No brand") value=Signal::derive(String::new) auto_submit=false/>
+                <SelectField label="Group" name="group" any_label="All groups" options=named_options(&ctx.groups, "No group") value=Signal::derive(String::new) auto_submit=false/>
+                <Show when=move || entity.get() == ExportEntity::Accounts>
+                    <SelectField label="Status" name="status" any_label="Any status"
+                        options=AccountStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
+                        value=Signal::derive(String::new) auto_submit=false/>
+                </Show>
+                <Show when=move || entity.get() == ExportEntity::Posts>
+                    <InputField label="Posted from" name="from" kind="date" value=Signal::derive(String::new)/>
+                    <InputField label="Posted to" name="to" kind="date" value=Signal::derive(String::new)/>
+                </Show>
+            })
+        })
+    };
+    view! {
+        <section class="panel new-export" aria-labelledby="new-export-title">
+            <h2 id="new-export-title">"New export"</h2>
+            <form class="export-form" on:submit=submit>
+                <fieldset class="choice">
+                    <legend>"What"</legend>
+                    {ExportEntity::ALL.into_iter().map(|e| view! {
+                        <label class="choice__option">
+                            <input type="radio" name="entity" value=e.as_str()
+                                prop:checked=move || entity.get() == e on:change=move |_| entity.set(e)/>
+                            {e.title()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <FormatChoice format/>
+                <fieldset class="filters">
+                    <legend>"Only items matching (leave empty for everything)"</legend>
+                    <div class="filter-fields">
+                        <Transition fallback=|| ()>{filters}</Transition>
+                    </div>
+                </fieldset>
+                <FilenameField filename default/>
+                <Show when=move || error.get().is_some()>
+                    <p class="form-error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="form-actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || start.pending().get()>
+                        {move || if start.pending().get() { "Preparing…" } else { "Start export" }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The value of a form control (input or select) from `elements.namedItem`.
+fn js_value(el: &web_sys::Element) -> String {
+    use wasm_bindgen::JsCast;
+    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        i.value()
+    } else if let Some(s) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+        s.value()
+    } else {
+        String::new()
+    }
+}
+
+#[component]
+fn HistoryTable(jobs: Vec<ExportJob>, slug: String) -> impl IntoView {
+    if jobs.is_empty() {
+        return view! { <p class="empty-history">"No exports yet. Start one above, or with Export… on the Accounts and Posts pages."</p> }.into_any();
+    }
+    let tracker = use_exports();
+    let rows = jobs
+        .into_iter()
+        .map(|job| {
+            let id = job.id;
+            let action = match job.status {
+                JobStatus::Done => view! {
+                    <a class="btn btn-small btn-primary" href=job.download_url(&slug)
+                        aria-label=format!("Download {}", job.filename)>"Download"</a>
+                }.into_any(),
+                s if s.is_active() => view! {
+                    <button class="btn btn-small" type="button" on:click=move |_| tracker.cancel(id)>"Cancel"</button>
+                }.into_any(),
+                _ => view! {
+                    <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Export again"</button>
+                }.into_any(),
+            };
+            let status = if job.status.is_active() {
+                view! {
+                    <progress max="100" value=job.percent()></progress>
+                    <span class="muted">{job.progress_text()}</span>
+                }.into_any()
+            } else if job.status == JobStatus::Failed {
+                view! { <span class="status status--failed">"Failed"</span><span class="muted">{job.progress_text()}</span> }.into_any()
+            } else {
+                let expires = job.expires_at.filter(|_| job.status == JobStatus::Done).map(|t| format!("until {}", datetime(t)));
+                view! { <span class=format!("status status--{}", job.status.as_str())>{job.status.label()}</span><span class="muted">{expires}</span> }.into_any()
+            };
+            view! {
+                <tr data-status=job.status.as_str()>
+                    <td><span class="filename">{job.filename.clone()}</span>
+                        <span class="muted">{format!("{} · {}", job.entity.title(), job.format.label())}</span></td>
+                    <td>{job.scope.clone()}</td>
+                    <td>{job.requested_by.clone()}<span class="muted">{datetime(job.created_at)}</span></td>
+                    <td class="num">{job.total.map(thousands).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num">{job.size_bytes.map(bytes).unwrap_or_else(|| "—".into())}</td>
+                    <td class="status-cell">{status}</td>
+                    <td>{action}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="history-table">
+                <thead><tr>
+                    <th scope="col">"File"</th><th scope="col">"Scope"</th><th scope="col">"By, when"</th>
+                    <th scope="col" class="num">"Rows"</th><th scope="col" class="num">"Size"</th>
+                    <th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }.into_any()
+}
