@@ -32,7 +32,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx].as_secs_f64() * 1000.0
 }
 
-async fn bench_user(db: &Db, clock: &SharedClock, guild: &str) -> Result<SessionUser, AppError> {
+pub async fn bench_user(
+    db: &Db,
+    clock: &SharedClock,
+    guild: &str,
+) -> Result<SessionUser, AppError> {
     let id = match auth::find_user_id(db, "bench").await? {
         Some(id) => id,
         None => auth::create_user(db, clock, "bench", "Benchmark", "bench-password").await?,
@@ -52,24 +56,31 @@ fn params(pairs: &[(&str, String)]) -> Params {
         .collect()
 }
 
-pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), AppError> {
+/// Seeds `guild` with `posts` posts unless it exists.
+pub async fn ensure_seeded(
+    db: &Db,
+    clock: &SharedClock,
+    guild: &str,
+    posts: usize,
+    accounts: usize,
+) -> Result<(), AppError> {
     let exists = db
         .fetch_i64(&Sql::bound(
             "SELECT COUNT(*) FROM guilds WHERE slug = $1",
-            vec![Arg::Text(args.guild.clone())],
+            vec![Arg::Text(guild.to_string())],
         ))
         .await?;
     if exists == 0 {
-        eprintln!("Seeding “{}” with {} posts…", args.guild, args.posts);
+        eprintln!("Seeding “{guild}” with {posts} posts…");
         let report = seed_guild(
             db,
             &SeedSpec {
-                slug: args.guild.clone(),
+                slug: guild.to_string(),
                 name: "Benchmark guild".into(),
                 brands: 3,
                 groups: 5,
-                accounts: args.accounts,
-                posts: args.posts,
+                accounts,
+                posts,
                 seed: 99,
                 anchor: clock.now(),
             },
@@ -77,6 +88,11 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
         .await?;
         eprintln!("Seeded in {:.1} s.", report.elapsed.as_secs_f64());
     }
+    Ok(())
+}
+
+pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), AppError> {
+    ensure_seeded(db, clock, &args.guild, args.posts, args.accounts).await?;
     let user = bench_user(db, clock, &args.guild).await?;
     let scope = GuildScope::for_member(db, &user, &args.guild).await?;
     let brands = catalog::brands(db, &scope).await?;

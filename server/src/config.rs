@@ -27,6 +27,9 @@ pub struct ExportConfig {
     pub instant_limit: i64,
     /// `EXPORT_RETENTION_DAYS` (default 7): finished files are removed after.
     pub retention_days: i64,
+    /// `EXPORT_MAX_ROWS_PER_SECOND` (default unset): paces exports, to spare
+    /// a database that serves other work.
+    pub max_rows_per_second: Option<u32>,
     /// Set when `EXPORT_S3_BUCKET` is.
     pub s3: Option<S3Config>,
 }
@@ -94,6 +97,12 @@ impl ExportConfig {
             dir: PathBuf::from(env_or("EXPORT_DIR", "data/exports")),
             instant_limit: env_positive("INSTANT_EXPORT_LIMIT", 1000)?,
             retention_days: env_positive("EXPORT_RETENTION_DAYS", 7)?,
+            max_rows_per_second: match env_opt("EXPORT_MAX_ROWS_PER_SECOND") {
+                None => None,
+                Some(_) => {
+                    Some(env_positive("EXPORT_MAX_ROWS_PER_SECOND", 0)?.min(u32::MAX as i64) as u32)
+                }
+            },
             s3: s3.transpose()?,
         })
     }

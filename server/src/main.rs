@@ -60,6 +60,8 @@ enum Command {
     },
     /// Measure list-query latency (see BENCHMARKS.md).
     Bench(server::bench::BenchArgs),
+    /// Time one export job and report its peak memory (see BENCHMARKS.md).
+    BenchExport(server::bench_export::BenchExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -113,6 +115,7 @@ async fn export_settings(cfg: &server::config::ExportConfig) -> ExportSettings {
     let mut settings = ExportSettings::new(cfg.dir.clone(), blobs);
     settings.instant_limit = cfg.instant_limit;
     settings.retention = chrono::Duration::days(cfg.retention_days);
+    settings.max_rows_per_second = cfg.max_rows_per_second;
     settings
 }
 
@@ -258,6 +261,9 @@ async fn main() {
             println!("{username} is now {} of {guild}.", role.as_str());
         }
         Command::Bench(args) => server::bench::run(&db, &clock, args)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Command::BenchExport(args) => server::bench_export::run(&db, &clock, args)
             .await
             .unwrap_or_else(|e| fail(e)),
     }

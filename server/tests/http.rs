@@ -46,6 +46,7 @@ impl TestApp {
                 dir: fx.export_dir.0.clone(),
                 instant_limit: 1000,
                 retention_days: 7,
+                max_rows_per_second: None,
                 s3: None,
             },
         };

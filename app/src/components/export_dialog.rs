@@ -126,7 +126,7 @@ pub fn ExportButton(
                         <input type="radio" name="scope" value="view" prop:checked=move || !whole.get()
                             on:change=move |_| whole.set(false)/>
                         {move || if filtered.get() {
-                            format!("This view (the filters on screen, all pages)")
+                            "This view (the filters on screen, all pages)".to_string()
                         } else {
                             format!("This view (all {what}, as sorted on screen)")
                         }}

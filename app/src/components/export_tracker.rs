@@ -197,6 +197,8 @@ fn Toast(job: ExportJob, slug: String) -> impl IntoView {
         <button class="btn btn-ghost btn-small" type="button" aria-label="Dismiss"
             on:click=move |_| tracker.dismiss(id)>"✕"</button>
     };
+    // Download links carry rel=external: the router must not treat the file
+    // as a page of the app.
     match job.status {
         JobStatus::Done => view! {
             <div class="toast toast--done" role="status">
@@ -204,7 +206,8 @@ fn Toast(job: ExportJob, slug: String) -> impl IntoView {
                     <strong>"Export ready: "</strong>{job.filename.clone()}
                     <span class="muted">{format!(" · {} · {}", thousands(job.processed), bytes(job.size_bytes.unwrap_or(0)))}</span>
                 </p>
-                <a class="btn btn-primary btn-small" href=job.download_url(&slug) on:click=move |_| tracker.dismiss(id)>"Download"</a>
+                <a class="btn btn-primary btn-small" href=job.download_url(&slug) rel="external" download=""
+                    on:click=move |_| tracker.dismiss(id)>"Download"</a>
                 {dismiss}
             </div>
         }

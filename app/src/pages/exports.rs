@@ -187,7 +187,7 @@ fn HistoryTable(jobs: Vec<ExportJob>, slug: String) -> impl IntoView {
             let id = job.id;
             let action = match job.status {
                 JobStatus::Done => view! {
-                    <a class="btn btn-small btn-primary" href=job.download_url(&slug)
+                    <a class="btn btn-small btn-primary" href=job.download_url(&slug) rel="external" download=""
                         aria-label=format!("Download {}", job.filename)>"Download"</a>
                 }.into_any(),
                 s if s.is_active() => view! {

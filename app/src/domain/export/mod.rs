@@ -67,12 +67,21 @@ pub struct Progress {
     /// -1 until counted.
     total: AtomicI64,
     cancelled: AtomicBool,
+    /// `EXPORT_MAX_ROWS_PER_SECOND`: paces the writer (and so the reads).
+    pace: Option<(std::time::Instant, u32)>,
 }
 
 impl Progress {
     pub fn new() -> Arc<Self> {
+        Self::paced(None)
+    }
+    /// Progress that also holds the writer to `rows_per_second`.
+    pub fn paced(rows_per_second: Option<u32>) -> Arc<Self> {
         Arc::new(Self {
             total: AtomicI64::new(-1),
+            pace: rows_per_second
+                .filter(|r| *r > 0)
+                .map(|r| (std::time::Instant::now(), r)),
             ..Default::default()
         })
     }
@@ -92,6 +101,13 @@ impl Progress {
     /// so the writer stops at its next checkpoint.
     pub fn advance_to(&self, n: u64) -> Result<(), ExportError> {
         self.processed.store(n, Ordering::Relaxed);
+        if let Some((start, rate)) = self.pace {
+            // Called from the writer's thread, never from the runtime.
+            let due = std::time::Duration::from_secs_f64(n as f64 / f64::from(rate));
+            if let Some(wait) = due.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
         if self.cancelled.load(Ordering::Relaxed) {
             Err(ExportError::Cancelled)
         } else {

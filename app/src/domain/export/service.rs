@@ -27,6 +27,9 @@ pub struct ExportSettings {
     pub work_dir: PathBuf,
     pub max_rows_per_sheet: u32,
     pub blobs: Arc<dyn BlobStore>,
+    /// Caps how fast an export reads and writes, to spare a busy database
+    /// (`EXPORT_MAX_ROWS_PER_SECOND`; unset means as fast as possible).
+    pub max_rows_per_second: Option<u32>,
     /// Wakes this server's workers when a job is queued.
     pub wake: Arc<tokio::sync::Notify>,
 }
@@ -41,6 +44,7 @@ impl ExportSettings {
             retention: chrono::Duration::days(Self::DEFAULT_RETENTION_DAYS),
             work_dir,
             max_rows_per_sheet: XLSX_MAX_DATA_ROWS,
+            max_rows_per_second: None,
             blobs,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
@@ -179,7 +183,7 @@ async fn run(state: &AppState, scope: &GuildScope, job: Run) -> Result<(), Strin
     let exports = &state.exports;
     let tmp_dir = exports.work_dir.join("tmp");
     let tmp = tmp_dir.join(format!("job-{}-{}.part", job.id, job.worker));
-    let progress = Progress::new();
+    let progress = Progress::paced(exports.max_rows_per_second);
 
     let io_failed = |e: std::io::Error| Stop::Failed {
         message: "Could not write the file on the server.",

@@ -67,7 +67,10 @@ pub fn export(
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; BEGIN")?;
+    // A small page cache and no memory map: an export reads each page once,
+    // and mapped pages would count towards the process's resident memory,
+    // which must not grow with the size of the export.
+    conn.execute_batch("PRAGMA cache_size = -8192; PRAGMA mmap_size = 0; BEGIN")?;
 
     let mut count_stmt = conn.prepare(&count.text)?;
     bind(&mut count_stmt, count)?;
