@@ -23,7 +23,7 @@ JOIN accounts a ON a.id = p.account_id
 LEFT JOIN account_groups g ON g.id = p.group_id
 LEFT JOIN brands b ON b.id = p.brand_id
 WHERE p.guild_id = (SELECT id FROM guilds WHERE slug = ?) AND p.deleted_at IS NULL
-ORDER BY p.posted_at DESC, p.id DESC
+ORDER BY p.id
 """
 HEADER = ["ID", "Account", "Platform", "Post URL", "Caption", "Posted at (UTC)", "Views",
           "Likes", "Comments", "Shares", "Group", "Brand", "Added at (UTC)"]

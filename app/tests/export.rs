@@ -33,6 +33,28 @@ fn request(entity: ExportEntity, format: ExportFormat, scope: ExportScope) -> Ex
     }
 }
 
+/// Every live post of the guild in `format`.
+fn all_posts(format: ExportFormat) -> ExportRequest {
+    request(ExportEntity::Posts, format, ExportScope::All)
+}
+
+/// The post ids in a JSON export of `scope`, in file order.
+async fn exported_ids(fx: &Fixture, scope: &GuildScope, export: ExportScope) -> Vec<i64> {
+    let (_, path) = instant(
+        fx,
+        scope,
+        request(ExportEntity::Posts, ExportFormat::Json, export),
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect()
+}
+
 /// Starts an export that must be instant and returns its job and file.
 async fn instant(fx: &Fixture, scope: &GuildScope, req: ExportRequest) -> (ExportJob, PathBuf) {
     match service::start(&fx.state, scope, req).await.expect("export") {
@@ -77,15 +99,21 @@ struct PostRow {
     created_at: DateTime<Utc>,
 }
 
-/// The guild's live posts in the export's default order (newest first).
-async fn live_posts(db: &Db, guild: &str) -> Vec<PostRow> {
+/// "Everything" is exported in ID order; a view in the order it shows.
+const BY_ID: &str = "p.id";
+const NEWEST_FIRST: &str = "p.posted_at DESC, p.id DESC";
+
+/// The guild's live posts in `order`.
+async fn live_posts(db: &Db, guild: &str, order: &str) -> Vec<PostRow> {
     db.fetch_all(&Sql::bound(
-        "SELECT p.id, a.handle, p.platform, p.url, p.caption, p.posted_at, p.views, p.likes, \
+        format!(
+            "SELECT p.id, a.handle, p.platform, p.url, p.caption, p.posted_at, p.views, p.likes, \
          p.comments, p.shares, g.name AS group_name, b.name AS brand_name, p.created_at \
          FROM posts p JOIN accounts a ON a.id = p.account_id \
          JOIN guilds gu ON gu.id = p.guild_id \
          LEFT JOIN account_groups g ON g.id = p.group_id LEFT JOIN brands b ON b.id = p.brand_id \
-         WHERE gu.slug = $1 AND p.deleted_at IS NULL ORDER BY p.posted_at DESC, p.id DESC",
+         WHERE gu.slug = $1 AND p.deleted_at IS NULL ORDER BY {order}"
+        ),
         vec![Arg::Text(guild.into())],
     ))
     .await
@@ -131,18 +159,13 @@ db_test!(
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let rows = live_posts(fx.db(), "alpha").await;
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
         for (row, caption) in rows.iter().zip(TRICKY) {
             set_caption(fx.db(), row.id, caption).await;
         }
-        let rows = live_posts(fx.db(), "alpha").await;
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
 
-        let (job, path) = instant(
-            &fx,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-        )
-        .await;
+        let (job, path) = instant(&fx, &scope, all_posts(ExportFormat::Csv)).await;
 
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM");
@@ -186,11 +209,11 @@ db_test!(
 db_test!(json_has_metadata_and_typed_items, |db: Db| async move {
     let fx = Fixture::new(db).await;
     let scope = fx.scope(&fx.viewer, "alpha").await;
-    let rows = live_posts(fx.db(), "alpha").await;
+    let rows = live_posts(fx.db(), "alpha", NEWEST_FIRST).await;
     for (row, caption) in rows.iter().zip(TRICKY) {
         set_caption(fx.db(), row.id, caption).await;
     }
-    let rows = live_posts(fx.db(), "alpha").await;
+    let rows = live_posts(fx.db(), "alpha", NEWEST_FIRST).await;
     let view = params(&[("sort", "newest")]);
 
     let (_, path) = instant(
@@ -267,20 +290,15 @@ db_test!(
         // 120 posts at 50 rows a sheet: "Posts", "Posts (2)", "Posts (3)".
         fx.state.exports.max_rows_per_sheet = 50;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let rows = live_posts(fx.db(), "alpha").await;
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
         for (row, caption) in rows.iter().zip(TRICKY) {
             set_caption(fx.db(), row.id, caption).await;
         }
         let huge = "x".repeat(40_000);
         set_caption(fx.db(), rows[10].id, &huge).await;
-        let rows = live_posts(fx.db(), "alpha").await;
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
 
-        let (_, path) = instant(
-            &fx,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Xlsx, ExportScope::All),
-        )
-        .await;
+        let (_, path) = instant(&fx, &scope, all_posts(ExportFormat::Xlsx)).await;
 
         let mut book: Xlsx<_> = calamine::open_workbook(&path).unwrap();
         assert_eq!(book.sheet_names(), vec!["Posts", "Posts (2)", "Posts (3)"]);
@@ -364,7 +382,7 @@ db_test!(
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let rows = live_posts(fx.db(), "alpha").await;
+        let rows = live_posts(fx.db(), "alpha", NEWEST_FIRST).await;
         // Trash two posts.
         for row in &rows[..2] {
             fx.db()
@@ -375,43 +393,13 @@ db_test!(
                 .await
                 .unwrap();
         }
-        let ids_of = |path: PathBuf| -> Vec<i64> {
-            let doc: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-            doc["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_i64().unwrap())
-                .collect()
-        };
 
-        let all = ids_of(
-            instant(
-                &fx,
-                &scope,
-                request(ExportEntity::Posts, ExportFormat::Json, ExportScope::All),
-            )
-            .await
-            .1,
-        );
+        let all = exported_ids(&fx, &scope, ExportScope::All).await;
         assert_eq!(all.len(), 118);
         assert!(!all.contains(&rows[0].id) && !all.contains(&rows[1].id));
 
         let view = params(&[("platform", "youtube")]);
-        let youtube = ids_of(
-            instant(
-                &fx,
-                &scope,
-                request(
-                    ExportEntity::Posts,
-                    ExportFormat::Json,
-                    ExportScope::View(view.clone()),
-                ),
-            )
-            .await
-            .1,
-        );
+        let youtube = exported_ids(&fx, &scope, ExportScope::View(view.clone())).await;
         let want: Vec<i64> = rows[2..]
             .iter()
             .filter(|r| r.platform == "youtube")
@@ -421,39 +409,23 @@ db_test!(
 
         // Hand-picked, including a trashed one (left out) and a foreign id.
         let picked = vec![rows[1].id, rows[5].id, rows[7].id, 999_999];
-        let sel = ids_of(
-            instant(
-                &fx,
-                &scope,
-                request(
-                    ExportEntity::Posts,
-                    ExportFormat::Json,
-                    ExportScope::Selected(Selection::Ids(picked)),
-                ),
-            )
-            .await
-            .1,
-        );
-        assert_eq!(sel, vec![rows[5].id, rows[7].id]);
+        let sel = exported_ids(&fx, &scope, ExportScope::Selected(Selection::Ids(picked))).await;
+        // Hand-picked items come in ID order.
+        let mut want_sel = vec![rows[5].id, rows[7].id];
+        want_sel.sort();
+        assert_eq!(sel, want_sel);
 
         // All matching the view except two unticked.
         let except = vec![want[0], want[1]];
-        let most = ids_of(
-            instant(
-                &fx,
-                &scope,
-                request(
-                    ExportEntity::Posts,
-                    ExportFormat::Json,
-                    ExportScope::Selected(Selection::AllMatching {
-                        filter: view,
-                        except,
-                    }),
-                ),
-            )
-            .await
-            .1,
-        );
+        let most = exported_ids(
+            &fx,
+            &scope,
+            ExportScope::Selected(Selection::AllMatching {
+                filter: view,
+                except,
+            }),
+        )
+        .await;
         assert_eq!(most, want[2..].to_vec());
 
         // A bad filter is a clear 400, not an empty file.
@@ -490,18 +462,13 @@ db_test!(
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let mut req = request(ExportEntity::Posts, ExportFormat::Xlsx, ExportScope::All);
+        let mut req = all_posts(ExportFormat::Xlsx);
         req.filename = "../../etc/passwd".into();
         let (job, path) = instant(&fx, &scope, req).await;
         assert_eq!(job.filename, "etc-passwd.xlsx");
         // Stored under the guild and job, never under the user's name.
         assert!(path.ends_with(format!("{}.xlsx", job.id)));
-        let (job, _) = instant(
-            &fx,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Json, ExportScope::All),
-        )
-        .await;
+        let (job, _) = instant(&fx, &scope, all_posts(ExportFormat::Json)).await;
         assert_eq!(job.filename, "alpha-posts-2026-02-07.json");
     }
 );
@@ -526,13 +493,9 @@ db_test!(
         fx.state.exports.instant_limit = 100;
         let scope = fx.scope(&fx.viewer, "alpha").await;
 
-        let started = service::start(
-            &fx.state,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Xlsx, ExportScope::All),
-        )
-        .await
-        .unwrap();
+        let started = service::start(&fx.state, &scope, all_posts(ExportFormat::Xlsx))
+            .await
+            .unwrap();
         let ExportStarted::Queued(job) = started else {
             panic!("expected a job: {started:?}")
         };
@@ -565,25 +528,19 @@ db_test!(
         let beta = fx.scope(&fx.outsider, "beta").await;
         let mut queued = Vec::new();
         for _ in 0..5 {
-            match service::start(
-                &fx.state,
-                &alpha,
-                request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-            )
-            .await
-            .unwrap()
+            match service::start(&fx.state, &alpha, all_posts(ExportFormat::Csv))
+                .await
+                .unwrap()
             {
                 ExportStarted::Queued(j) => queued.push(j.id),
                 other => panic!("{other:?}"),
             }
         }
-        let ExportStarted::Queued(beta_job) = service::start(
-            &fx.state,
-            &beta,
-            request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-        )
-        .await
-        .unwrap() else {
+        let ExportStarted::Queued(beta_job) =
+            service::start(&fx.state, &beta, all_posts(ExportFormat::Csv))
+                .await
+                .unwrap()
+        else {
             panic!()
         };
 
@@ -609,13 +566,11 @@ db_test!(
         let mut fx = Fixture::new(db).await;
         fx.state.exports.instant_limit = 10;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let ExportStarted::Queued(job) = service::start(
-            &fx.state,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-        )
-        .await
-        .unwrap() else {
+        let ExportStarted::Queued(job) =
+            service::start(&fx.state, &scope, all_posts(ExportFormat::Csv))
+                .await
+                .unwrap()
+        else {
             panic!()
         };
 
@@ -683,13 +638,7 @@ db_test!(cancelled_jobs_stop_and_keep_no_file, |db: Db| async move {
     let mut fx = Fixture::new(db).await;
     fx.state.exports.instant_limit = 10;
     let scope = fx.scope(&fx.viewer, "alpha").await;
-    let start = || {
-        service::start(
-            &fx.state,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-        )
-    };
+    let start = || service::start(&fx.state, &scope, all_posts(ExportFormat::Csv));
 
     // Cancelled while queued: no worker takes it.
     let ExportStarted::Queued(a) = start().await.unwrap() else {
@@ -765,12 +714,7 @@ db_test!(
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let (job, path) = instant(
-            &fx,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-        )
-        .await;
+        let (job, path) = instant(&fx, &scope, all_posts(ExportFormat::Csv)).await;
         assert!(path.exists());
 
         fx.clock.advance(Duration::days(7) - Duration::seconds(1));
@@ -794,12 +738,7 @@ db_test!(
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let alpha = fx.scope(&fx.viewer, "alpha").await;
-        let (job, _) = instant(
-            &fx,
-            &alpha,
-            request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-        )
-        .await;
+        let (job, _) = instant(&fx, &alpha, all_posts(ExportFormat::Csv)).await;
         let beta = fx.scope(&fx.outsider, "beta").await;
         assert!(matches!(
             service::download(&fx.state, &beta, job.id).await,
@@ -818,13 +757,8 @@ db_test!(
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let rows = live_posts(fx.db(), "alpha").await;
-        instant(
-            &fx,
-            &scope,
-            request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-        )
-        .await;
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
+        instant(&fx, &scope, all_posts(ExportFormat::Csv)).await;
         let picked: Vec<i64> = rows[..7].iter().map(|r| r.id).collect();
         let (job, _) = instant(
             &fx,
@@ -887,13 +821,9 @@ db_test!(
         let beta = fx.scope(&fx.outsider, "beta").await;
         for scope in [&alpha, &beta] {
             for _ in 0..4 {
-                service::start(
-                    &fx.state,
-                    scope,
-                    request(ExportEntity::Posts, ExportFormat::Csv, ExportScope::All),
-                )
-                .await
-                .unwrap();
+                service::start(&fx.state, scope, all_posts(ExportFormat::Csv))
+                    .await
+                    .unwrap();
             }
         }
         let now = fx.state.clock.now();

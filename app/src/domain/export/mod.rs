@@ -124,6 +124,28 @@ pub struct Outcome {
     pub ids: Vec<i64>,
 }
 
+/// How many items the plan exports. On SQLite through rusqlite without a
+/// memory map, like the export itself (see `sqlite_source::open`).
+pub async fn count(db: &Db, plan: &plan::Plan) -> Result<i64, crate::error::AppError> {
+    match db {
+        Db::Sqlite(pool) => {
+            let path = pool.connect_options().get_filename().to_path_buf();
+            let sql = plan.count.clone();
+            tokio::task::spawn_blocking(move || sqlite_source::count(&path, &sql))
+                .await
+                .map_err(|e| {
+                    tracing::error!("export count panicked: {e}");
+                    crate::error::AppError::Internal
+                })?
+                .map_err(|e| {
+                    tracing::error!("export count failed: {e}");
+                    crate::error::AppError::Internal
+                })
+        }
+        Db::Postgres(_) => db.fetch_i64(&plan.count).await,
+    }
+}
+
 /// Streams the plan's rows from `db` into a writer for `spec` over `out`.
 pub async fn write(
     db: &Db,

@@ -64,7 +64,7 @@ pub async fn start(
 ) -> Result<ExportStarted, AppError> {
     let db = &state.db;
     let plan = plan(db.dialect(), scope, req.entity, &req.scope)?;
-    let count = db.fetch_i64(&plan.count).await?;
+    let count = super::count(db, &plan).await?;
     if count == 0 {
         return Err(AppError::invalid(match &req.scope {
             ExportScope::All => format!("This guild has no {} to export.", req.entity.as_str()),
