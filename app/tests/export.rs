@@ -850,3 +850,24 @@ db_test!(
         assert_eq!(all.len(), 6, "three per guild");
     }
 );
+
+#[test]
+fn work_files_left_by_a_crash_are_removed_and_fresh_ones_kept() {
+    let dir = app::domain::test_support::TempDir::new("orphans");
+    let old = dir.0.join("job-1-w.part");
+    let fresh = dir.0.join("job-2-w.part");
+    std::fs::write(&old, "half a file").unwrap();
+    std::fs::write(&fresh, "being written").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+
+    service::remove_orphan_work_files(&dir.0);
+
+    assert!(!old.exists(), "an hour-old work file is an orphan");
+    assert!(fresh.exists(), "a running export's file stays");
+}

@@ -89,7 +89,7 @@ test('the Export page starts a filtered export and a bad filter explains itself'
   // The history shows the instant export too.
   await expect(page.locator('.history-table tbody tr').first()).toContainText('Accounts · JSON');
 
-  // Dates the wrong way round: the server's sentence, in the form.
+  // Dates the wrong way round: the filter parser's sentence (shared with the server).
   await form.getByLabel('Posts').check();
   await form.getByLabel('Posted from').fill('2026-03-01');
   await form.getByLabel('Posted to').fill('2026-02-01');

@@ -12,7 +12,8 @@ use crate::format::{bytes, datetime, thousands};
 use crate::model::export::default_filename_for_today;
 use crate::model::query::Params;
 use crate::model::{
-    AccountStatus, ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, JobStatus,
+    AccountFilter, AccountStatus, ExportEntity, ExportFormat, ExportJob, ExportRequest,
+    ExportScope, JobStatus, PostFilter,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -92,6 +93,16 @@ fn NewExport() -> impl IntoView {
                     params.insert(name.to_string(), value);
                 }
             }
+        }
+        // The filter parser is shared with the server: say what is wrong
+        // before sending anything (the server checks again).
+        let checked = match entity.get_untracked() {
+            ExportEntity::Accounts => AccountFilter::from_params(&params).map(|_| ()),
+            ExportEntity::Posts => PostFilter::from_params(&params).map(|_| ()),
+        };
+        if let Err(e) = checked {
+            error.set(Some(e.to_string()));
+            return;
         }
         let scope = if all {
             ExportScope::All

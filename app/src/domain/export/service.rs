@@ -401,6 +401,7 @@ fn audit_entries(scope: &GuildScope, job: &Run, rows: i64, ids: &[i64]) -> Vec<E
 pub async fn maintain(state: &AppState) -> Result<(), AppError> {
     let now = state.clock.now();
     jobs::recover_stale(&state.db, now).await?;
+    remove_orphan_work_files(&state.exports.work_dir.join("tmp"));
     loop {
         let due = jobs::expired_files(&state.db, now, 200).await?;
         if due.is_empty() {
@@ -418,6 +419,36 @@ pub async fn maintain(state: &AppState) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// Work files untouched this long belong to no running export (a running
+/// one writes continuously): left by a crash. Real time, not the clock:
+/// file times come from the file system.
+const ORPHAN_AFTER: Duration = Duration::from_secs(3600);
+
+/// Removes work files a crashed server left behind.
+pub fn remove_orphan_work_files(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > ORPHAN_AFTER);
+        if old {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %entry.path().display(), "removed an orphaned export work file")
+                }
+                Err(e) => {
+                    tracing::warn!(file = %entry.path().display(), "could not remove an orphaned work file: {e}")
+                }
+            }
+        }
+    }
 }
 
 /// The member's view of one export, for the download route: the key to
