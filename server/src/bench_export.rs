@@ -95,14 +95,14 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
     service::run_claimed(&state, claimed, "bench").await;
     let seconds = started.elapsed().as_secs_f64();
 
-    let done = jobs::get(db, &scope, job.id).await?;
+    let (done, key) = jobs::get_with_key(db, &scope, job.id).await?;
     if done.status != JobStatus::Done {
         return Err(AppError::invalid(format!(
             "export failed: {:?}",
             done.error
         )));
     }
-    if let Some(key) = jobs::file_key(db, &scope, job.id).await? {
+    if let Some(key) = key {
         state.exports.blobs.delete(&key).await.ok();
     }
     println!(
@@ -135,13 +135,10 @@ async fn compare_pg_reads(db: &Db, scope: &GuildScope) -> Result<(), AppError> {
         &ExportScope::All,
     )?;
     let t = Instant::now();
-    let mut q = sqlx::query(&plan.rows.text);
-    for a in &plan.rows.args {
-        if let app::domain::Arg::Int(v) = a {
-            q = q.bind(*v);
-        }
-    }
-    let mut rows = q.fetch(pool);
+    // The plan of "everything" has one parameter: the guild.
+    let mut rows = sqlx::query(&plan.rows.text)
+        .bind(scope.guild_id())
+        .fetch(pool);
     let mut n = 0u64;
     while let Some(row) = rows.try_next().await.map_err(AppError::from)? {
         use sqlx::Row;

@@ -23,7 +23,7 @@ pub const MAX_ATTEMPTS: i64 = 3;
 const JOB_COLUMNS: &str =
     "j.id, j.entity, j.format, j.scope_label, j.filename, j.status, j.total, \
      j.processed, j.size_bytes, j.error, u.username AS requested_by, j.created_at, j.finished_at, \
-     j.expires_at, j.instant, \
+     j.expires_at, j.instant, j.file_key, j.requested_by AS requested_by_id, \
      (SELECT COUNT(*) FROM export_jobs q WHERE q.guild_id = j.guild_id \
       AND q.status IN ('queued', 'running') AND q.id < j.id) AS ahead";
 
@@ -45,6 +45,8 @@ struct JobRow {
     expires_at: Option<DateTime<Utc>>,
     instant: bool,
     ahead: i64,
+    file_key: Option<String>,
+    requested_by_id: Option<i64>,
 }
 
 impl TryFrom<JobRow> for ExportJob {
@@ -125,16 +127,42 @@ pub async fn insert(
     db.fetch_i64(&sql).await
 }
 
-/// One export of the guild; 404 for another guild's.
-pub async fn get(db: &Db, scope: &GuildScope, id: i64) -> Result<ExportJob, AppError> {
+async fn row(db: &Db, scope: &GuildScope, id: i64) -> Result<JobRow, AppError> {
     let sql = Sql::bound(
         select("WHERE j.id = $1 AND j.guild_id = $2"),
         vec![Arg::Int(id), Arg::Int(scope.guild_id())],
     );
     db.fetch_optional::<JobRow>(&sql)
         .await?
-        .ok_or_else(|| AppError::not_found("There is no such export in this guild."))?
-        .try_into()
+        .ok_or_else(|| AppError::not_found("There is no such export in this guild."))
+}
+
+/// One export of the guild; 404 for another guild's.
+pub async fn get(db: &Db, scope: &GuildScope, id: i64) -> Result<ExportJob, AppError> {
+    row(db, scope, id).await?.try_into()
+}
+
+/// One export of the guild with its stored file's key, if it has one.
+pub async fn get_with_key(
+    db: &Db,
+    scope: &GuildScope,
+    id: i64,
+) -> Result<(ExportJob, Option<String>), AppError> {
+    let mut r = row(db, scope, id).await?;
+    let key = r.file_key.take();
+    Ok((r.try_into()?, key))
+}
+
+/// The stored request of an export of the guild (what Retry runs again).
+pub async fn request_of(db: &Db, scope: &GuildScope, id: i64) -> Result<String, AppError> {
+    let (request,) = db
+        .fetch_optional::<(String,)>(&Sql::bound(
+            "SELECT request FROM export_jobs WHERE id = $1 AND guild_id = $2",
+            vec![Arg::Int(id), Arg::Int(scope.guild_id())],
+        ))
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such export in this guild."))?;
+    Ok(request)
 }
 
 /// The guild's exports, newest first.
@@ -178,6 +206,7 @@ pub async fn active_of(db: &Db, scope: &GuildScope) -> Result<Vec<ExportJob>, Ap
     rows(db, &sql).await
 }
 
+/// Bounded lists only (`LIMIT` or a short id list): job rows, not export data.
 async fn rows(db: &Db, sql: &Sql) -> Result<Vec<ExportJob>, AppError> {
     db.fetch_all::<JobRow>(sql)
         .await?
@@ -193,14 +222,9 @@ pub async fn cancel(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<ExportJob, AppError> {
-    let job = get(db, scope, id).await?;
-    let owner = db
-        .fetch_optional::<(Option<i64>,)>(&Sql::bound(
-            "SELECT requested_by FROM export_jobs WHERE id = $1",
-            vec![Arg::Int(id)],
-        ))
-        .await?
-        .and_then(|r| r.0);
+    let r = row(db, scope, id).await?;
+    let owner = r.requested_by_id;
+    let job = ExportJob::try_from(r)?;
     if owner != Some(scope.user_id()) {
         scope.require(Role::Admin, "cancel another member’s export")?;
     }
@@ -347,7 +371,8 @@ pub async fn recover_stale(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), Ap
     Ok((requeued, failed))
 }
 
-/// Done exports whose file is past its retention: (id, key).
+/// Done exports whose file is past its retention: (id, key), at most
+/// `limit` at a time.
 pub async fn expired_files(
     db: &Db,
     now: DateTime<Utc>,
@@ -368,17 +393,6 @@ pub async fn mark_expired(db: &Db, id: i64) -> Result<(), AppError> {
     ))
     .await?;
     Ok(())
-}
-
-/// The stored file of a done export of this guild, if it still has one.
-pub async fn file_key(db: &Db, scope: &GuildScope, id: i64) -> Result<Option<String>, AppError> {
-    Ok(db
-        .fetch_optional::<(Option<String>,)>(&Sql::bound(
-            "SELECT file_key FROM export_jobs WHERE id = $1 AND guild_id = $2",
-            vec![Arg::Int(id), Arg::Int(scope.guild_id())],
-        ))
-        .await?
-        .and_then(|r| r.0))
 }
 
 /// Marks a job done with its stored file, inside the caller's transaction

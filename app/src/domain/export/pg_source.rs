@@ -6,7 +6,7 @@
 use super::columns::{Cell, Column, Kind, OwnedCell, MAX_COLUMNS};
 use super::sink::{Out, SinkSpec};
 use super::{ExportError, Outcome, Progress};
-use crate::domain::{Arg, Sql};
+use crate::domain::Sql;
 use futures::TryStreamExt;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{PgPool, Row};
@@ -14,19 +14,8 @@ use std::sync::Arc;
 
 const BATCH: usize = 1000;
 
-fn query<'q>(sql: &'q Sql) -> sqlx::query::Query<'q, sqlx::Postgres, PgArguments> {
-    let mut q = sqlx::query(&sql.text);
-    for a in &sql.args {
-        q = match a {
-            Arg::Int(v) => q.bind(*v),
-            Arg::OptInt(v) => q.bind(*v),
-            Arg::Text(v) => q.bind(v.as_str()),
-            Arg::OptText(v) => q.bind(v.as_deref()),
-            Arg::Time(t) => q.bind(*t),
-            Arg::OptTime(t) => q.bind(*t),
-        };
-    }
-    q
+fn query(sql: &Sql) -> sqlx::query::Query<'_, sqlx::Postgres, PgArguments> {
+    crate::domain::db::bind_pg(sqlx::query(&sql.text), &sql.args)
 }
 
 fn owned(row: &PgRow, columns: &[Column]) -> Result<Vec<OwnedCell>, sqlx::Error> {

@@ -105,18 +105,7 @@ pub async fn retry(
     scope: &GuildScope,
     id: i64,
 ) -> Result<ExportStarted, AppError> {
-    let sql = crate::domain::Sql::bound(
-        "SELECT request FROM export_jobs WHERE id = $1 AND guild_id = $2",
-        vec![
-            crate::domain::Arg::Int(id),
-            crate::domain::Arg::Int(scope.guild_id()),
-        ],
-    );
-    let (request,) = state
-        .db
-        .fetch_optional::<(String,)>(&sql)
-        .await?
-        .ok_or_else(|| AppError::not_found("There is no such export in this guild."))?;
+    let request = jobs::request_of(&state.db, scope, id).await?;
     let req: ExportRequest = serde_json::from_str(&request).map_err(|e| {
         tracing::error!(job = id, "stored export request does not parse: {e}");
         AppError::Internal
@@ -460,12 +449,10 @@ pub enum Download {
 }
 
 pub async fn download(state: &AppState, scope: &GuildScope, id: i64) -> Result<Download, AppError> {
-    let job = jobs::get(&state.db, scope, id).await?;
-    Ok(
-        match (job.status, jobs::file_key(&state.db, scope, id).await?) {
-            (JobStatus::Done, Some(key)) => Download::Ready { key, job },
-            (JobStatus::Expired, _) => Download::Expired(job),
-            _ => Download::NotReady(job),
-        },
-    )
+    let (job, key) = jobs::get_with_key(&state.db, scope, id).await?;
+    Ok(match (job.status, key) {
+        (JobStatus::Done, Some(key)) => Download::Ready { key, job },
+        (JobStatus::Expired, _) => Download::Expired(job),
+        _ => Download::NotReady(job),
+    })
 }
