@@ -337,6 +337,36 @@ impl Tx {
         })
     }
 
+    pub async fn fetch_all<T: AnyRow>(&mut self, sql: &Sql) -> Result<Vec<T>, AppError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn fetch_optional<T: AnyRow>(&mut self, sql: &Sql) -> Result<Option<T>, AppError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
     pub async fn commit(self) -> Result<(), AppError> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,

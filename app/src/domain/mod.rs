@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod catalog;
 pub mod clock;
 pub mod db;
@@ -14,6 +15,7 @@ mod list_sql;
 pub mod posts;
 pub mod scope;
 pub mod seed;
+mod selection_sql;
 pub mod state;
 pub mod test_support;
 

@@ -1,6 +1,7 @@
 //! Types that cross the wire between server and browser.
 
 mod account;
+pub mod bulk;
 pub mod export;
 pub mod filter;
 mod guild;
@@ -11,6 +12,10 @@ pub mod query;
 pub mod selection;
 
 pub use account::{Account, AccountStatus};
+pub use bulk::{
+    BulkAction, BulkConfirm, BulkPreview, BulkRequest, BulkRun, Change, FailedItem, FailureReason,
+    RunStatus,
+};
 pub use export::{
     ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
 };

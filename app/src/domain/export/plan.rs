@@ -4,9 +4,9 @@
 //! produce the same cells.
 
 use super::columns::{columns, Column};
-use crate::domain::{accounts, posts, Arg, Dialect, GuildScope, Sql};
+use crate::domain::selection_sql::{check_ids, id_list};
+use crate::domain::{accounts, posts, Dialect, GuildScope, Sql};
 use crate::error::AppError;
-use crate::model::selection::MAX_SELECTED_IDS;
 use crate::model::{AccountFilter, ExportEntity, ExportScope, PostFilter, Selection};
 
 /// A resolved export: the row query and its count, over one snapshot.
@@ -25,35 +25,6 @@ fn time(dialect: Dialect, column: &str) -> String {
         Dialect::Sqlite => column.to_string(),
         Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"),
     }
-}
-
-/// `AND {column} [NOT] IN (the ids in one JSON parameter)`: one bind value
-/// however many ids, on both backends.
-fn id_list(sql: &mut Sql, dialect: Dialect, column: &str, negate: bool, ids: &[i64]) {
-    let json = serde_json::to_string(ids).expect("ids serialize");
-    let p = sql.arg(Arg::Text(json));
-    let not = if negate { "NOT " } else { "" };
-    match dialect {
-        Dialect::Sqlite => sql.push(&format!(
-            " AND {column} {not}IN (SELECT value FROM json_each({p}))"
-        )),
-        Dialect::Postgres => sql.push(&format!(
-            " AND {column} {not}IN (SELECT CAST(jsonb_array_elements_text(CAST({p} AS jsonb)) AS BIGINT))"
-        )),
-    };
-}
-
-fn check_ids(ids: &[i64]) -> Result<(), AppError> {
-    if ids.is_empty() {
-        return Err(AppError::invalid("Nothing is selected."));
-    }
-    if ids.len() > MAX_SELECTED_IDS {
-        return Err(AppError::invalid(format!(
-            "Pick at most {} items by hand, or use “Select all matching” for more.",
-            crate::format::thousands(MAX_SELECTED_IDS as i64)
-        )));
-    }
-    Ok(())
 }
 
 /// "Everything" and hand-picked selections come in ID order (the order items

@@ -1,0 +1,180 @@
+//! Bulk actions (soft delete, reassign) on a [`Selection`].
+//!
+//! The flow the UI follows, and the tests call directly:
+//! 1. [`preview`] resolves the selection and says what will happen
+//!    ("Delete 1,234 accounts and their 9,876 posts").
+//! 2. [`start`] re-resolves it and refuses when the count differs from the
+//!    one the user confirmed, or when the typed confirmation does not match.
+//! 3. The [`Runner`] works through the ids in chunks of [`CHUNK_SIZE`], one
+//!    transaction each: the change, one audit entry per item, the run's
+//!    progress, and in the last chunk the summary entry.
+//!
+//! Items that cannot be changed when their turn comes are failures with a
+//! reason, never silent successes: see [`FailureReason`].
+
+mod items;
+mod run;
+mod targets;
+
+pub use run::{get, recover_stale, Runner, STALE_AFTER};
+
+use super::selection_sql::where_selected;
+use super::{Db, GuildScope, Sql};
+use crate::error::AppError;
+use crate::format::thousands;
+use crate::model::{BulkAction, BulkPreview, BulkRequest, ExportEntity, Role, Selection};
+use chrono::{DateTime, Utc};
+
+/// Items per transaction. Small enough that a chunk holds the SQLite write
+/// lock for milliseconds (the list stays usable), large enough that the
+/// per-transaction cost does not dominate.
+pub const CHUNK_SIZE: usize = 500;
+
+/// Refuses unless the member may run `action` (viewers may only export).
+fn require_role(scope: &GuildScope, req: &BulkRequest) -> Result<(), AppError> {
+    let what = match req.action {
+        BulkAction::Delete => format!("delete {}", req.entity.as_str()),
+        BulkAction::Reassign { .. } => format!("reassign {}", req.entity.as_str()),
+    };
+    scope.require(Role::Editor, &what)
+}
+
+/// The ids the selection covers now, in id order. Hand-picked ids are kept
+/// as picked (deduplicated), even those deleted since: each becomes a
+/// failure with its reason rather than silently vanishing from the count.
+async fn resolve(
+    db: &Db,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    selection: &Selection,
+) -> Result<Vec<i64>, AppError> {
+    match selection {
+        Selection::Ids(ids) => {
+            super::selection_sql::check_ids(ids)?;
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            Ok(ids)
+        }
+        Selection::AllMatching { .. } => {
+            #[derive(sqlx::FromRow)]
+            struct Id(i64);
+            let mut sql = Sql::new(match entity {
+                ExportEntity::Accounts => "SELECT a.id FROM accounts a",
+                ExportEntity::Posts => "SELECT p.id FROM posts p",
+            });
+            where_selected(&mut sql, db.dialect(), scope, entity, selection)?;
+            sql.push(&format!(
+                " ORDER BY {}",
+                super::selection_sql::alias(entity)
+            ));
+            Ok(db
+                .fetch_all::<Id>(&sql)
+                .await?
+                .into_iter()
+                .map(|r| r.0)
+                .collect())
+        }
+    }
+}
+
+/// How many items `selection` covers now (see [`resolve`]).
+async fn count(
+    db: &Db,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    selection: &Selection,
+) -> Result<i64, AppError> {
+    match selection {
+        Selection::Ids(_) => Ok(resolve(db, scope, entity, selection).await?.len() as i64),
+        Selection::AllMatching { .. } => {
+            let mut sql = Sql::new(match entity {
+                ExportEntity::Accounts => "SELECT COUNT(*) FROM accounts a",
+                ExportEntity::Posts => "SELECT COUNT(*) FROM posts p",
+            });
+            where_selected(&mut sql, db.dialect(), scope, entity, selection)?;
+            db.fetch_i64(&sql).await
+        }
+    }
+}
+
+/// The live posts of the selected accounts: a delete trashes them too.
+async fn posts_of_accounts(
+    db: &Db,
+    scope: &GuildScope,
+    selection: &Selection,
+) -> Result<i64, AppError> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM posts p WHERE p.deleted_at IS NULL AND p.account_id IN (SELECT a.id FROM accounts a");
+    where_selected(
+        &mut sql,
+        db.dialect(),
+        scope,
+        ExportEntity::Accounts,
+        selection,
+    )?;
+    sql.push(")");
+    db.fetch_i64(&sql).await
+}
+
+/// What the confirmation dialog says for `req`, with the count to type.
+pub async fn preview(
+    db: &Db,
+    now: DateTime<Utc>,
+    scope: &GuildScope,
+    req: &BulkRequest,
+) -> Result<BulkPreview, AppError> {
+    require_role(scope, req)?;
+    let targets = targets::check(db, scope, req.action).await?;
+    let n = count(db, scope, req.entity, &req.selection).await?;
+    if n == 0 {
+        return Err(AppError::invalid(
+            "Nothing is selected: no items match the selection any more.",
+        ));
+    }
+    let items = req.entity.count(n);
+    let (sentence, button) = match req.action {
+        BulkAction::Delete => {
+            let cascade = match req.entity {
+                ExportEntity::Accounts => {
+                    let posts = posts_of_accounts(db, scope, &req.selection).await?;
+                    format!(" and their {}", ExportEntity::Posts.count(posts))
+                }
+                ExportEntity::Posts => String::new(),
+            };
+            (
+                format!(
+                    "Delete {items}{cascade}. They move to Deleted Items, where they can be \
+                     restored for 30 days."
+                ),
+                format!("Delete {items}"),
+            )
+        }
+        BulkAction::Reassign { .. } => {
+            let note = match req.entity {
+                ExportEntity::Accounts => " Their posts keep their own group and brand.",
+                ExportEntity::Posts => "",
+            };
+            (
+                format!("Move {items} to {}.{note}", targets.describe()),
+                format!("Move {items}"),
+            )
+        }
+    };
+    Ok(BulkPreview {
+        count: n,
+        sentence,
+        button,
+        as_of: now,
+    })
+}
+
+/// "The selection changed: it now has 1,233 items. Review and confirm again."
+fn count_changed(now: i64) -> AppError {
+    AppError::invalid(format!(
+        "The selection changed: it now has {} {}. Review and confirm again.",
+        thousands(now),
+        if now == 1 { "item" } else { "items" }
+    ))
+}
+
+pub use run::start;

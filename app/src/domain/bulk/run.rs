@@ -1,0 +1,579 @@
+//! A bulk action as it runs: the `bulk_runs` row, the chunks, the audit.
+
+use super::items::{self, Item};
+use super::targets::{self, Targets};
+use super::{count_changed, require_role, resolve};
+use crate::domain::audit::{self, Entry};
+use crate::domain::db::Tx;
+use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
+use crate::error::AppError;
+use crate::format::thousands;
+use crate::model::bulk::{confirm_hint, confirms, MAX_NAMED_FAILURES};
+use crate::model::{
+    BulkAction, BulkConfirm, BulkRun, ExportEntity, FailedItem, FailureReason, Role, RunStatus,
+};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+
+/// A running action whose row has not moved for this long lost its server
+/// (chunks take milliseconds); upkeep reports it as interrupted.
+pub const STALE_AFTER: Duration = Duration::seconds(60);
+
+/// The longest reason kept for the audit log.
+const MAX_REASON_CHARS: usize = 500;
+
+/// A confirmed bulk action, ready to work through its ids chunk by chunk.
+#[derive(Debug)]
+pub struct Runner {
+    run_id: i64,
+    scope: GuildScope,
+    entity: ExportEntity,
+    action: BulkAction,
+    targets: Targets,
+    batch_id: String,
+    as_of: DateTime<Utc>,
+    reason: String,
+    how: String,
+    ids: Vec<i64>,
+    next: usize,
+    chunk: usize,
+    succeeded: i64,
+    failed: i64,
+    failures: Vec<FailedItem>,
+    /// Posts trashed along with deleted accounts.
+    cascaded: i64,
+}
+
+/// Checks the confirmation and records the run. Refuses, with a sentence,
+/// when the member may not do this, a target is not in the guild, the typed
+/// text does not confirm, or the selection no longer has the confirmed count.
+pub async fn start(
+    db: &Db,
+    now: DateTime<Utc>,
+    scope: &GuildScope,
+    confirm: &BulkConfirm,
+    chunk: usize,
+) -> Result<Runner, AppError> {
+    let req = &confirm.request;
+    require_role(scope, req)?;
+    if !confirms(&confirm.typed, confirm.confirmed_count, req.action) {
+        return Err(AppError::invalid(format!(
+            "{} (you typed “{}”).",
+            confirm_hint(confirm.confirmed_count, req.action),
+            confirm.typed.trim()
+        )));
+    }
+    let targets = targets::check(db, scope, req.action).await?;
+    let ids = resolve(db, scope, req.entity, &req.selection).await?;
+    if ids.is_empty() {
+        return Err(AppError::invalid(
+            "Nothing is selected: no items match the selection any more.",
+        ));
+    }
+    if ids.len() as i64 != confirm.confirmed_count {
+        return Err(count_changed(ids.len() as i64));
+    }
+    let reason: String = confirm
+        .reason
+        .trim()
+        .chars()
+        .take(MAX_REASON_CHARS)
+        .collect();
+
+    let mut tx = db.begin().await?;
+    #[derive(sqlx::FromRow)]
+    struct Id(i64);
+    let Id(run_id) = tx
+        .fetch_optional::<Id>(&Sql::bound(
+            "INSERT INTO bulk_runs (guild_id, user_id, entity, action, batch_id, status, total, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $7) RETURNING id",
+            vec![
+                Arg::Int(scope.guild_id()),
+                Arg::Int(scope.user_id()),
+                Arg::Text(req.entity.as_str().into()),
+                Arg::Text(req.action.as_str().into()),
+                // unique until the id is known
+                Arg::Text(format!("new-{}-{}", scope.user_id(), now.timestamp_micros())),
+                Arg::Int(ids.len() as i64),
+                Arg::Time(now),
+            ],
+        ))
+        .await?
+        .ok_or(AppError::Internal)?;
+    let batch_id = format!("{}-{run_id}", req.action.as_str());
+    tx.execute(&Sql::bound(
+        "UPDATE bulk_runs SET batch_id = $1 WHERE id = $2",
+        vec![Arg::Text(batch_id.clone()), Arg::Int(run_id)],
+    ))
+    .await?;
+    tx.commit().await?;
+
+    Ok(Runner {
+        run_id,
+        scope: scope.clone(),
+        entity: req.entity,
+        action: req.action,
+        targets,
+        batch_id,
+        as_of: confirm.as_of,
+        reason,
+        how: req.selection.describe(),
+        ids,
+        next: 0,
+        chunk: chunk.max(1),
+        succeeded: 0,
+        failed: 0,
+        failures: Vec::new(),
+        cascaded: 0,
+    })
+}
+
+impl Runner {
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    pub fn total(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn batch_id(&self) -> &str {
+        &self.batch_id
+    }
+
+    /// Works through every chunk. A chunk that fails (the database went
+    /// away) ends the run as interrupted: the chunks before it stay done and
+    /// audited, the items after it are untouched.
+    pub async fn run_to_end(mut self, db: &Db, clock: &SharedClock) -> Result<BulkRun, AppError> {
+        loop {
+            match self.step(db, clock.now()).await {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::error!(run = self.run_id, error = %e, "bulk action stopped");
+                    interrupt(db, clock.now(), self.run_id).await?;
+                    break;
+                }
+            }
+        }
+        load(db, self.run_id, None).await
+    }
+
+    /// Does the next chunk in one transaction; `Ok(false)` after the last.
+    pub async fn step(&mut self, db: &Db, now: DateTime<Utc>) -> Result<bool, AppError> {
+        let dialect = db.dialect();
+        let end = (self.next + self.chunk).min(self.ids.len());
+        let chunk = self.ids[self.next..end].to_vec();
+        let mut tx = db.begin().await?;
+        // Write first: on SQLite this takes the write lock now (waiting for
+        // it if need be) instead of failing when a read turns into a write.
+        tx.execute(&Sql::bound(
+            "UPDATE bulk_runs SET updated_at = $1 WHERE id = $2",
+            vec![Arg::Time(now), Arg::Int(self.run_id)],
+        ))
+        .await?;
+
+        let found: HashMap<i64, Item> =
+            items::read(&mut tx, dialect, &self.scope, self.entity, &chunk)
+                .await?
+                .into_iter()
+                .map(|i| (i.id, i))
+                .collect();
+        let allowed = role_now(&mut tx, &self.scope).await? >= Some(Role::Editor);
+        let targets_there = targets::still_there(&mut tx, &self.scope, &self.targets).await?;
+
+        let mut ok = Vec::with_capacity(chunk.len());
+        let failed_before = self.failures.len();
+        for id in &chunk {
+            let item = found.get(id);
+            let reason = match item {
+                _ if !allowed => Some(FailureReason::NotAllowed),
+                None => Some(FailureReason::Removed),
+                Some(i) if i.deleted_at.is_some() => Some(FailureReason::Removed),
+                Some(i) if i.updated_at > self.as_of => Some(FailureReason::Changed),
+                Some(_) if !targets_there => Some(FailureReason::TargetGone),
+                Some(_) => None,
+            };
+            match reason {
+                None => ok.push(*id),
+                Some(reason) => {
+                    self.failed += 1;
+                    if self.failures.len() < MAX_NAMED_FAILURES {
+                        self.failures.push(FailedItem {
+                            id: *id,
+                            name: item.map_or_else(
+                                || items::unknown_name(self.entity, *id),
+                                |i| i.name(self.entity),
+                            ),
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
+
+        let mut entries = Vec::with_capacity(ok.len() + 1);
+        if !ok.is_empty() {
+            let changed = self
+                .apply(&mut tx, dialect, &ok, &found, now, &mut entries)
+                .await?;
+            if changed != ok.len() as u64 {
+                // The rows were read (and on PostgreSQL locked) in this
+                // transaction, so this cannot happen; if it does, roll back.
+                tracing::error!(
+                    run = self.run_id,
+                    changed,
+                    expected = ok.len(),
+                    "bulk chunk mismatch"
+                );
+                return Err(AppError::Internal);
+            }
+            self.succeeded += ok.len() as i64;
+        }
+        self.next = end;
+        let last = self.next >= self.ids.len();
+        let summary = last.then(|| self.summary());
+        if let Some(s) = &summary {
+            entries.push(self.summary_entry(s.clone()));
+        }
+        audit::record(&mut tx, dialect, self.scope.guild_id(), now, &entries).await?;
+        self.save(
+            &mut tx,
+            now,
+            last,
+            summary,
+            self.failures.len() != failed_before,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(!last)
+    }
+
+    /// Changes the `ok` items and adds their audit entries; the number of
+    /// rows changed.
+    async fn apply(
+        &mut self,
+        tx: &mut Tx,
+        dialect: Dialect,
+        ok: &[i64],
+        found: &HashMap<i64, Item>,
+        now: DateTime<Utc>,
+        entries: &mut Vec<Entry>,
+    ) -> Result<u64, AppError> {
+        let target_type = match self.entity {
+            ExportEntity::Accounts => "account",
+            ExportEntity::Posts => "post",
+        };
+        let entry = |id: i64, summary: String, details: Option<serde_json::Value>| Entry {
+            actor_id: Some(self.scope.user_id()),
+            action: format!("{}.item", self.action.as_str()),
+            target_type: Some(target_type.into()),
+            target_id: Some(id),
+            summary,
+            details: details.map(|d| d.to_string()),
+            batch_id: Some(self.batch_id.clone()),
+        };
+        match self.action {
+            BulkAction::Delete => {
+                let posts: HashMap<i64, i64> = if self.entity == ExportEntity::Accounts {
+                    items::live_posts_of(tx, dialect, ok)
+                        .await?
+                        .into_iter()
+                        .collect()
+                } else {
+                    HashMap::new()
+                };
+                let changed = items::trash(
+                    tx,
+                    dialect,
+                    &self.scope,
+                    self.entity,
+                    ok,
+                    &self.batch_id,
+                    now,
+                )
+                .await?;
+                if self.entity == ExportEntity::Accounts {
+                    self.cascaded +=
+                        items::trash_posts_of(tx, dialect, &self.scope, ok, &self.batch_id, now)
+                            .await? as i64;
+                }
+                for id in ok {
+                    let name = found[id].name(self.entity);
+                    entries.push(match posts.get(id) {
+                        Some(&n) => entry(
+                            *id,
+                            format!(
+                                "Deleted account {name} and its {}",
+                                ExportEntity::Posts.count(n)
+                            ),
+                            Some(serde_json::json!({ "posts": n })),
+                        ),
+                        None if self.entity == ExportEntity::Accounts => entry(
+                            *id,
+                            format!("Deleted account {name}"),
+                            Some(serde_json::json!({ "posts": 0 })),
+                        ),
+                        None => entry(*id, format!("Deleted post {name}"), None),
+                    });
+                }
+                Ok(changed)
+            }
+            BulkAction::Reassign { .. } => {
+                let changed = items::reassign(
+                    tx,
+                    dialect,
+                    &self.scope,
+                    self.entity,
+                    ok,
+                    &self.targets,
+                    now,
+                )
+                .await?;
+                for id in ok {
+                    let item = &found[id];
+                    let mut details = serde_json::Map::new();
+                    for (key, target, old) in [
+                        ("group", &self.targets.group, &item.group_name),
+                        ("brand", &self.targets.brand, &item.brand_name),
+                    ] {
+                        if target.value().is_some() {
+                            details.insert(
+                                key.into(),
+                                serde_json::json!({ "from": old, "to": target.name() }),
+                            );
+                        }
+                    }
+                    entries.push(entry(
+                        *id,
+                        format!(
+                            "Moved {} to {}",
+                            item.name(self.entity),
+                            self.targets.describe()
+                        ),
+                        Some(serde_json::Value::Object(details)),
+                    ));
+                }
+                Ok(changed)
+            }
+        }
+    }
+
+    /// "Deleted 12 accounts and their 340 posts; 3 failed".
+    fn summary(&self) -> String {
+        let done = self.entity.count(self.succeeded);
+        let mut s = match self.action {
+            BulkAction::Delete if self.entity == ExportEntity::Accounts => format!(
+                "Deleted {done} and their {}",
+                ExportEntity::Posts.count(self.cascaded)
+            ),
+            BulkAction::Delete => format!("Deleted {done}"),
+            BulkAction::Reassign { .. } => format!("Moved {done} to {}", self.targets.describe()),
+        };
+        if self.failed > 0 {
+            s.push_str(&format!("; {} failed", thousands(self.failed)));
+        }
+        s
+    }
+
+    fn summary_entry(&self, summary: String) -> Entry {
+        let mut details = serde_json::json!({
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "selection": self.how,
+        });
+        if self.entity == ExportEntity::Accounts && self.action == BulkAction::Delete {
+            details["posts"] = self.cascaded.into();
+        }
+        if !self.reason.is_empty() {
+            details["reason"] = self.reason.clone().into();
+        }
+        Entry {
+            actor_id: Some(self.scope.user_id()),
+            action: self.action.as_str().into(),
+            target_type: Some(self.entity.as_str().into()),
+            target_id: None,
+            summary,
+            details: Some(details.to_string()),
+            batch_id: Some(self.batch_id.clone()),
+        }
+    }
+
+    async fn save(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+        last: bool,
+        summary: Option<String>,
+        failures_changed: bool,
+    ) -> Result<(), AppError> {
+        let mut sql = Sql::new("UPDATE bulk_runs SET processed = ");
+        let p = sql.arg(Arg::Int(self.next as i64));
+        let s = sql.arg(Arg::Int(self.succeeded));
+        let f = sql.arg(Arg::Int(self.failed));
+        sql.push(&format!("{p}, succeeded = {s}, failed = {f}"));
+        if failures_changed {
+            let json = serde_json::to_string(&self.failures).map_err(|_| AppError::Internal)?;
+            let j = sql.arg(Arg::Text(json));
+            sql.push(&format!(", failures = {j}"));
+        }
+        if last {
+            let st = sql.arg(Arg::Text(RunStatus::Done.as_str().into()));
+            let sm = sql.arg(Arg::OptText(summary));
+            let at = sql.arg(Arg::Time(now));
+            sql.push(&format!(
+                ", status = {st}, summary = {sm}, finished_at = {at}"
+            ));
+        }
+        let id = sql.arg(Arg::Int(self.run_id));
+        sql.push(&format!(" WHERE id = {id}"));
+        tx.execute(&sql).await?;
+        Ok(())
+    }
+}
+
+/// The member's role now, inside the chunk's transaction: a role taken away
+/// mid-run stops the remaining chunks.
+async fn role_now(tx: &mut Tx, scope: &GuildScope) -> Result<Option<Role>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        role: String,
+    }
+    let row = tx
+        .fetch_optional::<Row>(&Sql::bound(
+            "SELECT role FROM memberships WHERE guild_id = $1 AND user_id = $2",
+            vec![Arg::Int(scope.guild_id()), Arg::Int(scope.user_id())],
+        ))
+        .await?;
+    Ok(row.and_then(|r| Role::parse(&r.role)))
+}
+
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: i64,
+    guild_id: i64,
+    user_id: Option<i64>,
+    entity: String,
+    action: String,
+    batch_id: String,
+    status: String,
+    total: i64,
+    processed: i64,
+    succeeded: i64,
+    failed: i64,
+    failures: String,
+    summary: Option<String>,
+}
+
+const RUN_COLUMNS: &str = "SELECT id, guild_id, user_id, entity, action, batch_id, status, total, \
+     processed, succeeded, failed, failures, summary FROM bulk_runs";
+
+impl RunRow {
+    fn into_run(self) -> Result<BulkRun, AppError> {
+        Ok(BulkRun {
+            id: self.id,
+            entity: ExportEntity::parse(&self.entity).ok_or(AppError::Internal)?,
+            action: self.action,
+            status: RunStatus::parse(&self.status).ok_or(AppError::Internal)?,
+            total: self.total,
+            processed: self.processed,
+            succeeded: self.succeeded,
+            failed: self.failed,
+            failures: serde_json::from_str(&self.failures).map_err(|e| {
+                tracing::error!(run = self.id, error = %e, "unreadable bulk failures");
+                AppError::Internal
+            })?,
+            summary: self.summary,
+        })
+    }
+}
+
+async fn load(db: &Db, run_id: i64, guild_id: Option<i64>) -> Result<BulkRun, AppError> {
+    let mut sql = Sql::new(RUN_COLUMNS);
+    let id = sql.arg(Arg::Int(run_id));
+    sql.push(&format!(" WHERE id = {id}"));
+    if let Some(g) = guild_id {
+        let g = sql.arg(Arg::Int(g));
+        sql.push(&format!(" AND guild_id = {g}"));
+    }
+    db.fetch_optional::<RunRow>(&sql)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format!("There is no bulk action {run_id} in this guild."))
+        })?
+        .into_run()
+}
+
+/// A run of the member's guild, for polling its progress and result.
+pub async fn get(db: &Db, scope: &GuildScope, run_id: i64) -> Result<BulkRun, AppError> {
+    load(db, run_id, Some(scope.guild_id())).await
+}
+
+/// Ends a run that cannot go on, with an audit summary of what was done.
+/// Does nothing when the run already ended (another instance got there).
+async fn interrupt(db: &Db, now: DateTime<Utc>, run_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let Some(run) = tx
+        .fetch_optional::<RunRow>(&Sql::bound(
+            format!("{RUN_COLUMNS} WHERE id = $1 AND status = 'running'"),
+            vec![Arg::Int(run_id)],
+        ))
+        .await?
+    else {
+        return Ok(());
+    };
+    let entity = ExportEntity::parse(&run.entity).ok_or(AppError::Internal)?;
+    let summary = format!(
+        "Stopped after {} of {}: {} {}, {} failed; the rest are unchanged",
+        thousands(run.processed),
+        entity.count(run.total),
+        thousands(run.succeeded),
+        if run.action == "delete" {
+            "deleted"
+        } else {
+            "moved"
+        },
+        thousands(run.failed),
+    );
+    let changed = tx
+        .execute(&Sql::bound(
+            "UPDATE bulk_runs SET status = 'interrupted', summary = $1, finished_at = $2, \
+             updated_at = $2 WHERE id = $3 AND status = 'running'",
+            vec![Arg::Text(summary.clone()), Arg::Time(now), Arg::Int(run_id)],
+        ))
+        .await?;
+    if changed == 1 {
+        let entry = Entry {
+            actor_id: run.user_id,
+            action: run.action.clone(),
+            target_type: Some(run.entity.clone()),
+            target_id: None,
+            summary,
+            details: Some(
+                serde_json::json!({
+                    "succeeded": run.succeeded, "failed": run.failed, "interrupted": true
+                })
+                .to_string(),
+            ),
+            batch_id: Some(run.batch_id.clone()),
+        };
+        audit::record(&mut tx, db.dialect(), run.guild_id, now, &[entry]).await?;
+    }
+    tx.commit().await
+}
+
+/// Reports runs whose server stopped mid-way as interrupted; returns how many.
+pub async fn recover_stale(db: &Db, now: DateTime<Utc>) -> Result<usize, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Id(i64);
+    let stale = db
+        .fetch_all::<Id>(&Sql::bound(
+            "SELECT id FROM bulk_runs WHERE status = 'running' AND updated_at < $1",
+            vec![Arg::Time(now - STALE_AFTER)],
+        ))
+        .await?;
+    for Id(id) in &stale {
+        interrupt(db, now, *id).await?;
+    }
+    Ok(stale.len())
+}

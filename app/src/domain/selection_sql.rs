@@ -1,0 +1,85 @@
+//! SQL for selections: the ids a user picked, or the ones they unticked
+//! after "select all", as one bind value however many there are.
+
+use super::{accounts, posts, Arg, Dialect, GuildScope, Sql};
+use crate::error::AppError;
+use crate::model::selection::MAX_SELECTED_IDS;
+use crate::model::{AccountFilter, ExportEntity, PostFilter, Selection};
+
+/// `AND {column} [NOT] IN (the ids in one JSON parameter)`: one bind value
+/// however many ids, on both backends.
+pub(crate) fn id_list(sql: &mut Sql, dialect: Dialect, column: &str, negate: bool, ids: &[i64]) {
+    let json = serde_json::to_string(ids).expect("ids serialize");
+    let p = sql.arg(Arg::Text(json));
+    let not = if negate { "NOT " } else { "" };
+    match dialect {
+        Dialect::Sqlite => sql.push(&format!(
+            " AND {column} {not}IN (SELECT value FROM json_each({p}))"
+        )),
+        Dialect::Postgres => sql.push(&format!(
+            " AND {column} {not}IN (SELECT CAST(jsonb_array_elements_text(CAST({p} AS jsonb)) AS BIGINT))"
+        )),
+    };
+}
+
+pub(crate) fn check_ids(ids: &[i64]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Err(AppError::invalid("Nothing is selected."));
+    }
+    if ids.len() > MAX_SELECTED_IDS {
+        return Err(AppError::invalid(format!(
+            "Pick at most {} items by hand, or use “Select all matching” for more.",
+            crate::format::thousands(MAX_SELECTED_IDS as i64)
+        )));
+    }
+    Ok(())
+}
+
+/// ` WHERE …`: the live items of the guild that `selection` covers, for a
+/// query over `accounts a` or `posts p`. Hand-picked ids are checked here
+/// (not empty, not too many).
+pub(crate) fn where_selected(
+    sql: &mut Sql,
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    selection: &Selection,
+) -> Result<(), AppError> {
+    let alias = alias(entity);
+    match selection {
+        Selection::Ids(ids) => {
+            check_ids(ids)?;
+            let g = sql.arg(Arg::Int(scope.guild_id()));
+            let a = &alias[..1];
+            sql.push(&format!(
+                " WHERE {a}.guild_id = {g} AND {a}.deleted_at IS NULL"
+            ));
+            id_list(sql, dialect, alias, false, ids);
+        }
+        Selection::AllMatching { filter, except } => {
+            match entity {
+                ExportEntity::Accounts => accounts::where_clause(
+                    sql,
+                    dialect,
+                    scope,
+                    &AccountFilter::from_params(filter)?,
+                ),
+                ExportEntity::Posts => {
+                    posts::where_clause(sql, dialect, scope, &PostFilter::from_params(filter)?)
+                }
+            }
+            if !except.is_empty() {
+                id_list(sql, dialect, alias, true, except);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The id column of an entity's list query.
+pub(crate) fn alias(entity: ExportEntity) -> &'static str {
+    match entity {
+        ExportEntity::Accounts => "a.id",
+        ExportEntity::Posts => "p.id",
+    }
+}

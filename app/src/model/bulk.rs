@@ -1,0 +1,260 @@
+//! Bulk actions on a selection: what the browser asks for, what the
+//! confirmation dialog shows, and the run the server reports back.
+
+use super::export::ExportEntity;
+use super::selection::Selection;
+use crate::format::thousands;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What to do with a group or brand when reassigning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// Leave it as it is on each item.
+    Keep,
+    /// Make the items unassigned.
+    Clear,
+    /// Move the items to this group or brand of the guild.
+    Set(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkAction {
+    /// Soft delete: the items go to the trash (accounts take their posts).
+    Delete,
+    /// Move the items to another group and/or brand.
+    Reassign { group: Change, brand: Change },
+}
+
+impl BulkAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::Reassign { .. } => "reassign",
+        }
+    }
+    /// "deleted", "moved": for result sentences.
+    pub fn past(self) -> &'static str {
+        match self {
+            Self::Delete => "deleted",
+            Self::Reassign { .. } => "moved",
+        }
+    }
+    /// "Deleting", "Moving": for progress.
+    pub fn progressive(self) -> &'static str {
+        match self {
+            Self::Delete => "Deleting",
+            Self::Reassign { .. } => "Moving",
+        }
+    }
+}
+
+/// A bulk action on a selection of accounts or posts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkRequest {
+    pub entity: ExportEntity,
+    pub selection: Selection,
+    pub action: BulkAction,
+}
+
+/// What the confirmation dialog says, resolved by the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkPreview {
+    /// The items the selection resolves to now.
+    pub count: i64,
+    /// "Delete 1,234 accounts and their 9,876 posts. …"
+    pub sentence: String,
+    /// The confirm button: "Delete 1,234 accounts".
+    pub button: String,
+    /// When the server resolved the selection: items changed after this by
+    /// someone else are reported as failures rather than overwritten.
+    pub as_of: DateTime<Utc>,
+}
+
+/// The confirmed request: what the user typed and the count they saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkConfirm {
+    pub request: BulkRequest,
+    pub confirmed_count: i64,
+    pub typed: String,
+    pub as_of: DateTime<Utc>,
+    /// Optional, for the audit log.
+    pub reason: String,
+}
+
+/// Whether `typed` confirms an action on `count` items: the count with or
+/// without thousands separators (`1234`, `1,234`, `1 234`, `1.234`), or,
+/// for deletes, the word `DELETE`.
+pub fn confirms(typed: &str, count: i64, action: BulkAction) -> bool {
+    let typed = typed.trim();
+    if action == BulkAction::Delete && typed == "DELETE" {
+        return true;
+    }
+    digits_of(typed).is_some_and(|d| d == count.to_string())
+}
+
+/// `1234` or `1,234` (any one separator between groups of three) → `1234`.
+fn digits_of(typed: &str) -> Option<String> {
+    let is_sep = |c: char| matches!(c, ',' | '.' | ' ' | '\'' | '_' | '\u{a0}' | '\u{202f}');
+    let groups: Vec<&str> = typed.split(is_sep).collect();
+    let all_digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let grouped =
+        groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    (groups.iter().all(|g| all_digits(g)) && grouped).then(|| groups.concat())
+}
+
+/// What the confirmation field asks for.
+pub fn confirm_hint(count: i64, action: BulkAction) -> String {
+    match action {
+        BulkAction::Delete => format!("Type {} or DELETE to confirm", thousands(count)),
+        BulkAction::Reassign { .. } => format!("Type {} to confirm", thousands(count)),
+    }
+}
+
+/// Why one item of a bulk action was not changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailureReason {
+    /// Deleted, or never in this guild, by the time its turn came.
+    Removed,
+    /// Someone else changed it after the selection was confirmed.
+    Changed,
+    /// The member's role no longer allows the action (changed mid-run).
+    NotAllowed,
+    /// The target group or brand was deleted during the run.
+    TargetGone,
+}
+
+impl FailureReason {
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::Removed => "It was deleted or no longer exists in this guild.",
+            Self::Changed => {
+                "Someone else changed it after you confirmed; review it and try again."
+            }
+            Self::NotAllowed => "Your role no longer allows this action.",
+            Self::TargetGone => "The group or brand to move it to was deleted meanwhile.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedItem {
+    pub id: i64,
+    pub name: String,
+    pub reason: FailureReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunStatus {
+    Running,
+    Done,
+    /// The server stopped mid-run; the items not reached are unchanged.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Interrupted => "interrupted",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Running, Self::Done, Self::Interrupted]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// At most this many failed items are named; the count is always exact.
+pub const MAX_NAMED_FAILURES: usize = 1000;
+
+/// A bulk action as it runs and once it is done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkRun {
+    pub id: i64,
+    pub entity: ExportEntity,
+    pub action: String,
+    pub status: RunStatus,
+    pub total: i64,
+    pub processed: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    /// The first [`MAX_NAMED_FAILURES`] failed items.
+    pub failures: Vec<FailedItem>,
+    pub summary: Option<String>,
+}
+
+impl BulkRun {
+    fn verb(&self) -> (&'static str, &'static str) {
+        match self.action.as_str() {
+            "delete" => ("Deleting", "deleted"),
+            _ => ("Moving", "moved"),
+        }
+    }
+
+    /// "Deleting 1,500/100,000 posts…"
+    pub fn progress_text(&self) -> String {
+        format!(
+            "{} {}/{} {}…",
+            self.verb().0,
+            thousands(self.processed),
+            thousands(self.total),
+            self.entity.as_str()
+        )
+    }
+
+    pub fn percent(&self) -> u32 {
+        if self.total <= 0 {
+            return 0;
+        }
+        ((self.processed.min(self.total) * 100) / self.total) as u32
+    }
+
+    /// "12 deleted, 3 failed" (or "12 deleted").
+    pub fn outcome_text(&self) -> String {
+        let done = format!("{} {}", thousands(self.succeeded), self.verb().1);
+        let mut out = if self.failed > 0 {
+            format!("{done}, {} failed", thousands(self.failed))
+        } else {
+            done
+        };
+        if self.status == RunStatus::Interrupted {
+            let left = self.total - self.processed;
+            out.push_str(&format!(
+                "; the server stopped before the other {} (they are unchanged)",
+                thousands(left)
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_confirms_with_or_without_separators() {
+        for typed in ["1234", "1,234", " 1 234 ", "1.234", "1\u{202f}234"] {
+            assert!(confirms(typed, 1234, BulkAction::Delete), "{typed:?}");
+        }
+        for typed in [
+            "1233", "12345", "", "1,2a34", "-1234", "delete", "DELETE!", "12,34", "1,,234",
+        ] {
+            assert!(!confirms(typed, 1234, BulkAction::Delete), "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn the_word_delete_confirms_deletes_only() {
+        let reassign = BulkAction::Reassign {
+            group: Change::Clear,
+            brand: Change::Keep,
+        };
+        assert!(confirms("DELETE", 7, BulkAction::Delete));
+        assert!(!confirms("DELETE", 7, reassign));
+        assert!(confirms("7", 7, reassign));
+    }
+}
