@@ -10,7 +10,8 @@ use std::time::Duration;
 /// How often an idle worker looks for queued jobs of other instances (its
 /// own instance wakes it at once).
 const POLL: Duration = Duration::from_secs(2);
-/// How often stalled jobs are recovered and expired files removed.
+/// How often stalled jobs (and bulk actions) are recovered and expired
+/// files removed.
 const UPKEEP: Duration = Duration::from_secs(10);
 
 /// A name unique across instances and restarts, recorded on claimed jobs.
@@ -54,6 +55,12 @@ async fn upkeep(state: AppState) {
     loop {
         if let Err(e) = service::maintain(&state).await {
             tracing::warn!("export upkeep failed: {e}");
+        }
+        // Bulk actions whose server died mid-run: reported, not left running.
+        match app::domain::bulk::recover_stale(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(runs = n, "bulk actions interrupted by a stop were closed"),
+            Err(e) => tracing::warn!("bulk upkeep failed: {e}"),
         }
         tokio::time::sleep(UPKEEP).await;
     }

@@ -6,10 +6,14 @@
 
 #[cfg(feature = "ssr")]
 pub mod ctx;
+mod audit;
+mod bulk;
 mod exports;
 mod guilds;
 mod lists;
 
+pub use audit::*;
+pub use bulk::*;
 pub use exports::*;
 pub use guilds::*;
 pub use lists::*;

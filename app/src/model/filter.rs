@@ -384,6 +384,73 @@ impl PostFilter {
     }
 }
 
+/// Filters of the Audit log page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// One of [`super::audit::AUDIT_ACTIONS`].
+    pub action: Option<String>,
+    /// A member's username.
+    pub actor: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub page: u32,
+}
+
+/// Entries per page of the audit log.
+pub const AUDIT_PAGE_SIZE: u32 = 50;
+
+impl AuditFilter {
+    pub fn from_params(p: &Params) -> Result<Self, AppError> {
+        let (page, _) = parse_page(p)?;
+        let action = param(p, "action")
+            .map(|v| {
+                super::audit::AUDIT_ACTIONS
+                    .iter()
+                    .find(|(name, _)| *name == v)
+                    .map(|(name, _)| name.to_string())
+                    .ok_or_else(|| {
+                        AppError::invalid(format!(
+                            "Unknown action “{v}”. Choose delete, reassign or export."
+                        ))
+                    })
+            })
+            .transpose()?;
+        let actor = param(p, "actor").map(|v| v.to_lowercase());
+        let from = parse_date(p, "from", "“from”")?;
+        let to = parse_date(p, "to", "“to”")?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(AppError::invalid(
+                    "The “from” date is after the “to” date: swap them or widen the range.",
+                ));
+            }
+        }
+        Ok(Self {
+            action,
+            actor,
+            from,
+            to,
+            page,
+        })
+    }
+
+    pub fn to_query(&self, page: u32) -> String {
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let pairs = [
+            pair_if("action", self.action.clone(), |v| v),
+            pair_if("actor", self.actor.clone(), |v| v),
+            pair_if("from", self.from, day),
+            pair_if("to", self.to, day),
+            Some(("page", page.to_string())).filter(|_| page > 1),
+        ];
+        to_query_string(pairs.into_iter().flatten())
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.action.is_some() || self.actor.is_some() || self.from.is_some() || self.to.is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

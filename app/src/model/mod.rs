@@ -1,6 +1,7 @@
 //! Types that cross the wire between server and browser.
 
 mod account;
+pub mod audit;
 pub mod bulk;
 pub mod export;
 pub mod filter;
@@ -19,7 +20,8 @@ pub use bulk::{
 pub use export::{
     ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
 };
-pub use filter::{AccountFilter, AccountSort, PostFilter, PostSort, PAGE_SIZES};
+pub use audit::AuditEntry;
+pub use filter::{AccountFilter, AccountSort, AuditFilter, PostFilter, PostSort, PAGE_SIZES};
 pub use guild::{GuildContext, GuildSummary, Member, Named, Role, SessionUser};
 pub use page::{Page, PageInfo, MAX_PAGE};
 pub use platform::Platform;

@@ -178,3 +178,25 @@ fn count_changed(now: i64) -> AppError {
 }
 
 pub use run::start;
+
+/// Starts a confirmed action for a request: one chunk's worth runs before
+/// the answer (the result shows at once), a larger one runs in the
+/// background and the browser polls [`get`] for its progress.
+pub async fn launch(
+    state: &super::AppState,
+    scope: &GuildScope,
+    confirm: &crate::model::BulkConfirm,
+) -> Result<crate::model::BulkRun, AppError> {
+    let runner = start(&state.db, state.clock.now(), scope, confirm, CHUNK_SIZE).await?;
+    if runner.total() <= CHUNK_SIZE {
+        return runner.run_to_end(&state.db, &state.clock).await;
+    }
+    let run_id = runner.run_id();
+    let (db, clock) = (state.db.clone(), state.clock.clone());
+    tokio::spawn(async move {
+        if let Err(e) = runner.run_to_end(&db, &clock).await {
+            tracing::error!(run = run_id, error = %e, "bulk action failed");
+        }
+    });
+    get(&state.db, scope, run_id).await
+}
