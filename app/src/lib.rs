@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("posts") view=pages::posts::PostsPage/>
                     <Route path=path!("exports") view=pages::exports::ExportsPage/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("settings/audit") view=pages::audit::AuditPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -26,9 +26,9 @@ export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
 }
 
-export async function signIn(page: Page, next = '') {
+export async function signIn(page: Page, next = '', who = { user: DEMO.user, password: DEMO.password }) {
   await page.goto(`/login${next ? `?next=${encodeURIComponent(next)}` : ''}`);
-  await page.getByLabel('Username').fill(DEMO.user);
-  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByLabel('Username').fill(who.user);
+  await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }

@@ -3,6 +3,7 @@
 
 pub mod auth_routes;
 pub mod bench;
+pub mod bench_bulk;
 pub mod bench_export;
 pub mod config;
 pub mod downloads;

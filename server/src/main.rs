@@ -62,6 +62,8 @@ enum Command {
     Bench(server::bench::BenchArgs),
     /// Time one export job and report its peak memory (see BENCHMARKS.md).
     BenchExport(server::bench_export::BenchExportArgs),
+    /// Time a bulk delete and reassign of 100,000 posts (see BENCHMARKS.md).
+    BenchBulk(server::bench_bulk::BenchBulkArgs),
 }
 
 #[derive(Subcommand)]
@@ -264,6 +266,9 @@ async fn main() {
             .await
             .unwrap_or_else(|e| fail(e)),
         Command::BenchExport(args) => server::bench_export::run(&db, &clock, args)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Command::BenchBulk(args) => server::bench_bulk::run(&db, &clock, args)
             .await
             .unwrap_or_else(|e| fail(e)),
     }

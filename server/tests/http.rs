@@ -607,3 +607,71 @@ db_test!(a_bad_export_request_is_a_clear_400, |db: Db| async move {
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
     assert!(res.body.contains("from"), "{}", res.body);
 });
+
+db_test!(
+    bulk_actions_over_http_preview_confirm_and_refuse_viewers,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let editor = app.sign_in("editor").await;
+        let viewer = app.sign_in("viewer").await;
+        let request = json!({"entity": "Posts", "selection": {"AllMatching": {"filter": {"platform": "x"}, "except": []}},
+                             "action": "Delete"});
+
+        let preview = app
+            .call(
+                Some(&editor),
+                "preview_bulk",
+                json!({"guild": "alpha", "request": request}),
+            )
+            .await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+        let (count, as_of) = (
+            preview.json()["count"].as_i64().unwrap(),
+            preview.json()["as_of"].clone(),
+        );
+        let confirm = |n: i64| {
+            json!({"guild": "alpha", "confirm": {"request": request, "confirmed_count": n,
+            "typed": n.to_string(), "as_of": as_of, "reason": ""}})
+        };
+
+        let refused = app.call(Some(&viewer), "start_bulk", confirm(count)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains("Only a guild editor can delete posts; you are a viewer."),
+            "{}",
+            refused.body
+        );
+
+        let stale = app
+            .call(Some(&editor), "start_bulk", confirm(count + 1))
+            .await;
+        assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.body);
+        assert!(
+            stale
+                .body
+                .contains(&format!("The selection changed: it now has {count} items.")),
+            "{}",
+            stale.body
+        );
+
+        let done = app.call(Some(&editor), "start_bulk", confirm(count)).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert_eq!(
+            (
+                done.json()["status"].as_str(),
+                done.json()["succeeded"].as_i64()
+            ),
+            (Some("Done"), Some(count))
+        );
+        let progress = app
+            .call(
+                Some(&editor),
+                "bulk_progress",
+                json!({"guild": "alpha", "id": done.json()["id"]}),
+            )
+            .await;
+        assert_eq!(progress.json()["succeeded"].as_i64(), Some(count));
+    }
+);

@@ -24,3 +24,12 @@ pub async fn audit_batch(
     let (state, scope) = super::ctx::member(&guild).await?;
     crate::domain::audit::batch_items(&state.db, &scope, &batch, page).await
 }
+
+/// The members, for the log's "who" filter. Editors and admins, like the
+/// log itself.
+#[server(prefix = "/api", endpoint = "audit_actors", input = Json)]
+pub async fn audit_actors(guild: String) -> Result<Vec<crate::model::Member>, AppError> {
+    let (state, scope) = super::ctx::member(&guild).await?;
+    scope.require(crate::model::Role::Editor, "see the audit log")?;
+    crate::domain::scope::members(&state.db, &scope).await
+}

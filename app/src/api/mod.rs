@@ -4,10 +4,10 @@
 //! state can change through a link or an image tag, and the same-origin
 //! check in the server's middleware covers every call.
 
-#[cfg(feature = "ssr")]
-pub mod ctx;
 mod audit;
 mod bulk;
+#[cfg(feature = "ssr")]
+pub mod ctx;
 mod exports;
 mod guilds;
 mod lists;

@@ -1,10 +1,13 @@
+use super::selection::{SelectBox, SelectionState};
 use super::tags::{Assignment, PlatformBadge};
 use crate::format::{compact, date, thousands};
 use crate::model::{Account, AccountStatus};
 use leptos::prelude::*;
 
 #[component]
-pub fn AccountCard(account: Account, guild: String) -> impl IntoView {
+pub fn AccountCard(account: Account, guild: String, selection: SelectionState) -> impl IntoView {
+    let select_label = format!("Select @{}", account.handle);
+    let id = account.id;
     let initial = account
         .display_name
         .chars()
@@ -14,9 +17,10 @@ pub fn AccountCard(account: Account, guild: String) -> impl IntoView {
     let posts_href = format!("/g/{guild}/posts?account={}", account.id);
     let paused = account.status == AccountStatus::Paused;
     view! {
-        <article class="card account-card" aria-label=format!("@{}", account.handle)>
-            // Reserved for the selection checkbox of bulk actions.
-            <div class="card-select" aria-hidden="true"></div>
+        <article class=move || if selection.is_selected(id) { "card account-card card--selected" } else { "card account-card" } data-id=account.id aria-label=format!("@{}", account.handle)>
+            <div class="card-select">
+                <SelectBox selection id label=select_label/>
+            </div>
             <div class="card-body">
                 <header class="card-head">
                     <span class=format!("avatar platform--{}", account.platform.as_str()) aria-hidden="true">{initial}</span>

@@ -1,7 +1,8 @@
-//! "Export" in a list's filter bar: a modal dialog with format, scope (this
-//! view or everything) and file name.
+//! "Export" in a list's header (this view or everything) and "Export
+//! selected" in the bulk bar: a modal dialog with format, items and file name.
 
 use super::export_tracker::use_exports;
+use super::selection::SelectionState;
 use crate::api::StartExport;
 use crate::model::export::default_filename_for_today;
 use crate::model::query::Params;
@@ -58,6 +59,9 @@ pub fn ExportButton(
     params: Signal<Params>,
     #[prop(into)] filtered: Signal<bool>,
     #[prop(into)] guild: Signal<String>,
+    /// Export these selected items instead of offering view/everything.
+    #[prop(optional)]
+    selected: Option<SelectionState>,
 ) -> impl IntoView {
     let tracker = use_exports();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
@@ -68,7 +72,11 @@ pub fn ExportButton(
     let error = RwSignal::new(None::<String>);
     let default =
         Signal::derive(move || default_filename_for_today(&guild.get(), entity, format.get()));
-    let title_id = format!("export-{}-title", entity.as_str());
+    let title_id = format!(
+        "export-{}{}-title",
+        entity.as_str(),
+        if selected.is_some() { "-selected" } else { "" }
+    );
     let labelled_by = title_id.clone();
 
     let open = move |_| {
@@ -98,7 +106,9 @@ pub fn ExportButton(
         let mut view = params.get_untracked();
         view.remove("page");
         view.remove("per_page");
-        let scope = if whole.get_untracked() {
+        let scope = if let Some(sel) = selected {
+            ExportScope::Selected(sel.to_selection())
+        } else if whole.get_untracked() {
             ExportScope::All
         } else {
             ExportScope::View(view)
@@ -115,11 +125,18 @@ pub fn ExportButton(
     };
     let what = entity.as_str();
     view! {
-        <button class="btn" type="button" on:click=open aria-haspopup="dialog">"Export…"</button>
+        <button class="btn" type="button" on:click=open aria-haspopup="dialog">
+            {if selected.is_some() { "Export selected…" } else { "Export…" }}
+        </button>
         <dialog node_ref=dialog class="dialog" aria-labelledby=labelled_by>
             <form class="dialog__body" on:submit=submit>
-                <h2 id=title_id>{format!("Export {what}")}</h2>
+                <h2 id=title_id>{if selected.is_some() { format!("Export selected {what}") } else { format!("Export {what}") }}</h2>
                 <FormatChoice format/>
+                {match selected {
+                    Some(sel) => view! {
+                        <p class="dialog__note">{move || format!("The {}.", sel.count_text())}</p>
+                    }.into_any(),
+                    None => view! {
                 <fieldset class="choice">
                     <legend>"Items"</legend>
                     <label class="choice__option">
@@ -137,6 +154,8 @@ pub fn ExportButton(
                         {format!("All {what} of the guild")}
                     </label>
                 </fieldset>
+                    }.into_any(),
+                }}
                 <FilenameField filename default/>
                 <p class="dialog__note">"Small exports download at once; large ones run in the background and show their progress here and on the Export page."</p>
                 <Show when=move || error.get().is_some()>

@@ -1,12 +1,15 @@
 //! Reusable UI pieces, one component per file.
 
 pub mod account_card;
+pub mod bulk_bar;
+pub mod bulk_progress;
 pub mod error_panel;
 pub mod export_dialog;
 pub mod export_tracker;
 pub mod fields;
 pub mod pager;
 pub mod post_card;
+pub mod selection;
 pub mod sidebar;
 pub mod skeleton;
 pub mod tags;

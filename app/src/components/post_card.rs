@@ -1,18 +1,26 @@
+use super::selection::{SelectBox, SelectionState};
 use super::tags::{Assignment, PlatformBadge};
 use crate::format::{compact, date, datetime, thousands};
 use crate::model::Post;
 use leptos::prelude::*;
 
 #[component]
-pub fn PostCard(post: Post, guild: String) -> impl IntoView {
+pub fn PostCard(post: Post, guild: String, selection: SelectionState) -> impl IntoView {
+    let select_label = format!(
+        "Select the post by @{} on {}",
+        post.account_handle,
+        date(post.posted_at)
+    );
+    let id = post.id;
     let account_href = format!("/g/{guild}/posts?account={}", post.account_id);
     let stat = |label: &'static str, n: i64| {
         view! { <div><dt>{label}</dt><dd title=thousands(n)>{compact(n)}</dd></div> }
     };
     view! {
-        <article class="card post-card" aria-label=format!("Post by @{} on {}", post.account_handle, date(post.posted_at))>
-            // Reserved for the selection checkbox of bulk actions.
-            <div class="card-select" aria-hidden="true"></div>
+        <article class=move || if selection.is_selected(id) { "card post-card card--selected" } else { "card post-card" } data-id=post.id aria-label=format!("Post by @{} on {}", post.account_handle, date(post.posted_at))>
+            <div class="card-select">
+                <SelectBox selection id label=select_label/>
+            </div>
             <div class="card-body">
                 <header class="card-head">
                     <PlatformBadge platform=post.platform/>

@@ -81,8 +81,10 @@ struct Row {
 
 impl From<Row> for AuditEntry {
     fn from(r: Row) -> Self {
-        let details: Option<serde_json::Value> =
-            r.details.as_deref().and_then(|d| serde_json::from_str(d).ok());
+        let details: Option<serde_json::Value> = r
+            .details
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok());
         let text = |key: &str| {
             details
                 .as_ref()
@@ -117,7 +119,11 @@ fn require_reader(scope: &GuildScope) -> Result<(), AppError> {
 
 /// One page of the log, newest first: single entries and batch summaries
 /// (a batch's items come from [`batch_items`]).
-pub async fn list(db: &Db, scope: &GuildScope, f: &AuditFilter) -> Result<Page<AuditEntry>, AppError> {
+pub async fn list(
+    db: &Db,
+    scope: &GuildScope,
+    f: &AuditFilter,
+) -> Result<Page<AuditEntry>, AppError> {
     require_reader(scope)?;
     let mut filter = Sql::default();
     let g = filter.arg(Arg::Int(scope.guild_id()));

@@ -13,6 +13,7 @@ pub mod query;
 pub mod selection;
 
 pub use account::{Account, AccountStatus};
+pub use audit::AuditEntry;
 pub use bulk::{
     BulkAction, BulkConfirm, BulkPreview, BulkRequest, BulkRun, Change, FailedItem, FailureReason,
     RunStatus,
@@ -20,7 +21,6 @@ pub use bulk::{
 pub use export::{
     ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
 };
-pub use audit::AuditEntry;
 pub use filter::{AccountFilter, AccountSort, AuditFilter, PostFilter, PostSort, PAGE_SIZES};
 pub use guild::{GuildContext, GuildSummary, Member, Named, Role, SessionUser};
 pub use page::{Page, PageInfo, MAX_PAGE};

@@ -4,13 +4,16 @@ use super::list_support::{
 };
 use crate::api::list_accounts;
 use crate::components::account_card::AccountCard;
+use crate::components::bulk_bar::BulkBar;
+use crate::components::bulk_progress::BulkProgress;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::export_dialog::ExportButton;
 use crate::components::fields::{InputField, SelectField};
+use crate::components::selection::{SelectionState, SelectionToolbar};
 use crate::components::skeleton::CardSkeletons;
 use crate::model::filter::Assigned;
-use crate::model::ExportEntity;
 use crate::model::{AccountFilter, AccountSort, AccountStatus};
+use crate::model::{BulkRun, ExportEntity};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -25,6 +28,21 @@ pub fn AccountsPage() -> impl IntoView {
         |(g, p)| list_accounts(g, p),
     );
     let path = Signal::derive(move || format!("/g/{}/accounts", guild.slug.get()));
+    let selection = SelectionState::new("account", "accounts");
+    let bulk_run = RwSignal::new(None::<BulkRun>);
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = list.get() {
+            selection.show_page(
+                &params.get_untracked(),
+                page.items.iter().map(|a| a.id).collect(),
+                page.total,
+            );
+        }
+    });
+    let refresh = Callback::new(move |_| {
+        list.refetch();
+        guild.data.refetch();
+    });
 
     let field = move |f: fn(&AccountFilter) -> String| Signal::derive(move || f(&filter.get()));
     let bar = move || {
@@ -62,14 +80,17 @@ pub fn AccountsPage() -> impl IntoView {
                 let cards = page
                     .items
                     .into_iter()
-                    .map(|a| view! { <AccountCard account=a guild=slug.clone()/> }.into_any())
+                    .map(|a| view! { <AccountCard account=a guild=slug.clone() selection/> }.into_any())
                     .collect();
                 let filtered = f.is_filtered();
                 let href = {
                     let base = base.clone();
                     Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)))
                 };
-                view! { <ListResults info cards one="account" many="accounts" filtered href clear_href=base/> }
+                view! {
+                    {(info.shown > 0).then(|| view! { <SelectionToolbar selection/> })}
+                    <ListResults info cards one="account" many="accounts" filtered href clear_href=base/>
+                }
             })
         })
     };
@@ -82,10 +103,14 @@ pub fn AccountsPage() -> impl IntoView {
                 filtered=Signal::derive(move || filter.get().is_filtered())/>
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
+        <BulkProgress run=bulk_run selection on_done=refresh/>
         <section class="results" aria-label="Accounts">
             <Transition fallback=|| view! { <CardSkeletons/> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{results}</ErrorBoundary>
             </Transition>
         </section>
+        <Show when=move || !selection.is_empty()>
+            <BulkBar entity=ExportEntity::Accounts selection run=bulk_run/>
+        </Show>
     }
 }

@@ -1,6 +1,7 @@
 //! Route components, one per file.
 
 pub mod accounts;
+pub mod audit;
 pub mod exports;
 pub mod guild_layout;
 pub mod home;

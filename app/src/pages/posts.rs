@@ -3,13 +3,16 @@ use super::list_support::{
     named_options, page_size_options, platform_options, url_params, FilterForm, ListResults,
 };
 use crate::api::list_posts;
+use crate::components::bulk_bar::BulkBar;
+use crate::components::bulk_progress::BulkProgress;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::export_dialog::ExportButton;
 use crate::components::fields::{InputField, SelectField};
 use crate::components::post_card::PostCard;
+use crate::components::selection::{SelectionState, SelectionToolbar};
 use crate::components::skeleton::CardSkeletons;
 use crate::model::filter::Assigned;
-use crate::model::ExportEntity;
+use crate::model::{BulkRun, ExportEntity};
 use crate::model::{PostFilter, PostSort};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,6 +28,21 @@ pub fn PostsPage() -> impl IntoView {
         |(g, p)| list_posts(g, p),
     );
     let path = Signal::derive(move || format!("/g/{}/posts", guild.slug.get()));
+    let selection = SelectionState::new("post", "posts");
+    let bulk_run = RwSignal::new(None::<BulkRun>);
+    Effect::new(move |_| {
+        if let Some(Ok(data)) = list.get() {
+            selection.show_page(
+                &params.get_untracked(),
+                data.page.items.iter().map(|p| p.id).collect(),
+                data.page.total,
+            );
+        }
+    });
+    let refresh = Callback::new(move |_| {
+        list.refetch();
+        guild.data.refetch();
+    });
 
     let field = move |f: fn(&PostFilter) -> String| Signal::derive(move || f(&filter.get()));
     let bar = move || {
@@ -75,7 +93,7 @@ pub fn PostsPage() -> impl IntoView {
                     .page
                     .items
                     .into_iter()
-                    .map(|p| view! { <PostCard post=p guild=slug.clone()/> }.into_any())
+                    .map(|p| view! { <PostCard post=p guild=slug.clone() selection/> }.into_any())
                     .collect();
                 let filtered = f.is_filtered();
                 let href = {
@@ -84,6 +102,7 @@ pub fn PostsPage() -> impl IntoView {
                 };
                 view! {
                     {chip}
+                    {(info.shown > 0).then(|| view! { <SelectionToolbar selection/> })}
                     <ListResults info cards one="post" many="posts" filtered href clear_href=base grid_class="card-grid--posts"/>
                 }
             })
@@ -98,10 +117,14 @@ pub fn PostsPage() -> impl IntoView {
                 filtered=Signal::derive(move || filter.get().is_filtered())/>
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
+        <BulkProgress run=bulk_run selection on_done=refresh/>
         <section class="results" aria-label="Posts">
             <Transition fallback=|| view! { <CardSkeletons/> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{results}</ErrorBoundary>
             </Transition>
         </section>
+        <Show when=move || !selection.is_empty()>
+            <BulkBar entity=ExportEntity::Posts selection run=bulk_run/>
+        </Show>
     }
 }

@@ -13,6 +13,24 @@ fn role_explained(role: Role) -> &'static str {
     }
 }
 
+/// The sections of Guild settings.
+#[component]
+pub fn SettingsTabs() -> impl IntoView {
+    let slug = use_guild().slug;
+    let location = leptos_router::hooks::use_location();
+    let tab = move |section: &'static str, label: &'static str| {
+        let href = move || format!("/g/{}/settings{section}", slug.get());
+        let current = move || (location.pathname.get() == href()).then_some("page");
+        view! { <a class="tab" href=href aria-current=current>{label}</a> }
+    };
+    view! {
+        <nav class="tabs" aria-label="Guild settings">
+            {tab("", "Members")}
+            {tab("/audit", "Audit log")}
+        </nav>
+    }
+}
+
 /// Guild settings: who is in the guild and what each role may do.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -65,6 +83,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Guild settings"/>
         <header class="page-head"><h1>"Guild settings"</h1></header>
+        <SettingsTabs/>
         <Transition fallback=|| ()>{header}</Transition>
         <section class="panel">
             <h2>"Members"</h2>

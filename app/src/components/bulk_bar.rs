@@ -1,0 +1,240 @@
+//! The sticky bar shown while cards are selected: Delete, Export selected,
+//! Reassign, Clear; and the type-to-confirm dialog behind Delete and
+//! Reassign.
+
+use super::export_dialog::ExportButton;
+use super::selection::SelectionState;
+use crate::api::{PreviewBulk, StartBulk};
+use crate::model::bulk::{confirm_hint, confirms};
+use crate::model::{
+    BulkAction, BulkConfirm, BulkRequest, BulkRun, Change, ExportEntity, GuildContext, Role,
+};
+use crate::pages::guild_layout::use_guild;
+use leptos::prelude::*;
+
+fn change_of(value: &str) -> Change {
+    match value {
+        "none" => Change::Clear,
+        v => v.parse().map(Change::Set).unwrap_or(Change::Keep),
+    }
+}
+
+/// Why a viewer's button is disabled, as its tooltip.
+fn needs_editor(role: Option<Role>, what: &str) -> Option<String> {
+    match role {
+        Some(r) if r >= Role::Editor => None,
+        Some(r) => Some(format!(
+            "Only editors and admins can {what}; you are a {}.",
+            r.as_str()
+        )),
+        None => Some("Loading your role…".into()),
+    }
+}
+
+#[component]
+pub fn BulkBar(
+    entity: ExportEntity,
+    selection: SelectionState,
+    /// Where a started run goes; the progress panel shows it.
+    run: RwSignal<Option<BulkRun>>,
+) -> impl IntoView {
+    let guild = use_guild();
+    let ctx = Memo::new(move |_| guild.data.get().and_then(Result::ok));
+    let role = Memo::new(move |_| ctx.get().map(|c: GuildContext| c.guild.role));
+    let what = entity.as_str();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    // The action being confirmed; for a reassign, `None` targets until chosen.
+    let action = RwSignal::new(None::<BulkAction>);
+    let reassigning = RwSignal::new(false);
+    let group = RwSignal::new("keep".to_string());
+    let brand = RwSignal::new("keep".to_string());
+    let typed = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let preview = ServerAction::<PreviewBulk>::new();
+    let start = ServerAction::<StartBulk>::new();
+
+    let ask_preview = move |a: BulkAction| {
+        action.set(Some(a));
+        typed.set(String::new());
+        error.set(None);
+        preview.clear();
+        preview.dispatch(PreviewBulk {
+            guild: guild.slug.get_untracked(),
+            request: BulkRequest {
+                entity,
+                selection: selection.to_selection(),
+                action: a,
+            },
+        });
+    };
+    let open = move |reassign: bool| {
+        reassigning.set(reassign);
+        action.set(None);
+        error.set(None);
+        reason.set(String::new());
+        preview.clear();
+        if reassign {
+            group.set("keep".into());
+            brand.set("keep".into());
+        } else {
+            ask_preview(BulkAction::Delete);
+        }
+        if let Some(d) = dialog.get() {
+            let _ = d.show_modal();
+        }
+    };
+    let close = move || {
+        if let Some(d) = dialog.get() {
+            d.close();
+        }
+    };
+    let current = move || preview.value().get().and_then(Result::ok);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = preview.value().get() {
+            error.set(Some(e.to_string()));
+        }
+    });
+    Effect::new(move |_| match start.value().get() {
+        Some(Ok(started)) => {
+            start.clear();
+            close();
+            run.set(Some(started));
+        }
+        Some(Err(e)) => error.set(Some(e.to_string())),
+        None => {}
+    });
+    let ready = move || match (current(), action.get()) {
+        (Some(p), Some(a)) => confirms(&typed.get(), p.count, a),
+        _ => false,
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if reassigning.get_untracked() && action.get_untracked().is_none() {
+            ask_preview(BulkAction::Reassign {
+                group: change_of(&group.get_untracked()),
+                brand: change_of(&brand.get_untracked()),
+            });
+            return;
+        }
+        let (Some(p), Some(a)) = (current(), action.get_untracked()) else {
+            return;
+        };
+        if !ready() {
+            return;
+        }
+        error.set(None);
+        start.dispatch(StartBulk {
+            guild: guild.slug.get_untracked(),
+            confirm: BulkConfirm {
+                request: BulkRequest {
+                    entity,
+                    selection: selection.to_selection(),
+                    action: a,
+                },
+                confirmed_count: p.count,
+                typed: typed.get_untracked(),
+                as_of: p.as_of,
+                reason: reason.get_untracked(),
+            },
+        });
+    };
+    let target_options = move |groups: bool| {
+        ctx.get()
+            .map(|c| if groups { c.groups } else { c.brands })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| view! { <option value=n.id.to_string()>{n.name}</option> })
+            .collect_view()
+    };
+    let title_id = format!("bulk-{what}-title");
+    let labelled_by = title_id.clone();
+    let delete_reason = Signal::derive(move || needs_editor(role.get(), &format!("delete {what}")));
+    let reassign_reason =
+        Signal::derive(move || needs_editor(role.get(), &format!("reassign {what}")));
+
+    view! {
+        <div class="bulk-bar" role="region" aria-label="Bulk actions">
+            <strong class="bulk-bar__count">{move || selection.count_text()}</strong>
+            <div class="bulk-bar__actions">
+                <button class="btn btn-danger" type="button" aria-haspopup="dialog"
+                    disabled=move || delete_reason.get().is_some()
+                    title=move || delete_reason.get()
+                    on:click=move |_| open(false)>"Delete…"</button>
+                <ExportButton entity selected=selection guild=guild.slug
+                    params=Signal::derive(Default::default) filtered=Signal::derive(|| false)/>
+                <button class="btn" type="button" aria-haspopup="dialog"
+                    disabled=move || reassign_reason.get().is_some()
+                    title=move || reassign_reason.get()
+                    on:click=move |_| open(true)>"Reassign…"</button>
+                <button class="btn btn-ghost" type="button" on:click=move |_| selection.clear()>"Clear"</button>
+            </div>
+        </div>
+        <dialog node_ref=dialog class="dialog" aria-labelledby=labelled_by>
+            <form class="dialog__body" on:submit=submit>
+                <h2 id=title_id>{move || if reassigning.get() { format!("Reassign {what}") } else { format!("Delete {what}") }}</h2>
+                <Show when=move || reassigning.get() && action.get().is_none()>
+                    <p class="dialog__note">{move || format!("Move the {} to another group or brand of this guild.", selection.count_text().replace(" selected", ""))}</p>
+                    <label class="field">
+                        <span class="field__label">"Group"</span>
+                        <select name="group" prop:value=move || group.get() on:change=move |ev| group.set(event_target_value(&ev))>
+                            <option value="keep">"Keep each item's group"</option>
+                            <option value="none">"No group"</option>
+                            {move || target_options(true)}
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Brand"</span>
+                        <select name="brand" prop:value=move || brand.get() on:change=move |ev| brand.set(event_target_value(&ev))>
+                            <option value="keep">"Keep each item's brand"</option>
+                            <option value="none">"No brand"</option>
+                            {move || target_options(false)}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=move || action.get().is_some() && current().is_none() && error.get().is_none()>
+                    <p class="muted" role="status">"Counting the selected items…"</p>
+                </Show>
+                {move || current().zip(action.get()).map(|(p, a)| view! {
+                    <p class="confirm-sentence">{p.sentence.clone()}</p>
+                    <label class="field">
+                        <span class="field__label">{confirm_hint(p.count, a)}</span>
+                        <input type="text" name="confirm" autocomplete="off" spellcheck="false" inputmode="text"
+                            prop:value=move || typed.get()
+                            on:input=move |ev| typed.set(event_target_value(&ev))/>
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"Reason (optional, for the audit log)"</span>
+                        <input type="text" name="reason" maxlength="500" autocomplete="off"
+                            prop:value=move || reason.get()
+                            on:input=move |ev| reason.set(event_target_value(&ev))/>
+                    </label>
+                })}
+                <Show when=move || error.get().is_some()>
+                    <p class="form-error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="dialog__actions">
+                    <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
+                    {move || {
+                        if reassigning.get() && action.get().is_none() {
+                            view! { <button class="btn btn-primary" type="submit">"Review"</button> }.into_any()
+                        } else if error.get().is_some_and(|e| e.starts_with("The selection changed")) {
+                            view! {
+                                <button class="btn btn-primary" type="button"
+                                    on:click=move |_| { if let Some(a) = action.get_untracked() { ask_preview(a) } }>"Review again"</button>
+                            }.into_any()
+                        } else {
+                            let danger = !reassigning.get();
+                            view! {
+                                <button class=if danger { "btn btn-danger" } else { "btn btn-primary" } type="submit"
+                                    disabled=move || !ready() || start.pending().get()>
+                                    {move || if start.pending().get() { "Working…".to_string() } else { current().map(|p| p.button).unwrap_or_else(|| "Confirm".into()) }}
+                                </button>
+                            }.into_any()
+                        }
+                    }}
+                </div>
+            </form>
+        </dialog>
+    }
+}

@@ -1,0 +1,134 @@
+//! `server bench-bulk`: soft-delete and reassign every post of a fresh
+//! 100,000-post guild, chosen with "select all" and with the audit rows,
+//! while a list query of the same guild runs in a loop; see BENCHMARKS.md.
+
+use crate::bench::{bench_user, ensure_seeded};
+use app::domain::{bulk, posts, Arg, Db, GuildScope, SharedClock, Sql};
+use app::error::AppError;
+use app::model::query::Params;
+use app::model::{
+    BulkAction, BulkConfirm, BulkRequest, Change, ExportEntity, PostFilter, Role, Selection,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchBulkArgs {
+    /// Posts in the guild seeded for this run.
+    #[arg(long, default_value_t = 100_000)]
+    pub posts: usize,
+    #[arg(long, default_value_t = 1_000)]
+    pub accounts: usize,
+    /// Timed list queries for the quiet baseline.
+    #[arg(long, default_value_t = 200)]
+    pub iterations: usize,
+}
+
+fn p95_ms(mut times: Vec<Duration>) -> (f64, usize) {
+    times.sort();
+    let idx = ((times.len() as f64 - 1.0) * 0.95).round() as usize;
+    (times[idx].as_secs_f64() * 1000.0, times.len())
+}
+
+/// The Posts page's first page, as a member opens it.
+async fn list_once(db: &Db, scope: &GuildScope) -> Result<Duration, AppError> {
+    let t = Instant::now();
+    posts::list(db, scope, &PostFilter::default()).await?;
+    Ok(t.elapsed())
+}
+
+/// Runs `action` on every live post of the guild, the way the UI does
+/// (preview, confirm, run), with the list query looping alongside.
+async fn timed(
+    db: &Db,
+    clock: &SharedClock,
+    scope: &GuildScope,
+    action: BulkAction,
+) -> Result<(Duration, Vec<Duration>, i64, i64), AppError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let lister = {
+        let (db, scope, stop) = (db.clone(), scope.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut times = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                times.push(list_once(&db, &scope).await?);
+            }
+            Ok::<_, AppError>(times)
+        })
+    };
+    let request = BulkRequest {
+        entity: ExportEntity::Posts,
+        selection: Selection::AllMatching {
+            filter: Params::new(),
+            except: vec![],
+        },
+        action,
+    };
+    let t = Instant::now();
+    let preview = bulk::preview(db, clock.now(), scope, &request).await?;
+    let confirm = BulkConfirm {
+        request,
+        confirmed_count: preview.count,
+        typed: preview.count.to_string(),
+        as_of: preview.as_of,
+        reason: String::new(),
+    };
+    let runner = bulk::start(db, clock.now(), scope, &confirm, bulk::CHUNK_SIZE).await?;
+    let batch = runner.batch_id().to_string();
+    let run = runner.run_to_end(db, clock).await?;
+    let elapsed = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let during = lister.await.map_err(|_| AppError::Internal)??;
+    let audit = db
+        .fetch_i64(&Sql::bound(
+            "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1",
+            vec![Arg::Text(batch)],
+        ))
+        .await?;
+    Ok((elapsed, during, run.succeeded, audit))
+}
+
+pub async fn run(db: &Db, clock: &SharedClock, args: BenchBulkArgs) -> Result<(), AppError> {
+    // A fresh guild each run: the operations need live, unmoved posts.
+    let slug = format!("bench-bulk-{}", clock.now().timestamp());
+    ensure_seeded(db, clock, &slug, args.posts, args.accounts).await?;
+    db.analyze().await?;
+    let user = bench_user(db, clock, &slug).await?;
+    app::domain::scope::set_membership(db, clock.now(), &slug, user.id, Role::Editor).await?;
+    let scope = GuildScope::for_member(db, &user, &slug).await?;
+    let group = db
+        .fetch_i64(&Sql::bound(
+            "SELECT MIN(g.id) FROM account_groups g JOIN guilds x ON x.id = g.guild_id WHERE x.slug = $1",
+            vec![Arg::Text(slug.clone())],
+        ))
+        .await?;
+
+    let mut quiet = Vec::with_capacity(args.iterations);
+    for _ in 0..args.iterations {
+        quiet.push(list_once(db, &scope).await?);
+    }
+    let (quiet_p95, _) = p95_ms(quiet);
+    println!("guild {slug}: list query p95 {quiet_p95:.2} ms when quiet");
+
+    for (name, action) in [
+        (
+            "reassign",
+            BulkAction::Reassign {
+                group: Change::Set(group),
+                brand: Change::Keep,
+            },
+        ),
+        ("delete", BulkAction::Delete),
+    ] {
+        let (elapsed, during, done, audit) = timed(db, clock, &scope, action).await?;
+        let (p95, n) = p95_ms(during);
+        println!(
+            "{name}: {done} posts in {:.3} s ({audit} audit rows); list query p95 {p95:.2} ms \
+             during it over {n} runs ({:.2}x quiet)",
+            elapsed.as_secs_f64(),
+            p95 / quiet_p95
+        );
+    }
+    Ok(())
+}
