@@ -1,10 +1,11 @@
 import { Page } from '@playwright/test';
 import { test, expect, hydrated, signIn } from './fixtures';
 
-// A guild of its own (seeded by scripts/test): these tests delete and move
-// items, and the tests in this file run one after another.
+// A guild and users of their own (seeded by scripts/test): these tests
+// delete and move items, and the tests in this file run one after another.
 const GUILD = 'e2e-bulk';
 const postsPath = `/g/${GUILD}/posts`;
+const EDITOR = { user: 'editor', password: 'editor-password' };
 const VIEWER = { user: 'viewer', password: 'viewer-password' };
 
 const cards = (page: Page) => page.locator('.post-card');
@@ -25,7 +26,7 @@ async function ids(page: Page, from: number, to: number): Promise<string[]> {
 const card = (page: Page, id: string) => page.locator(`.post-card[data-id="${id}"]`);
 
 test('shift-click selects a range, and from an unticked anchor clears it; Space and Esc work', async ({ page }) => {
-  await signIn(page, postsPath);
+  await signIn(page, postsPath, EDITOR);
   await hydrated(page);
 
   await box(page, 1).click();
@@ -61,7 +62,7 @@ test('shift-click selects a range, and from an unticked anchor clears it; Space 
 });
 
 test('the page checkbox, then the banner, then "select all N"; paging keeps it, a filter clears it', async ({ page }) => {
-  await signIn(page, `${postsPath}?platform=tiktok`);
+  await signIn(page, `${postsPath}?platform=tiktok`, EDITOR);
   await hydrated(page);
   const total = await listTotal(page);
   expect(total).toBeGreaterThan(25);
@@ -96,7 +97,7 @@ test('the page checkbox, then the banner, then "select all N"; paging keeps it, 
 });
 
 test('bulk delete asks for the count to be typed, then the posts are gone from the list', async ({ page }) => {
-  await signIn(page, `${postsPath}?platform=youtube`);
+  await signIn(page, `${postsPath}?platform=youtube`, EDITOR);
   await hydrated(page);
   const total = await listTotal(page);
   await box(page, 0).click();
@@ -124,7 +125,7 @@ test('bulk delete asks for the count to be typed, then the posts are gone from t
 });
 
 test('reassign moves the selected posts to another group', async ({ page }) => {
-  await signIn(page, `${postsPath}?platform=instagram`);
+  await signIn(page, `${postsPath}?platform=instagram`, EDITOR);
   await hydrated(page);
   await box(page, 0).click();
   await box(page, 1).click();
@@ -148,7 +149,7 @@ test('reassign moves the selected posts to another group', async ({ page }) => {
 });
 
 test('a partial failure names the failed item and offers to select it', async ({ page, context }) => {
-  await signIn(page, `${postsPath}?platform=x`);
+  await signIn(page, `${postsPath}?platform=x`, EDITOR);
   await hydrated(page);
   await box(page, 0).click();
   await box(page, 2).click({ modifiers: ['Shift'] });
@@ -184,7 +185,7 @@ test('a partial failure names the failed item and offers to select it', async ({
 });
 
 test('the audit log shows each batch, and a summary expands to its items', async ({ page }) => {
-  await signIn(page, `/g/${GUILD}/settings/audit`);
+  await signIn(page, `/g/${GUILD}/settings/audit`, EDITOR);
   await hydrated(page);
   const log = page.getByRole('region', { name: 'Audit log' });
   await expect(log.getByText('Moved 2 posts to group')).toBeVisible();
