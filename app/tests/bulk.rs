@@ -101,7 +101,7 @@ async fn start(fx: &Fixture, scope: &GuildScope, confirm: &BulkConfirm, chunk: u
 /// Previews, confirms and runs `req` to the end.
 async fn run(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkRun {
     let confirm = confirmed(fx, scope, req).await;
-    start(fx, scope, &confirm, bulk::CHUNK_SIZE)
+    start(fx, scope, &confirm, bulk::chunk_size(fx.db().dialect()))
         .await
         .run_to_end(fx.db(), &fx.state.clock)
         .await

@@ -1,6 +1,11 @@
 //! Guildtrack's server: configuration, the axum router around the Leptos
 //! app, sign-in routes, request guards and the CLI subcommands.
 
+// Release builds keep Leptos's full view types (debug builds erase them
+// with `--cfg erase_components`); the list pages' types are deeper than
+// the default limit of 128.
+#![recursion_limit = "256"]
+
 pub mod auth_routes;
 pub mod bench;
 pub mod bench_bulk;

@@ -100,6 +100,9 @@ pub fn BulkBar(
             start.clear();
             close();
             run.set(Some(started));
+            // The items are being acted on: the selection has done its job,
+            // and the list stays free for the next one meanwhile.
+            selection.clear();
         }
         Some(Err(e)) => error.set(Some(e.to_string())),
         None => {}

@@ -25,7 +25,6 @@ pub fn BulkProgress(
         if r.status != RunStatus::Running {
             if finished.get_value() != Some(r.id) {
                 finished.set_value(Some(r.id));
-                selection.clear();
                 on_done.run(());
             }
             return;

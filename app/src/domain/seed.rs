@@ -365,8 +365,11 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
                 Arg::Int((likes as f64 * rng.unit() * 0.05) as i64),
                 Arg::OptInt(a.group_id),
                 Arg::OptInt(a.brand_id),
-                Arg::Time(posted + Duration::minutes(5)),
-                Arg::Time(posted + Duration::minutes(5)),
+                // Recorded a few minutes after posting, but never in the
+                // future: bulk actions treat a later updated_at as "changed
+                // by someone meanwhile".
+                Arg::Time((posted + Duration::minutes(5)).min(now)),
+                Arg::Time((posted + Duration::minutes(5)).min(now)),
             ]);
         }
         insert_rows(&mut tx, db.dialect(), head, 14, rows).await?;

@@ -1,6 +1,6 @@
 //! A bulk action as it runs: the `bulk_runs` row, the chunks, the audit.
 
-use super::items::{self, Item};
+use super::items::{self, State};
 use super::targets::{self, Targets};
 use super::{count_changed, require_role, resolve};
 use crate::domain::audit::{self, Entry};
@@ -173,8 +173,8 @@ impl Runner {
         ))
         .await?;
 
-        let found: HashMap<i64, Item> =
-            items::read(&mut tx, dialect, &self.scope, self.entity, &chunk)
+        let found: HashMap<i64, State> =
+            items::states(&mut tx, dialect, &self.scope, self.entity, &chunk)
                 .await?
                 .into_iter()
                 .map(|i| (i.id, i))
@@ -183,10 +183,9 @@ impl Runner {
         let targets_there = targets::still_there(&mut tx, &self.scope, &self.targets).await?;
 
         let mut ok = Vec::with_capacity(chunk.len());
-        let failed_before = self.failures.len();
+        let mut failed = Vec::new();
         for id in &chunk {
-            let item = found.get(id);
-            let reason = match item {
+            let reason = match found.get(id) {
                 _ if !allowed => Some(FailureReason::NotAllowed),
                 None => Some(FailureReason::Removed),
                 Some(i) if i.deleted_at.is_some() => Some(FailureReason::Removed),
@@ -196,27 +195,13 @@ impl Runner {
             };
             match reason {
                 None => ok.push(*id),
-                Some(reason) => {
-                    self.failed += 1;
-                    if self.failures.len() < MAX_NAMED_FAILURES {
-                        self.failures.push(FailedItem {
-                            id: *id,
-                            name: item.map_or_else(
-                                || items::unknown_name(self.entity, *id),
-                                |i| i.name(self.entity),
-                            ),
-                            reason,
-                        });
-                    }
-                }
+                Some(reason) => failed.push((*id, reason)),
             }
         }
+        let failures_changed = self.note_failures(&mut tx, dialect, &failed).await?;
 
-        let mut entries = Vec::with_capacity(ok.len() + 1);
         if !ok.is_empty() {
-            let changed = self
-                .apply(&mut tx, dialect, &ok, &found, now, &mut entries)
-                .await?;
+            let changed = self.apply(&mut tx, dialect, &ok, now).await?;
             if changed != ok.len() as u64 {
                 // The rows were read (and on PostgreSQL locked) in this
                 // transaction, so this cannot happen; if it does, roll back.
@@ -234,127 +219,88 @@ impl Runner {
         let last = self.next >= self.ids.len();
         let summary = last.then(|| self.summary());
         if let Some(s) = &summary {
-            entries.push(self.summary_entry(s.clone()));
+            let entry = self.summary_entry(s.clone());
+            audit::record(&mut tx, dialect, self.scope.guild_id(), now, &[entry]).await?;
         }
-        audit::record(&mut tx, dialect, self.scope.guild_id(), now, &entries).await?;
-        self.save(
-            &mut tx,
-            now,
-            last,
-            summary,
-            self.failures.len() != failed_before,
-        )
-        .await?;
+        self.save(&mut tx, now, last, summary, failures_changed)
+            .await?;
         tx.commit().await?;
         Ok(!last)
     }
 
-    /// Changes the `ok` items and adds their audit entries; the number of
-    /// rows changed.
+    /// Counts `failed` and names the first ones; whether the list changed.
+    async fn note_failures(
+        &mut self,
+        tx: &mut Tx,
+        dialect: Dialect,
+        failed: &[(i64, FailureReason)],
+    ) -> Result<bool, AppError> {
+        self.failed += failed.len() as i64;
+        let room = MAX_NAMED_FAILURES.saturating_sub(self.failures.len());
+        let named = &failed[..failed.len().min(room)];
+        if named.is_empty() {
+            return Ok(false);
+        }
+        let ids: Vec<i64> = named.iter().map(|(id, _)| *id).collect();
+        let names: HashMap<i64, String> = items::read(tx, dialect, &self.scope, self.entity, &ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i.name(self.entity)))
+            .collect();
+        for (id, reason) in named {
+            self.failures.push(FailedItem {
+                id: *id,
+                name: names
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| items::unknown_name(self.entity, *id)),
+                reason: *reason,
+            });
+        }
+        Ok(true)
+    }
+
+    /// Audits and changes the `ok` items; the number of rows changed.
     async fn apply(
         &mut self,
         tx: &mut Tx,
         dialect: Dialect,
         ok: &[i64],
-        found: &HashMap<i64, Item>,
         now: DateTime<Utc>,
-        entries: &mut Vec<Entry>,
     ) -> Result<u64, AppError> {
-        let target_type = match self.entity {
-            ExportEntity::Accounts => "account",
-            ExportEntity::Posts => "post",
-        };
-        let entry = |id: i64, summary: String, details: Option<serde_json::Value>| Entry {
-            actor_id: Some(self.scope.user_id()),
-            action: format!("{}.item", self.action.as_str()),
-            target_type: Some(target_type.into()),
-            target_id: Some(id),
-            summary,
-            details: details.map(|d| d.to_string()),
-            batch_id: Some(self.batch_id.clone()),
-        };
+        let (scope, entity, batch) = (&self.scope, self.entity, self.batch_id.as_str());
+        let audited = items::audit_items(
+            tx,
+            dialect,
+            scope,
+            entity,
+            &self.action,
+            &self.targets,
+            ok,
+            batch,
+            now,
+        )
+        .await?;
+        if audited != ok.len() as u64 {
+            tracing::error!(
+                run = self.run_id,
+                audited,
+                expected = ok.len(),
+                "bulk audit mismatch"
+            );
+            return Err(AppError::Internal);
+        }
         match self.action {
             BulkAction::Delete => {
-                let posts: HashMap<i64, i64> = if self.entity == ExportEntity::Accounts {
-                    items::live_posts_of(tx, dialect, ok)
-                        .await?
-                        .into_iter()
-                        .collect()
-                } else {
-                    HashMap::new()
-                };
-                let changed = items::trash(
-                    tx,
-                    dialect,
-                    &self.scope,
-                    self.entity,
-                    ok,
-                    &self.batch_id,
-                    now,
-                )
-                .await?;
-                if self.entity == ExportEntity::Accounts {
+                let changed = items::trash(tx, dialect, scope, entity, ok, batch, now).await?;
+                if entity == ExportEntity::Accounts {
                     self.cascaded +=
-                        items::trash_posts_of(tx, dialect, &self.scope, ok, &self.batch_id, now)
-                            .await? as i64;
-                }
-                for id in ok {
-                    let name = found[id].name(self.entity);
-                    entries.push(match posts.get(id) {
-                        Some(&n) => entry(
-                            *id,
-                            format!(
-                                "Deleted account {name} and its {}",
-                                ExportEntity::Posts.count(n)
-                            ),
-                            Some(serde_json::json!({ "posts": n })),
-                        ),
-                        None if self.entity == ExportEntity::Accounts => entry(
-                            *id,
-                            format!("Deleted account {name}"),
-                            Some(serde_json::json!({ "posts": 0 })),
-                        ),
-                        None => entry(*id, format!("Deleted post {name}"), None),
-                    });
+                        items::trash_posts_of(tx, dialect, scope, ok, batch, now).await? as i64;
                 }
                 Ok(changed)
             }
             BulkAction::Reassign { .. } => {
-                let changed = items::reassign(
-                    tx,
-                    dialect,
-                    &self.scope,
-                    self.entity,
-                    ok,
-                    &self.targets,
-                    now,
-                )
-                .await?;
-                for id in ok {
-                    let item = &found[id];
-                    let mut details = serde_json::Map::new();
-                    for (key, target, old) in [
-                        ("group", &self.targets.group, &item.group_name),
-                        ("brand", &self.targets.brand, &item.brand_name),
-                    ] {
-                        if target.value().is_some() {
-                            details.insert(
-                                key.into(),
-                                serde_json::json!({ "from": old, "to": target.name() }),
-                            );
-                        }
-                    }
-                    entries.push(entry(
-                        *id,
-                        format!(
-                            "Moved {} to {}",
-                            item.name(self.entity),
-                            self.targets.describe()
-                        ),
-                        Some(serde_json::Value::Object(details)),
-                    ));
-                }
-                Ok(changed)
+                items::reassign(tx, dialect, scope, entity, ok, &self.targets, now).await
             }
         }
     }
