@@ -146,9 +146,6 @@ pub fn BulkBar(
         ctx.get()
             .map(|c| if groups { c.groups } else { c.brands })
             .unwrap_or_default()
-            .into_iter()
-            .map(|n| view! { <option value=n.id.to_string()>{n.name}</option> })
-            .collect_view()
     };
     let title_id = format!("bulk-{what}-title");
     let labelled_by = title_id.clone();
@@ -178,22 +175,8 @@ pub fn BulkBar(
                 <h2 id=title_id>{move || if reassigning.get() { format!("Reassign {what}") } else { format!("Delete {what}") }}</h2>
                 <Show when=move || reassigning.get() && action.get().is_none()>
                     <p class="dialog__note">{move || format!("Move the {} to another group or brand of this guild.", selection.count_text().replace(" selected", ""))}</p>
-                    <label class="field">
-                        <span class="field__label">"Group"</span>
-                        <select name="group" prop:value=move || group.get() on:change=move |ev| group.set(event_target_value(&ev))>
-                            <option value="keep">"Keep each item's group"</option>
-                            <option value="none">"No group"</option>
-                            {move || target_options(true)}
-                        </select>
-                    </label>
-                    <label class="field">
-                        <span class="field__label">"Brand"</span>
-                        <select name="brand" prop:value=move || brand.get() on:change=move |ev| brand.set(event_target_value(&ev))>
-                            <option value="keep">"Keep each item's brand"</option>
-                            <option value="none">"No brand"</option>
-                            {move || target_options(false)}
-                        </select>
-                    </label>
+                    <TargetSelect label="Group" name="group" value=group options=Signal::derive(move || target_options(true))/>
+                    <TargetSelect label="Brand" name="brand" value=brand options=Signal::derive(move || target_options(false))/>
                 </Show>
                 <Show when=move || action.get().is_some() && current().is_none() && error.get().is_none()>
                     <p class="muted" role="status">"Counting the selected items…"</p>
@@ -239,5 +222,26 @@ pub fn BulkBar(
                 </div>
             </form>
         </dialog>
+    }
+}
+
+/// A reassign target: keep, none, or one of the guild's groups or brands.
+#[component]
+fn TargetSelect(
+    label: &'static str,
+    /// "group" or "brand".
+    name: &'static str,
+    value: RwSignal<String>,
+    options: Signal<Vec<crate::model::Named>>,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span class="field__label">{label}</span>
+            <select name=name prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="keep">{format!("Keep each item's {name}")}</option>
+                <option value="none">{format!("No {name}")}</option>
+                {move || options.get().into_iter().map(|n| view! { <option value=n.id.to_string()>{n.name}</option> }).collect_view()}
+            </select>
+        </label>
     }
 }

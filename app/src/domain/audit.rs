@@ -152,8 +152,21 @@ pub async fn list(
         filter.push(&format!(" AND l.created_at < {p}"));
     }
     let page = f.page.max(1);
-    let mut rows = Sql::bound(format!("{SELECT}{}", filter.text), filter.args.clone());
-    rows.push(" ORDER BY l.created_at DESC, l.id DESC");
+    fetch_page(db, filter, " ORDER BY l.created_at DESC, l.id DESC", page).await
+}
+
+/// Page `page` of the entries matching `filter` (a WHERE clause over
+/// `audit_log l`), in `order`, with their total.
+async fn fetch_page(
+    db: &Db,
+    filter: Sql,
+    order: &str,
+    page: u32,
+) -> Result<Page<AuditEntry>, AppError> {
+    let mut rows = Sql::bound(
+        format!("{SELECT}{}{order}", filter.text),
+        filter.args.clone(),
+    );
     super::list_sql::page(&mut rows, page, AUDIT_PAGE_SIZE);
     let count = Sql::bound(
         format!("SELECT COUNT(*) FROM audit_log l{}", filter.text),
@@ -176,17 +189,9 @@ pub async fn batch_items(
     page: u32,
 ) -> Result<Page<AuditEntry>, AppError> {
     require_reader(scope)?;
-    let args = vec![Arg::Int(scope.guild_id()), Arg::Text(batch_id.into())];
-    let filter = " WHERE l.guild_id = $1 AND l.batch_id = $2 AND l.target_id IS NOT NULL";
-    let page = page.max(1);
-    let mut rows = Sql::bound(format!("{SELECT}{filter} ORDER BY l.id"), args.clone());
-    super::list_sql::page(&mut rows, page, AUDIT_PAGE_SIZE);
-    let count = Sql::bound(format!("SELECT COUNT(*) FROM audit_log l{filter}"), args);
-    let (rows, total) = futures::try_join!(db.fetch_all::<Row>(&rows), db.fetch_i64(&count))?;
-    Ok(Page {
-        items: rows.into_iter().map(AuditEntry::from).collect(),
-        total,
-        page,
-        page_size: AUDIT_PAGE_SIZE,
-    })
+    let filter = Sql::bound(
+        " WHERE l.guild_id = $1 AND l.batch_id = $2 AND l.target_id IS NOT NULL",
+        vec![Arg::Int(scope.guild_id()), Arg::Text(batch_id.into())],
+    );
+    fetch_page(db, filter, " ORDER BY l.id", page.max(1)).await
 }

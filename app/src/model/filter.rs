@@ -257,6 +257,20 @@ fn parse_date(p: &Params, key: &str, what: &str) -> Result<Option<NaiveDate>, Ap
         .transpose()
 }
 
+/// `from` and `to`, each optional, in order.
+fn parse_date_range(p: &Params) -> Result<(Option<NaiveDate>, Option<NaiveDate>), AppError> {
+    let from = parse_date(p, "from", "“from”")?;
+    let to = parse_date(p, "to", "“to”")?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(AppError::invalid(
+                "The “from” date is after the “to” date: swap them or widen the range.",
+            ));
+        }
+    }
+    Ok((from, to))
+}
+
 fn pair_if<T>(
     key: &'static str,
     v: Option<T>,
@@ -320,15 +334,7 @@ impl PostFilter {
     pub fn from_params(p: &Params) -> Result<Self, AppError> {
         let (page, page_size) = parse_page(p)?;
         let sort = parse_sort(p, &PostSort::ALL, PostSort::as_str)?;
-        let from = parse_date(p, "from", "“from”")?;
-        let to = parse_date(p, "to", "“to”")?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(AppError::invalid(
-                    "The “from” date is after the “to” date: swap them or widen the range.",
-                ));
-            }
-        }
+        let (from, to) = parse_date_range(p)?;
         let min_views = param(p, "min_views")
             .map(|v| {
                 v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
@@ -416,15 +422,7 @@ impl AuditFilter {
             })
             .transpose()?;
         let actor = param(p, "actor").map(|v| v.to_lowercase());
-        let from = parse_date(p, "from", "“from”")?;
-        let to = parse_date(p, "to", "“to”")?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(AppError::invalid(
-                    "The “from” date is after the “to” date: swap them or widen the range.",
-                ));
-            }
-        }
+        let (from, to) = parse_date_range(p)?;
         Ok(Self {
             action,
             actor,
