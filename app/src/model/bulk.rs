@@ -33,20 +33,6 @@ impl BulkAction {
             Self::Reassign { .. } => "reassign",
         }
     }
-    /// "deleted", "moved": for result sentences.
-    pub fn past(self) -> &'static str {
-        match self {
-            Self::Delete => "deleted",
-            Self::Reassign { .. } => "moved",
-        }
-    }
-    /// "Deleting", "Moving": for progress.
-    pub fn progressive(self) -> &'static str {
-        match self {
-            Self::Delete => "Deleting",
-            Self::Reassign { .. } => "Moving",
-        }
-    }
 }
 
 /// A bulk action on a selection of accounts or posts.
@@ -167,6 +153,15 @@ impl RunStatus {
     }
 }
 
+/// "deleted" / "moved" for a run's action name, for result sentences.
+pub fn past_tense(action: &str) -> &'static str {
+    if action == "delete" {
+        "deleted"
+    } else {
+        "moved"
+    }
+}
+
 /// At most this many failed items are named; the count is always exact.
 pub const MAX_NAMED_FAILURES: usize = 1000;
 
@@ -187,18 +182,15 @@ pub struct BulkRun {
 }
 
 impl BulkRun {
-    fn verb(&self) -> (&'static str, &'static str) {
-        match self.action.as_str() {
-            "delete" => ("Deleting", "deleted"),
-            _ => ("Moving", "moved"),
-        }
-    }
-
     /// "Deleting 1,500/100,000 posts…"
     pub fn progress_text(&self) -> String {
+        let verb = if self.action == "delete" {
+            "Deleting"
+        } else {
+            "Moving"
+        };
         format!(
-            "{} {}/{} {}…",
-            self.verb().0,
+            "{verb} {}/{} {}…",
             thousands(self.processed),
             thousands(self.total),
             self.entity.as_str()
@@ -214,7 +206,7 @@ impl BulkRun {
 
     /// "12 deleted, 3 failed" (or "12 deleted").
     pub fn outcome_text(&self) -> String {
-        let done = format!("{} {}", thousands(self.succeeded), self.verb().1);
+        let done = format!("{} {}", thousands(self.succeeded), past_tense(&self.action));
         let mut out = if self.failed > 0 {
             format!("{done}, {} failed", thousands(self.failed))
         } else {

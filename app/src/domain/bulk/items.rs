@@ -120,6 +120,31 @@ fn table(entity: ExportEntity) -> &'static str {
     }
 }
 
+/// Soft-deletes the live rows of `table` in the guild whose `column` is one
+/// of `ids`, into `batch`.
+#[allow(clippy::too_many_arguments)]
+async fn trash_where(
+    tx: &mut Tx,
+    dialect: Dialect,
+    scope: &GuildScope,
+    table: &str,
+    column: &str,
+    ids: &[i64],
+    batch: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let mut sql = Sql::new(format!("UPDATE {table} SET deleted_at = "));
+    let t = sql.arg(Arg::Time(now));
+    let by = sql.arg(Arg::Int(scope.user_id()));
+    let b = sql.arg(Arg::Text(batch.into()));
+    let g = sql.arg(Arg::Int(scope.guild_id()));
+    sql.push(&format!(
+        "{t}, deleted_by = {by}, delete_batch_id = {b} WHERE guild_id = {g} AND deleted_at IS NULL"
+    ));
+    id_list(&mut sql, dialect, column, false, ids);
+    tx.execute(&sql).await
+}
+
 /// Soft-deletes `ids` (live items of the guild) into `batch`.
 pub(super) async fn trash(
     tx: &mut Tx,
@@ -130,16 +155,7 @@ pub(super) async fn trash(
     batch: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
-    let mut sql = Sql::new(format!("UPDATE {} SET deleted_at = ", table(entity)));
-    let t = sql.arg(Arg::Time(now));
-    let by = sql.arg(Arg::Int(scope.user_id()));
-    let b = sql.arg(Arg::Text(batch.into()));
-    let g = sql.arg(Arg::Int(scope.guild_id()));
-    sql.push(&format!(
-        "{t}, deleted_by = {by}, delete_batch_id = {b} WHERE guild_id = {g} AND deleted_at IS NULL"
-    ));
-    id_list(&mut sql, dialect, "id", false, ids);
-    tx.execute(&sql).await
+    trash_where(tx, dialect, scope, table(entity), "id", ids, batch, now).await
 }
 
 /// Trashes the live posts of `accounts` into the same batch as the accounts,
@@ -152,15 +168,17 @@ pub(super) async fn trash_posts_of(
     batch: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
-    let mut sql = Sql::new("UPDATE posts SET deleted_at = ");
-    let t = sql.arg(Arg::Time(now));
-    let by = sql.arg(Arg::Int(scope.user_id()));
-    let b = sql.arg(Arg::Text(batch.into()));
-    sql.push(&format!(
-        "{t}, deleted_by = {by}, delete_batch_id = {b} WHERE deleted_at IS NULL"
-    ));
-    id_list(&mut sql, dialect, "account_id", false, accounts);
-    tx.execute(&sql).await
+    trash_where(
+        tx,
+        dialect,
+        scope,
+        "posts",
+        "account_id",
+        accounts,
+        batch,
+        now,
+    )
+    .await
 }
 
 /// Moves `ids` (live items of the guild) to the targets.

@@ -61,6 +61,11 @@ fn require_role(scope: &GuildScope, req: &BulkRequest) -> Result<(), AppError> {
 /// The ids the selection covers now, in id order. Hand-picked ids are kept
 /// as picked (deduplicated), even those deleted since: each becomes a
 /// failure with its reason rather than silently vanishing from the count.
+///
+/// Held in memory on purpose (8 bytes an id: 8 MB for a million), unlike
+/// exports, which stream: the run must work through exactly the items that
+/// were counted and confirmed. Re-running the filter per chunk would skip
+/// items that stop matching meanwhile without a word.
 async fn resolve(
     db: &Db,
     scope: &GuildScope,

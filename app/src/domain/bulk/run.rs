@@ -202,17 +202,9 @@ impl Runner {
 
         if !ok.is_empty() {
             let changed = self.apply(&mut tx, dialect, &ok, now).await?;
-            if changed != ok.len() as u64 {
-                // The rows were read (and on PostgreSQL locked) in this
-                // transaction, so this cannot happen; if it does, roll back.
-                tracing::error!(
-                    run = self.run_id,
-                    changed,
-                    expected = ok.len(),
-                    "bulk chunk mismatch"
-                );
-                return Err(AppError::Internal);
-            }
+            // The rows were read (and on PostgreSQL locked) in this
+            // transaction, so a difference cannot happen; if it does, roll back.
+            self.expect_rows("changed", changed, ok.len())?;
             self.succeeded += ok.len() as i64;
         }
         self.next = end;
@@ -226,6 +218,22 @@ impl Runner {
             .await?;
         tx.commit().await?;
         Ok(!last)
+    }
+
+    /// Refuses (rolling the chunk back) when a statement touched another
+    /// number of rows than the chunk's items.
+    fn expect_rows(&self, what: &str, rows: u64, expected: usize) -> Result<(), AppError> {
+        if rows == expected as u64 {
+            return Ok(());
+        }
+        tracing::error!(
+            run = self.run_id,
+            what,
+            rows,
+            expected,
+            "bulk chunk mismatch"
+        );
+        Err(AppError::Internal)
     }
 
     /// Counts `failed` and names the first ones; whether the list changed.
@@ -281,15 +289,7 @@ impl Runner {
             now,
         )
         .await?;
-        if audited != ok.len() as u64 {
-            tracing::error!(
-                run = self.run_id,
-                audited,
-                expected = ok.len(),
-                "bulk audit mismatch"
-            );
-            return Err(AppError::Internal);
-        }
+        self.expect_rows("audited", audited, ok.len())?;
         match self.action {
             BulkAction::Delete => {
                 let changed = items::trash(tx, dialect, scope, entity, ok, batch, now).await?;
