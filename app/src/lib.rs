@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("exports") view=pages::exports::ExportsPage/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("settings/audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("settings/trash") view=pages::trash::TrashPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -80,7 +80,7 @@ fn move_to_group(selection: Selection, group: i64) -> BulkRequest {
 
 /// Previews `req`, then confirms it by typing the count it showed.
 async fn confirmed(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkConfirm {
-    let preview = bulk::preview(fx.db(), fx.clock_now(), scope, &req)
+    let preview = bulk::preview(fx.db(), fx.state.trash_window(), scope, &req)
         .await
         .expect("preview");
     BulkConfirm {
@@ -93,7 +93,7 @@ async fn confirmed(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkCo
 }
 
 async fn start(fx: &Fixture, scope: &GuildScope, confirm: &BulkConfirm, chunk: usize) -> Runner {
-    bulk::start(fx.db(), fx.clock_now(), scope, confirm, chunk)
+    bulk::start(fx.db(), fx.state.trash_window(), scope, confirm, chunk)
         .await
         .expect("start")
 }
@@ -145,7 +145,7 @@ db_test!(
 
         let preview = bulk::preview(
             fx.db(),
-            fx.clock_now(),
+            fx.state.trash_window(),
             &editor,
             &delete(POSTS, selection.clone()),
         )
@@ -194,7 +194,7 @@ db_test!(
             .await
             .unwrap();
 
-        let err = bulk::start(fx.db(), fx.clock_now(), &editor, &confirm, 500)
+        let err = bulk::start(fx.db(), fx.state.trash_window(), &editor, &confirm, 500)
             .await
             .unwrap_err();
 
@@ -221,7 +221,7 @@ db_test!(the_typed_confirmation_must_match, |db: Db| async move {
 
     for typed in ["4", "delete", ""] {
         confirm.typed = typed.into();
-        let err = bulk::start(fx.db(), fx.clock_now(), &editor, &confirm, 500)
+        let err = bulk::start(fx.db(), fx.state.trash_window(), &editor, &confirm, 500)
             .await
             .unwrap_err();
         assert!(
@@ -380,7 +380,7 @@ db_test!(
 
         let err = bulk::preview(
             fx.db(),
-            fx.clock_now(),
+            fx.state.trash_window(),
             &editor,
             &move_to_group(Selection::Ids(picked.clone()), foreign),
         )
@@ -398,9 +398,11 @@ db_test!(
             as_of: fx.clock_now(),
             reason: String::new(),
         };
-        assert!(bulk::start(fx.db(), fx.clock_now(), &editor, &sneaky, 500)
-            .await
-            .is_err());
+        assert!(
+            bulk::start(fx.db(), fx.state.trash_window(), &editor, &sneaky, 500)
+                .await
+                .is_err()
+        );
 
         let mine = group_ids(fx.db(), "alpha").await[1];
         let result = run(
@@ -492,7 +494,7 @@ db_test!(
         .await;
         let req = delete(ACCOUNTS, Selection::Ids(vec![account]));
 
-        let preview = bulk::preview(fx.db(), fx.clock_now(), &editor, &req)
+        let preview = bulk::preview(fx.db(), fx.state.trash_window(), &editor, &req)
             .await
             .unwrap();
         assert!(
@@ -539,7 +541,7 @@ db_test!(
             delete(POSTS, Selection::Ids(picked.clone())),
             move_to_group(Selection::Ids(picked.clone()), group),
         ] {
-            let err = bulk::preview(fx.db(), fx.clock_now(), &viewer, &req)
+            let err = bulk::preview(fx.db(), fx.state.trash_window(), &viewer, &req)
                 .await
                 .unwrap_err();
             assert!(
@@ -554,12 +556,14 @@ db_test!(
                 reason: String::new(),
             };
             assert!(matches!(
-                bulk::start(fx.db(), fx.clock_now(), &viewer, &confirm, 500).await,
+                bulk::start(fx.db(), fx.state.trash_window(), &viewer, &confirm, 500).await,
                 Err(AppError::Forbidden(_))
             ));
-            assert!(bulk::preview(fx.db(), fx.clock_now(), &editor, &req)
-                .await
-                .is_ok());
+            assert!(
+                bulk::preview(fx.db(), fx.state.trash_window(), &editor, &req)
+                    .await
+                    .is_ok()
+            );
         }
         assert_eq!(
             live_posts(fx.db(), "alpha").await.len(),

@@ -3,6 +3,7 @@
 //! while a list query of the same guild runs in a loop; see BENCHMARKS.md.
 
 use crate::bench::{bench_user, ensure_seeded};
+use app::domain::trash::Window;
 use app::domain::{bulk, posts, Arg, Db, GuildScope, SharedClock, Sql};
 use app::error::AppError;
 use app::model::query::Params;
@@ -78,7 +79,7 @@ async fn timed(
         },
         action,
     };
-    let preview = bulk::preview(db, clock.now(), scope, &request).await?;
+    let preview = bulk::preview(db, window(clock), scope, &request).await?;
     let confirm = BulkConfirm {
         request,
         confirmed_count: preview.count,
@@ -89,7 +90,7 @@ async fn timed(
     // Timed from the click on the confirm button, as the member waits.
     let t = Instant::now();
     let chunk = args.chunk.unwrap_or_else(|| bulk::chunk_size(db.dialect()));
-    let runner = bulk::start(db, clock.now(), scope, &confirm, chunk).await?;
+    let runner = bulk::start(db, window(clock), scope, &confirm, chunk).await?;
     let batch = runner.batch_id().to_string();
     let run = runner.run_to_end(db, clock).await?;
     let elapsed = t.elapsed();
@@ -102,6 +103,15 @@ async fn timed(
         ))
         .await?;
     Ok((elapsed, during, run.succeeded, audit))
+}
+
+/// The bulk actions' view of now (these act on live items; the retention
+/// only matters to trash actions).
+fn window(clock: &SharedClock) -> Window {
+    Window {
+        now: clock.now(),
+        retention: chrono::Duration::days(Window::DEFAULT_RETENTION_DAYS),
+    }
 }
 
 pub async fn run(db: &Db, clock: &SharedClock, args: BenchBulkArgs) -> Result<(), AppError> {

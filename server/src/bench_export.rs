@@ -77,6 +77,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
         db: db.clone(),
         clock: clock.clone(),
         exports,
+        trash_retention: chrono::Duration::days(app::domain::trash::Window::DEFAULT_RETENTION_DAYS),
     };
     let req = ExportRequest {
         entity: ExportEntity::Posts,

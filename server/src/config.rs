@@ -13,6 +13,9 @@ pub struct Config {
     /// `COOKIE_SECURE`: mark the session cookie `Secure` (set it to `true`
     /// behind HTTPS; default `false` so the local demo works over http).
     pub cookie_secure: bool,
+    /// `RETENTION_DAYS` (default 30): deleted items stay this long in the
+    /// trash, then the hourly purge removes them for good.
+    pub retention_days: i64,
     pub exports: ExportConfig,
 }
 
@@ -119,6 +122,10 @@ impl Config {
                 )
             })?,
             cookie_secure: env_bool("COOKIE_SECURE", false)?,
+            retention_days: env_positive(
+                "RETENTION_DAYS",
+                app::domain::trash::Window::DEFAULT_RETENTION_DAYS,
+            )?,
             exports: ExportConfig::from_env()?,
         })
     }

@@ -10,6 +10,7 @@ pub mod auth_routes;
 pub mod bench;
 pub mod bench_bulk;
 pub mod bench_export;
+pub mod bench_purge;
 pub mod config;
 pub mod downloads;
 pub mod export_worker;

@@ -64,6 +64,22 @@ enum Command {
     BenchExport(server::bench_export::BenchExportArgs),
     /// Time a bulk delete and reassign of 100,000 posts (see BENCHMARKS.md).
     BenchBulk(server::bench_bulk::BenchBulkArgs),
+    /// Time the purge of 100,000 expired trashed posts (see BENCHMARKS.md).
+    BenchPurge(server::bench_purge::BenchPurgeArgs),
+    /// Remove for good what has been in the trash longer than RETENTION_DAYS
+    /// (the server does this hourly; this is for cron). Safe to run while
+    /// servers run: one purge at a time.
+    Purge,
+    /// Move a guild's newest posts to the trash as if deleted days ago
+    /// (demo data and browser tests of the expiry warnings).
+    TrashSample {
+        #[arg(long)]
+        guild: String,
+        #[arg(long, default_value_t = 14)]
+        posts: usize,
+        #[arg(long, default_value_t = 25)]
+        days_ago: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,6 +114,28 @@ fn spawn_session_cleanup(db: Db, clock: SharedClock) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
+        }
+    });
+}
+
+/// Purges expired trash at start and then hourly. With several servers on
+/// one database, whichever gets the lock purges; the others skip that turn.
+fn spawn_trash_purge(state: AppState) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match app::domain::trash::purge::purge_expired(&state.db, state.trash_window()).await {
+                Ok(r) if r.skipped => tracing::info!("another server is purging the trash"),
+                Ok(r) if r.accounts + r.posts == 0 => {}
+                Ok(r) => tracing::info!(
+                    accounts = r.accounts,
+                    posts = r.posts,
+                    guilds = r.guilds,
+                    "expired trash purged"
+                ),
+                Err(e) => tracing::warn!(error = %e, "could not purge the trash"),
             }
         }
     });
@@ -145,6 +183,7 @@ async fn main() {
         db: db.clone(),
         clock: clock.clone(),
         exports: export_settings(&config.exports).await,
+        trash_retention: chrono::Duration::days(config.retention_days),
     };
 
     match cli.command.unwrap_or(Command::Serve {
@@ -169,6 +208,7 @@ async fn main() {
                 }
             }
             spawn_session_cleanup(db.clone(), clock.clone());
+            spawn_trash_purge(state.clone());
             // Two workers: this machine kind has two cores, and the writers
             // are CPU-bound; more instances add more workers.
             server::export_worker::spawn(state.clone(), 2);
@@ -271,5 +311,35 @@ async fn main() {
         Command::BenchBulk(args) => server::bench_bulk::run(&db, &clock, args)
             .await
             .unwrap_or_else(|e| fail(e)),
+        Command::BenchPurge(args) => server::bench_purge::run(&db, &clock, args)
+            .await
+            .unwrap_or_else(|e| fail(e)),
+        Command::Purge => {
+            let r = app::domain::trash::purge::purge_expired(&db, state.trash_window())
+                .await
+                .unwrap_or_else(|e| fail(e));
+            if r.skipped {
+                println!("Another server is purging the trash right now; nothing done.");
+            } else {
+                println!(
+                    "Purged {} accounts and {} posts from {} guilds (in the trash for more than {} days).",
+                    r.accounts,
+                    r.posts,
+                    r.guilds,
+                    state.trash_retention.num_days()
+                );
+            }
+        }
+        Command::TrashSample {
+            guild,
+            posts,
+            days_ago,
+        } => {
+            let at = clock.now() - chrono::Duration::days(days_ago);
+            let n = app::domain::trash::sample::trash_backdated(&db, &guild, posts, at)
+                .await
+                .unwrap_or_else(|e| fail(e));
+            println!("Moved {n} posts of “{guild}” to the trash, deleted {days_ago} days ago.");
+        }
     }
 }

@@ -42,6 +42,7 @@ impl TestApp {
             database_url: String::new(),
             site_addr: "127.0.0.1:0".parse().unwrap(),
             cookie_secure: false,
+            retention_days: 30,
             exports: server::config::ExportConfig {
                 dir: fx.export_dir.0.clone(),
                 instant_limit: 1000,
@@ -673,5 +674,108 @@ db_test!(
             )
             .await;
         assert_eq!(progress.json()["succeeded"].as_i64(), Some(count));
+    }
+);
+
+db_test!(
+    the_trash_lists_deleted_posts_and_only_admins_purge_them_over_http,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let (editor, admin) = (app.sign_in("editor").await, app.sign_in("admin").await);
+        let outsider = app.sign_in("outsider").await;
+        let delete = json!({"entity": "Posts", "selection": {"AllMatching": {"filter": {"platform": "youtube"}, "except": []}},
+                            "action": "Delete"});
+        let preview = app
+            .call(
+                Some(&editor),
+                "preview_bulk",
+                json!({"guild": "alpha", "request": delete}),
+            )
+            .await;
+        let count = preview.json()["count"].as_i64().unwrap();
+        let deleted = app
+            .call(Some(&editor), "start_bulk", json!({"guild": "alpha", "confirm": {"request": delete,
+                "confirmed_count": count, "typed": "DELETE", "as_of": preview.json()["as_of"], "reason": ""}}))
+            .await;
+        assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+
+        let trash = app
+            .call(
+                Some(&editor),
+                "list_trash",
+                json!({"guild": "alpha", "params": {"show": "posts"}}),
+            )
+            .await;
+        assert_eq!(trash.status, StatusCode::OK, "{}", trash.body);
+        assert_eq!(trash.json()["total"].as_i64(), Some(count));
+        assert_eq!(trash.json()["retention_days"].as_i64(), Some(30));
+        let strangers = app
+            .call(
+                Some(&outsider),
+                "list_trash",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await;
+        assert_eq!(
+            strangers.status,
+            StatusCode::NOT_FOUND,
+            "{}",
+            strangers.body
+        );
+        let bad = app
+            .call(
+                Some(&editor),
+                "list_trash",
+                json!({"guild": "alpha", "params": {"show": "guilds"}}),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(
+            bad.body
+                .contains("Unknown tab “guilds”. Choose accounts or posts."),
+            "{}",
+            bad.body
+        );
+
+        let purge = json!({"entity": "Posts", "selection": {"AllMatching": {"filter": {}, "except": []}}, "action": "Purge"});
+        let refused = app
+            .call(
+                Some(&editor),
+                "preview_bulk",
+                json!({"guild": "alpha", "request": purge}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let preview = app
+            .call(
+                Some(&admin),
+                "preview_bulk",
+                json!({"guild": "alpha", "request": purge}),
+            )
+            .await;
+        assert_eq!(
+            preview.json()["count"].as_i64(),
+            Some(count),
+            "{}",
+            preview.body
+        );
+        let purged = app
+            .call(Some(&admin), "start_bulk", json!({"guild": "alpha", "confirm": {"request": purge,
+                "confirmed_count": count, "typed": "DELETE", "as_of": preview.json()["as_of"], "reason": ""}}))
+            .await;
+        assert_eq!(
+            purged.json()["succeeded"].as_i64(),
+            Some(count),
+            "{}",
+            purged.body
+        );
+        let empty = app
+            .call(
+                Some(&admin),
+                "list_trash",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await;
+        assert_eq!(empty.json()["total"].as_i64(), Some(0));
     }
 );

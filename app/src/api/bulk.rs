@@ -9,7 +9,7 @@ use server_fn::codec::Json;
 #[server(prefix = "/api", endpoint = "preview_bulk", input = Json)]
 pub async fn preview_bulk(guild: String, request: BulkRequest) -> Result<BulkPreview, AppError> {
     let (state, scope) = super::ctx::member(&guild).await?;
-    crate::domain::bulk::preview(&state.db, state.clock.now(), &scope, &request).await
+    crate::domain::bulk::preview(&state.db, state.trash_window(), &scope, &request).await
 }
 
 /// Runs a confirmed action: the answer is the finished run for small

@@ -11,9 +11,11 @@ pub mod ctx;
 mod exports;
 mod guilds;
 mod lists;
+mod trash;
 
 pub use audit::*;
 pub use bulk::*;
 pub use exports::*;
 pub use guilds::*;
 pub use lists::*;
+pub use trash::*;

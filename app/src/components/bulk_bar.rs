@@ -1,11 +1,12 @@
-//! The sticky bar shown while cards are selected: Delete, Export selected,
-//! Reassign, Clear; and the type-to-confirm dialog behind Delete and
-//! Reassign.
+//! The sticky bar shown while cards are selected, and the type-to-confirm
+//! dialog behind its actions. On the list pages: Delete, Export selected,
+//! Reassign, Clear. Under Deleted Items (`trash`): Restore, Delete
+//! permanently, Clear.
 
 use super::export_dialog::ExportButton;
 use super::selection::SelectionState;
 use crate::api::{PreviewBulk, StartBulk};
-use crate::model::bulk::{confirm_hint, confirms};
+use crate::model::bulk::{confirm_hint, confirms, needs_typing};
 use crate::model::{
     BulkAction, BulkConfirm, BulkRequest, BulkRun, Change, ExportEntity, GuildContext, Role,
 };
@@ -19,15 +20,29 @@ fn change_of(value: &str) -> Change {
     }
 }
 
-/// Why a viewer's button is disabled, as its tooltip.
-fn needs_editor(role: Option<Role>, what: &str) -> Option<String> {
+/// Why a button is disabled for the member's role, as its tooltip.
+fn role_refusal(role: Option<Role>, action: BulkAction, what: &str) -> Option<String> {
+    let who = match action.min_role() {
+        Role::Admin => "admins",
+        _ => "editors and admins",
+    };
     match role {
-        Some(r) if r >= Role::Editor => None,
+        Some(r) if r >= action.min_role() => None,
         Some(r) => Some(format!(
-            "Only editors and admins can {what}; you are a {}.",
-            r.as_str()
+            "Only {who} can {what}; you are {}.",
+            r.with_article()
         )),
         None => Some("Loading your role…".into()),
+    }
+}
+
+/// The dialog's title for an action.
+fn title_of(action: Option<BulkAction>, reassigning: bool, what: &str) -> String {
+    match action {
+        _ if reassigning => format!("Reassign {what}"),
+        Some(BulkAction::Restore) => format!("Restore {what}"),
+        Some(BulkAction::Purge) => format!("Delete {what} permanently"),
+        _ => format!("Delete {what}"),
     }
 }
 
@@ -37,6 +52,13 @@ pub fn BulkBar(
     selection: SelectionState,
     /// Where a started run goes; the progress panel shows it.
     run: RwSignal<Option<BulkRun>>,
+    /// Deleted Items: Restore and Delete permanently instead.
+    #[prop(optional)]
+    trash: bool,
+    /// Set by the page to open the dialog for an action at once (a row's
+    /// Restore button, Empty trash).
+    #[prop(optional)]
+    ask: Option<RwSignal<Option<BulkAction>>>,
 ) -> impl IntoView {
     let guild = use_guild();
     let ctx = Memo::new(move |_| guild.data.get().and_then(Result::ok));
@@ -68,22 +90,32 @@ pub fn BulkBar(
             },
         });
     };
-    let open = move |reassign: bool| {
-        reassigning.set(reassign);
+    // `None` opens the reassign form; an action goes straight to its preview.
+    let open = move |act: Option<BulkAction>| {
+        reassigning.set(act.is_none());
         action.set(None);
         error.set(None);
         reason.set(String::new());
         preview.clear();
-        if reassign {
-            group.set("keep".into());
-            brand.set("keep".into());
-        } else {
-            ask_preview(BulkAction::Delete);
+        match act {
+            None => {
+                group.set("keep".into());
+                brand.set("keep".into());
+            }
+            Some(a) => ask_preview(a),
         }
         if let Some(d) = dialog.get() {
             let _ = d.show_modal();
         }
     };
+    if let Some(ask) = ask {
+        Effect::new(move |_| {
+            if let Some(a) = ask.get() {
+                ask.set(None);
+                open(Some(a));
+            }
+        });
+    }
     let close = move || {
         if let Some(d) = dialog.get() {
             d.close();
@@ -149,30 +181,58 @@ pub fn BulkBar(
     };
     let title_id = format!("bulk-{what}-title");
     let labelled_by = title_id.clone();
-    let delete_reason = Signal::derive(move || needs_editor(role.get(), &format!("delete {what}")));
-    let reassign_reason =
-        Signal::derive(move || needs_editor(role.get(), &format!("reassign {what}")));
+    let refusal = move |a: BulkAction, verb: &str| {
+        let what = format!("{verb} {what}");
+        Signal::derive(move || role_refusal(role.get(), a, &what))
+    };
+    let delete_reason = refusal(BulkAction::Delete, "delete");
+    let reassign_reason = refusal(
+        BulkAction::Reassign {
+            group: Change::Keep,
+            brand: Change::Keep,
+        },
+        "reassign",
+    );
+    let restore_reason = refusal(BulkAction::Restore, "restore");
+    let purge_reason = refusal(BulkAction::Purge, "permanently delete");
+    let button = move |label: &'static str,
+                       class: &'static str,
+                       refused: Signal<Option<String>>,
+                       act: Option<BulkAction>| {
+        view! {
+            <button class=class type="button" aria-haspopup="dialog"
+                disabled=move || refused.get().is_some()
+                title=move || refused.get()
+                on:click=move |_| open(act)>{label}</button>
+        }
+    };
+    let actions = if trash {
+        view! {
+            {button("Restore…", "btn btn-primary", restore_reason, Some(BulkAction::Restore))}
+            {button("Delete permanently…", "btn btn-danger", purge_reason, Some(BulkAction::Purge))}
+        }
+        .into_any()
+    } else {
+        view! {
+            {button("Delete…", "btn btn-danger", delete_reason, Some(BulkAction::Delete))}
+            <ExportButton entity selected=selection guild=guild.slug
+                params=Signal::derive(Default::default) filtered=Signal::derive(|| false)/>
+            {button("Reassign…", "btn", reassign_reason, None)}
+        }
+        .into_any()
+    };
 
     view! {
         <div class="bulk-bar" role="region" aria-label="Bulk actions">
             <strong class="bulk-bar__count">{move || selection.count_text()}</strong>
             <div class="bulk-bar__actions">
-                <button class="btn btn-danger" type="button" aria-haspopup="dialog"
-                    disabled=move || delete_reason.get().is_some()
-                    title=move || delete_reason.get()
-                    on:click=move |_| open(false)>"Delete…"</button>
-                <ExportButton entity selected=selection guild=guild.slug
-                    params=Signal::derive(Default::default) filtered=Signal::derive(|| false)/>
-                <button class="btn" type="button" aria-haspopup="dialog"
-                    disabled=move || reassign_reason.get().is_some()
-                    title=move || reassign_reason.get()
-                    on:click=move |_| open(true)>"Reassign…"</button>
+                {actions}
                 <button class="btn btn-ghost" type="button" on:click=move |_| selection.clear()>"Clear"</button>
             </div>
         </div>
         <dialog node_ref=dialog class="dialog" aria-labelledby=labelled_by>
             <form class="dialog__body" on:submit=submit>
-                <h2 id=title_id>{move || if reassigning.get() { format!("Reassign {what}") } else { format!("Delete {what}") }}</h2>
+                <h2 id=title_id>{move || title_of(action.get(), reassigning.get(), what)}</h2>
                 <Show when=move || reassigning.get() && action.get().is_none()>
                     <p class="dialog__note">{move || format!("Move the {} to another group or brand of this guild.", selection.count_text().replace(" selected", ""))}</p>
                     <TargetSelect label="Group" name="group" value=group options=Signal::derive(move || target_options(true))/>
@@ -183,12 +243,14 @@ pub fn BulkBar(
                 </Show>
                 {move || current().zip(action.get()).map(|(p, a)| view! {
                     <p class="confirm-sentence">{p.sentence.clone()}</p>
-                    <label class="field">
-                        <span class="field__label">{confirm_hint(p.count, a)}</span>
-                        <input type="text" name="confirm" autocomplete="off" spellcheck="false" inputmode="text"
-                            prop:value=move || typed.get()
-                            on:input=move |ev| typed.set(event_target_value(&ev))/>
-                    </label>
+                    {needs_typing(a, p.count).then(|| view! {
+                        <label class="field">
+                            <span class="field__label">{confirm_hint(p.count, a)}</span>
+                            <input type="text" name="confirm" autocomplete="off" spellcheck="false" inputmode="text"
+                                prop:value=move || typed.get()
+                                on:input=move |ev| typed.set(event_target_value(&ev))/>
+                        </label>
+                    })}
                     <label class="field">
                         <span class="field__label">"Reason (optional, for the audit log)"</span>
                         <input type="text" name="reason" maxlength="500" autocomplete="off"
@@ -210,7 +272,7 @@ pub fn BulkBar(
                                     on:click=move |_| { if let Some(a) = action.get_untracked() { ask_preview(a) } }>"Review again"</button>
                             }.into_any()
                         } else {
-                            let danger = !reassigning.get();
+                            let danger = matches!(action.get(), Some(BulkAction::Delete | BulkAction::Purge));
                             view! {
                                 <button class=if danger { "btn btn-danger" } else { "btn btn-primary" } type="submit"
                                     disabled=move || !ready() || start.pending().get()>

@@ -367,6 +367,17 @@ impl Tx {
         })
     }
 
+    /// Runs a query whose single row has a single integer column.
+    pub async fn fetch_i64(&mut self, sql: &Sql) -> Result<i64, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct One(i64);
+        let row: One = self.fetch_optional(sql).await?.ok_or_else(|| {
+            tracing::error!(sql = %sql.text, "expected one row, got none");
+            AppError::Internal
+        })?;
+        Ok(row.0)
+    }
+
     pub async fn commit(self) -> Result<(), AppError> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,

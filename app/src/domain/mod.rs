@@ -18,6 +18,7 @@ pub mod seed;
 mod selection_sql;
 pub mod state;
 pub mod test_support;
+pub mod trash;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use db::{Arg, Db, Dialect, Sql};

@@ -79,9 +79,9 @@ impl GuildScope {
             Ok(())
         } else {
             Err(AppError::forbidden(format!(
-                "Only a guild {} can {what}; you are a {}.",
+                "Only a guild {} can {what}; you are {}.",
                 needed.as_str(),
-                self.role.as_str()
+                self.role.with_article()
             )))
         }
     }

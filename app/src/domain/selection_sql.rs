@@ -1,10 +1,11 @@
 //! SQL for selections: the ids a user picked, or the ones they unticked
 //! after "select all", as one bind value however many there are.
 
+use super::trash::{self, Window};
 use super::{accounts, posts, Arg, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::selection::MAX_SELECTED_IDS;
-use crate::model::{AccountFilter, ExportEntity, PostFilter, Selection};
+use crate::model::{AccountFilter, ExportEntity, PostFilter, Selection, TrashFilter};
 
 /// `AND {column} [NOT] IN (the ids in one JSON parameter)`: one bind value
 /// however many ids, on both backends.
@@ -35,15 +36,17 @@ pub(crate) fn check_ids(ids: &[i64]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// ` WHERE …`: the live items of the guild that `selection` covers, for a
-/// query over `accounts a` or `posts p`. Hand-picked ids are checked here
-/// (not empty, not too many).
+/// ` WHERE …`: the items of the guild that `selection` covers, for a query
+/// over `accounts a` or `posts p`: live items, or with `trash` the trashed
+/// ones (the query must then select [`super::trash::from`]). Hand-picked
+/// ids are checked here (not empty, not too many).
 pub(crate) fn where_selected(
     sql: &mut Sql,
     dialect: Dialect,
     scope: &GuildScope,
     entity: ExportEntity,
     selection: &Selection,
+    trash: Option<Window>,
 ) -> Result<(), AppError> {
     let alias = alias(entity);
     match selection {
@@ -51,20 +54,29 @@ pub(crate) fn where_selected(
             check_ids(ids)?;
             let g = sql.arg(Arg::Int(scope.guild_id()));
             let a = &alias[..1];
+            let state = if trash.is_some() { "NOT NULL" } else { "NULL" };
             sql.push(&format!(
-                " WHERE {a}.guild_id = {g} AND {a}.deleted_at IS NULL"
+                " WHERE {a}.guild_id = {g} AND {a}.deleted_at IS {state}"
             ));
             id_list(sql, dialect, alias, false, ids);
         }
         Selection::AllMatching { filter, except } => {
-            match entity {
-                ExportEntity::Accounts => accounts::where_clause(
+            match (trash, entity) {
+                (Some(window), _) => trash::where_clause(
+                    sql,
+                    dialect,
+                    scope,
+                    entity,
+                    &TrashFilter::from_params(filter)?,
+                    window,
+                ),
+                (None, ExportEntity::Accounts) => accounts::where_clause(
                     sql,
                     dialect,
                     scope,
                     &AccountFilter::from_params(filter)?,
                 ),
-                ExportEntity::Posts => {
+                (None, ExportEntity::Posts) => {
                     posts::where_clause(sql, dialect, scope, &PostFilter::from_params(filter)?)
                 }
             }

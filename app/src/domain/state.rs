@@ -7,4 +7,16 @@ pub struct AppState {
     pub db: Db,
     pub clock: SharedClock,
     pub exports: ExportSettings,
+    /// `RETENTION_DAYS`: how long deleted items stay in the trash.
+    pub trash_retention: chrono::Duration,
+}
+
+impl AppState {
+    /// The trash as of now: days left, expiry warnings, the purge cutoff.
+    pub fn trash_window(&self) -> super::trash::Window {
+        super::trash::Window {
+            now: self.clock.now(),
+            retention: self.trash_retention,
+        }
+    }
 }

@@ -244,6 +244,9 @@ impl Fixture {
                 db,
                 clock: shared,
                 exports,
+                trash_retention: chrono::Duration::days(
+                    crate::domain::trash::Window::DEFAULT_RETENTION_DAYS,
+                ),
             },
             clock,
             admin: users.next().unwrap(),

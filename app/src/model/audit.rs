@@ -4,9 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The actions the log can be filtered by: URL name and label.
-pub const AUDIT_ACTIONS: [(&str, &str); 3] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 6] = [
     ("delete", "Delete"),
     ("reassign", "Reassign"),
+    ("restore", "Restore"),
+    ("purge", "Delete permanently"),
+    ("auto_purge", "Automatic purge"),
     ("export", "Export"),
 ];
 

@@ -2,6 +2,7 @@
 //! confirmation dialog shows, and the run the server reports back.
 
 use super::export::ExportEntity;
+use super::guild::Role;
 use super::selection::Selection;
 use crate::format::thousands;
 use chrono::{DateTime, Utc};
@@ -24,6 +25,11 @@ pub enum BulkAction {
     Delete,
     /// Move the items to another group and/or brand.
     Reassign { group: Change, brand: Change },
+    /// Bring trashed items back to their group and brand (accounts bring
+    /// the posts deleted with them).
+    Restore,
+    /// Delete trashed items for good (accounts take their posts).
+    Purge,
 }
 
 impl BulkAction {
@@ -31,7 +37,29 @@ impl BulkAction {
         match self {
             Self::Delete => "delete",
             Self::Reassign { .. } => "reassign",
+            Self::Restore => "restore",
+            Self::Purge => "purge",
         }
+    }
+
+    /// Whether the action works on trashed items (Deleted Items) rather
+    /// than live ones (the list pages).
+    pub fn in_trash(self) -> bool {
+        matches!(self, Self::Restore | Self::Purge)
+    }
+
+    /// The least role allowed to run it: editors change and restore, only
+    /// admins delete for good.
+    pub fn min_role(self) -> Role {
+        match self {
+            Self::Purge => Role::Admin,
+            _ => Role::Editor,
+        }
+    }
+
+    /// Deletes can be confirmed with the word `DELETE` as well as the count.
+    fn is_destructive(self) -> bool {
+        matches!(self, Self::Delete | Self::Purge)
     }
 }
 
@@ -70,10 +98,14 @@ pub struct BulkConfirm {
 
 /// Whether `typed` confirms an action on `count` items: the count with or
 /// without thousands separators (`1234`, `1,234`, `1 234`, `1.234`), or,
-/// for deletes, the word `DELETE`.
+/// for deletes, the word `DELETE`. Restoring a single item needs no typing:
+/// it destroys nothing and the item can be deleted again.
 pub fn confirms(typed: &str, count: i64, action: BulkAction) -> bool {
+    if !needs_typing(action, count) {
+        return true;
+    }
     let typed = typed.trim();
-    if action == BulkAction::Delete && typed == "DELETE" {
+    if action.is_destructive() && typed == "DELETE" {
         return true;
     }
     digits_of(typed).is_some_and(|d| d == count.to_string())
@@ -89,11 +121,17 @@ fn digits_of(typed: &str) -> Option<String> {
     (groups.iter().all(|g| all_digits(g)) && grouped).then(|| groups.concat())
 }
 
+/// Whether the confirmation dialog asks the user to type anything.
+pub fn needs_typing(action: BulkAction, count: i64) -> bool {
+    !(action == BulkAction::Restore && count == 1)
+}
+
 /// What the confirmation field asks for.
 pub fn confirm_hint(count: i64, action: BulkAction) -> String {
-    match action {
-        BulkAction::Delete => format!("Type {} or DELETE to confirm", thousands(count)),
-        BulkAction::Reassign { .. } => format!("Type {} to confirm", thousands(count)),
+    if action.is_destructive() {
+        format!("Type {} or DELETE to confirm", thousands(count))
+    } else {
+        format!("Type {} to confirm", thousands(count))
     }
 }
 
@@ -108,6 +146,13 @@ pub enum FailureReason {
     NotAllowed,
     /// The target group or brand was deleted during the run.
     TargetGone,
+    /// Restore or permanent delete: the item left the trash meanwhile
+    /// (restored, or purged).
+    NotInTrash,
+    /// Restore: a post whose account is still in the trash.
+    AccountInTrash,
+    /// Restore: a live account with the same platform and handle exists.
+    HandleTaken,
 }
 
 impl FailureReason {
@@ -119,6 +164,13 @@ impl FailureReason {
             }
             Self::NotAllowed => "Your role no longer allows this action.",
             Self::TargetGone => "The group or brand to move it to was deleted meanwhile.",
+            Self::NotInTrash => "It is no longer in the trash: restored or deleted for good meanwhile.",
+            Self::AccountInTrash => {
+                "Its account is in the trash: restore the account, and the posts deleted with it come back too."
+            }
+            Self::HandleTaken => {
+                "A live account with the same handle exists; delete it first, then restore this one."
+            }
         }
     }
 }
@@ -153,12 +205,13 @@ impl RunStatus {
     }
 }
 
-/// "deleted" / "moved" for a run's action name, for result sentences.
+/// "deleted" / "moved" / … for a run's action name, for result sentences.
 pub fn past_tense(action: &str) -> &'static str {
-    if action == "delete" {
-        "deleted"
-    } else {
-        "moved"
+    match action {
+        "delete" => "deleted",
+        "restore" => "restored",
+        "purge" => "deleted for good",
+        _ => "moved",
     }
 }
 
@@ -184,10 +237,11 @@ pub struct BulkRun {
 impl BulkRun {
     /// "Deleting 1,500/100,000 posts…"
     pub fn progress_text(&self) -> String {
-        let verb = if self.action == "delete" {
-            "Deleting"
-        } else {
-            "Moving"
+        let verb = match self.action.as_str() {
+            "delete" => "Deleting",
+            "restore" => "Restoring",
+            "purge" => "Deleting for good",
+            _ => "Moving",
         };
         format!(
             "{verb} {}/{} {}…",
@@ -248,5 +302,14 @@ mod tests {
         assert!(confirms("DELETE", 7, BulkAction::Delete));
         assert!(!confirms("DELETE", 7, reassign));
         assert!(confirms("7", 7, reassign));
+        assert!(confirms("DELETE", 7, BulkAction::Purge));
+        assert!(!confirms("DELETE", 7, BulkAction::Restore));
+    }
+
+    #[test]
+    fn restoring_one_item_needs_no_typing_but_more_do() {
+        assert!(confirms("", 1, BulkAction::Restore));
+        assert!(!confirms("", 2, BulkAction::Restore));
+        assert!(!confirms("", 1, BulkAction::Purge));
     }
 }

@@ -5,7 +5,7 @@
 //! same clear sentence everywhere.
 
 use super::query::{to_query_string, Params};
-use super::{AccountStatus, Platform, MAX_PAGE};
+use super::{AccountStatus, ExportEntity, Platform, MAX_PAGE};
 use crate::error::AppError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -416,7 +416,7 @@ impl AuditFilter {
                     .map(|(name, _)| name.to_string())
                     .ok_or_else(|| {
                         AppError::invalid(format!(
-                            "Unknown action “{v}”. Choose delete, reassign or export."
+                            "Unknown action “{v}”. Choose delete, reassign, restore, purge, auto_purge or export."
                         ))
                     })
             })
@@ -446,6 +446,76 @@ impl AuditFilter {
 
     pub fn is_filtered(&self) -> bool {
         self.action.is_some() || self.actor.is_some() || self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// The Deleted Items view: one tab per kind, then search and filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrashFilter {
+    /// `show`: which tab (accounts or posts; posts by default).
+    pub show: ExportEntity,
+    /// Handle, display name or caption.
+    pub q: String,
+    pub platform: Option<Platform>,
+    /// `batch`: the items of one deletion.
+    pub batch: Option<String>,
+    /// `expiring=1`: only items purged within [`EXPIRING_WITHIN_DAYS`].
+    pub expiring: bool,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// Items this close to their purge are highlighted and counted in a banner.
+pub const EXPIRING_WITHIN_DAYS: i64 = 7;
+
+/// Longest deletion batch id accepted in a URL (they look like `delete-12`).
+const MAX_BATCH_LEN: usize = 64;
+
+impl TrashFilter {
+    pub fn from_params(p: &Params) -> Result<Self, AppError> {
+        let (page, page_size) = parse_page(p)?;
+        let show = match param(p, "show") {
+            None => ExportEntity::Posts,
+            Some(v) => ExportEntity::parse(v).ok_or_else(|| {
+                AppError::invalid(format!("Unknown tab “{v}”. Choose accounts or posts."))
+            })?,
+        };
+        let batch = param(p, "batch")
+            .map(|v| {
+                if v.len() <= MAX_BATCH_LEN {
+                    Ok(v.to_string())
+                } else {
+                    Err(AppError::invalid("That deletion batch id is too long."))
+                }
+            })
+            .transpose()?;
+        Ok(Self {
+            show,
+            q: parse_search(p)?,
+            platform: parse_platform(p)?,
+            batch,
+            expiring: matches!(param(p, "expiring"), Some("1" | "true" | "on")),
+            page,
+            page_size,
+        })
+    }
+
+    pub fn to_query(&self, page: u32) -> String {
+        let pairs = [
+            Some(("show", self.show.as_str().to_string())),
+            Some(("q", self.q.clone())).filter(|(_, q)| !q.is_empty()),
+            pair_if("platform", self.platform, |p| p.as_str().to_string()),
+            pair_if("batch", self.batch.clone(), |b| b),
+            Some(("expiring", "1".to_string())).filter(|_| self.expiring),
+            Some(("per_page", self.page_size.to_string()))
+                .filter(|_| self.page_size != DEFAULT_PAGE_SIZE),
+            Some(("page", page.to_string())).filter(|_| page > 1),
+        ];
+        to_query_string(pairs.into_iter().flatten())
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        !self.q.is_empty() || self.platform.is_some() || self.batch.is_some() || self.expiring
     }
 }
 

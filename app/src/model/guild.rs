@@ -24,6 +24,15 @@ impl Role {
         }
     }
 
+    /// "a viewer", "an editor", "an admin", for sentences.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Self::Viewer => "a viewer",
+            Self::Editor => "an editor",
+            Self::Admin => "an admin",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Viewer => "Viewer",

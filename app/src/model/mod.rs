@@ -11,6 +11,7 @@ mod platform;
 mod post;
 pub mod query;
 pub mod selection;
+pub mod trash;
 
 pub use account::{Account, AccountStatus};
 pub use audit::AuditEntry;
@@ -21,9 +22,12 @@ pub use bulk::{
 pub use export::{
     ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
 };
-pub use filter::{AccountFilter, AccountSort, AuditFilter, PostFilter, PostSort, PAGE_SIZES};
+pub use filter::{
+    AccountFilter, AccountSort, AuditFilter, PostFilter, PostSort, TrashFilter, PAGE_SIZES,
+};
 pub use guild::{GuildContext, GuildSummary, Member, Named, Role, SessionUser};
 pub use page::{Page, PageInfo, MAX_PAGE};
 pub use platform::Platform;
 pub use post::Post;
 pub use selection::Selection;
+pub use trash::{PurgeReport, TrashItem, TrashPage};

@@ -10,3 +10,4 @@ pub mod login;
 pub mod not_found;
 pub mod posts;
 pub mod settings;
+pub mod trash;

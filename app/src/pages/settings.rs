@@ -26,6 +26,7 @@ pub fn SettingsTabs() -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Guild settings">
             {tab("", "Members")}
+            {tab("/trash", "Deleted Items")}
             {tab("/audit", "Audit log")}
         </nav>
     }

@@ -7,7 +7,7 @@ use crate::domain::selection_sql::id_list;
 use crate::domain::{Arg, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::format::date;
-use crate::model::BulkAction;
+use crate::model::{BulkAction, FailureReason};
 use crate::model::{ExportEntity, Platform};
 use chrono::{DateTime, Utc};
 
@@ -113,7 +113,7 @@ pub(super) async fn read(
     tx.fetch_all(&sql).await
 }
 
-fn table(entity: ExportEntity) -> &'static str {
+pub(super) fn table(entity: ExportEntity) -> &'static str {
     match entity {
         ExportEntity::Accounts => "accounts",
         ExportEntity::Posts => "posts",
@@ -138,8 +138,11 @@ async fn trash_where(
     let by = sql.arg(Arg::Int(scope.user_id()));
     let b = sql.arg(Arg::Text(batch.into()));
     let g = sql.arg(Arg::Int(scope.guild_id()));
+    // The group and brand are copied so a restore can tell when one has
+    // been deleted meanwhile (its foreign key then sets the column to NULL).
     sql.push(&format!(
-        "{t}, deleted_by = {by}, delete_batch_id = {b} WHERE guild_id = {g} AND deleted_at IS NULL"
+        "{t}, deleted_by = {by}, delete_batch_id = {b}, deleted_group_id = group_id, \
+         deleted_brand_id = brand_id WHERE guild_id = {g} AND deleted_at IS NULL"
     ));
     id_list(&mut sql, dialect, column, false, ids);
     tx.execute(&sql).await
@@ -206,9 +209,150 @@ pub(super) async fn reassign(
     tx.execute(&sql).await
 }
 
+/// Items of the chunk a restore must leave in the trash, with the reason:
+/// posts whose account is in the trash; accounts whose handle a live
+/// account of the guild has now, or that another account of the chunk with
+/// the same handle gets first (one live account per handle and platform).
+pub(super) async fn restore_blocked(
+    tx: &mut Tx,
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    ids: &[i64],
+) -> Result<Vec<(i64, FailureReason)>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Id(i64);
+    let (reason, mut sql) = match entity {
+        ExportEntity::Posts => (
+            FailureReason::AccountInTrash,
+            Sql::new(
+                "SELECT p.id FROM posts p JOIN accounts a ON a.id = p.account_id \
+                 WHERE a.deleted_at IS NOT NULL",
+            ),
+        ),
+        ExportEntity::Accounts => {
+            let mut sql = Sql::new(
+                "SELECT a.id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts l \
+                 WHERE l.guild_id = a.guild_id AND l.platform = a.platform \
+                 AND l.handle = a.handle AND (l.deleted_at IS NULL OR (l.id < a.id",
+            );
+            id_list(&mut sql, dialect, "l.id", false, ids);
+            sql.push(")))");
+            (FailureReason::HandleTaken, sql)
+        }
+    };
+    let g = sql.arg(Arg::Int(scope.guild_id()));
+    let x = &crate::domain::selection_sql::alias(entity)[..1];
+    sql.push(&format!(" AND {x}.guild_id = {g}"));
+    id_list(&mut sql, dialect, &format!("{x}.id"), false, ids);
+    Ok(tx
+        .fetch_all::<Id>(&sql)
+        .await?
+        .into_iter()
+        .map(|Id(id)| (id, reason))
+        .collect())
+}
+
+/// Of `ids`, how many come back unassigned: their group or brand was
+/// deleted while they were in the trash.
+pub(super) async fn unassigned(
+    tx: &mut Tx,
+    dialect: Dialect,
+    entity: ExportEntity,
+    ids: &[i64],
+) -> Result<i64, AppError> {
+    let mut sql = Sql::new(format!(
+        "SELECT COUNT(*) FROM {} WHERE ((deleted_group_id IS NOT NULL AND group_id IS NULL) \
+         OR (deleted_brand_id IS NOT NULL AND brand_id IS NULL))",
+        table(entity)
+    ));
+    id_list(&mut sql, dialect, "id", false, ids);
+    tx.fetch_i64(&sql).await
+}
+
+/// `SET` of a restore: out of the trash, into the group and brand the item
+/// still has (NULL when those were deleted meanwhile).
+const UNTRASH: &str = "deleted_at = NULL, deleted_by = NULL, delete_batch_id = NULL, \
+     deleted_group_id = NULL, deleted_brand_id = NULL";
+
+/// Restores `ids` (trashed items of the guild).
+pub(super) async fn restore(
+    tx: &mut Tx,
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let mut sql = Sql::new(format!(
+        "UPDATE {} SET {UNTRASH}, updated_at = ",
+        table(entity)
+    ));
+    let t = sql.arg(Arg::Time(now));
+    let g = sql.arg(Arg::Int(scope.guild_id()));
+    sql.push(&format!(
+        "{t} WHERE guild_id = {g} AND deleted_at IS NOT NULL"
+    ));
+    id_list(&mut sql, dialect, "id", false, ids);
+    tx.execute(&sql).await
+}
+
+/// Restores the posts deleted together with `accounts` (same deletion
+/// batch); posts deleted on their own before stay in the trash. Runs before
+/// the accounts are restored, while their batch id is still set.
+pub(super) async fn restore_posts_of(
+    tx: &mut Tx,
+    dialect: Dialect,
+    scope: &GuildScope,
+    accounts: &[i64],
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let mut sql = Sql::new(format!("UPDATE posts SET {UNTRASH}, updated_at = "));
+    let t = sql.arg(Arg::Time(now));
+    let g = sql.arg(Arg::Int(scope.guild_id()));
+    sql.push(&format!(
+        "{t} WHERE guild_id = {g} AND deleted_at IS NOT NULL AND delete_batch_id = \
+         (SELECT a.delete_batch_id FROM accounts a WHERE a.id = posts.account_id)"
+    ));
+    id_list(&mut sql, dialect, "account_id", false, accounts);
+    tx.execute(&sql).await
+}
+
+/// Deletes `ids` (trashed items of the guild) for good. An account's posts
+/// go first, counted (the return value's second half).
+pub(super) async fn purge(
+    tx: &mut Tx,
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    ids: &[i64],
+) -> Result<(u64, u64), AppError> {
+    let g = Arg::Int(scope.guild_id());
+    let mut posts = 0;
+    if entity == ExportEntity::Accounts {
+        let mut sql = Sql::new("DELETE FROM posts WHERE guild_id = ");
+        let p = sql.arg(g.clone());
+        sql.push(&p);
+        id_list(&mut sql, dialect, "account_id", false, ids);
+        posts = tx.execute(&sql).await?;
+    }
+    let mut sql = Sql::new(format!("DELETE FROM {} WHERE guild_id = ", table(entity)));
+    let p = sql.arg(g);
+    sql.push(&format!("{p} AND deleted_at IS NOT NULL"));
+    id_list(&mut sql, dialect, "id", false, ids);
+    Ok((tx.execute(&sql).await?, posts))
+}
+
 /// The live posts of account `a`, in SQL.
 const LIVE_POSTS: &str =
     "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id AND q.deleted_at IS NULL)";
+
+/// The trashed posts of account `a` deleted together with it, in SQL.
+const TRASHED_WITH: &str = "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id \
+     AND q.deleted_at IS NOT NULL AND q.delete_batch_id = a.delete_batch_id)";
+
+/// Every post of account `a`, in SQL.
+const ALL_POSTS: &str = "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id)";
 
 /// `'TikTok'` for `a.platform = 'tiktok'`, in SQL.
 fn platform_label_sql() -> String {
@@ -276,6 +420,45 @@ pub(super) async fn audit_items(
             json_object(dialect, &[("posts", LIVE_POSTS.into())]),
         ),
         BulkAction::Delete => (format!("'Deleted ' || {name}"), "NULL".to_string()),
+        BulkAction::Restore => {
+            let (posts, with) = match entity {
+                ExportEntity::Accounts => (
+                    TRASHED_WITH.to_string(),
+                    format!(
+                        "' and the ' || CAST({TRASHED_WITH} AS TEXT) || \
+                         CASE WHEN {TRASHED_WITH} = 1 THEN ' post' ELSE ' posts' END || ' deleted with it'"
+                    ),
+                ),
+                ExportEntity::Posts => ("0".to_string(), "''".to_string()),
+            };
+            let gone =
+                |col: &str| format!("({x}.deleted_{col}_id IS NOT NULL AND {x}.{col}_id IS NULL)");
+            let unassigned = format!(
+                "CASE WHEN {} OR {} THEN ', unassigned: its group or brand no longer exists' ELSE '' END",
+                gone("group"),
+                gone("brand")
+            );
+            (
+                format!("'Restored ' || {name} || {with} || {unassigned}"),
+                json_object(dialect, &[("posts", posts)]),
+            )
+        }
+        BulkAction::Purge => {
+            let (posts, with) = match entity {
+                ExportEntity::Accounts => (
+                    ALL_POSTS.to_string(),
+                    format!(
+                        "' and its ' || CAST({ALL_POSTS} AS TEXT) || \
+                         CASE WHEN {ALL_POSTS} = 1 THEN ' post' ELSE ' posts' END"
+                    ),
+                ),
+                ExportEntity::Posts => ("0".to_string(), "''".to_string()),
+            };
+            (
+                format!("'Permanently deleted ' || {name} || {with}"),
+                json_object(dialect, &[("posts", posts)]),
+            )
+        }
         BulkAction::Reassign { .. } => {
             let to = sql.arg(Arg::Text(targets.describe()));
             let mut pairs = Vec::new();

@@ -1,4 +1,5 @@
-//! Bulk actions (soft delete, reassign) on a [`Selection`].
+//! Bulk actions on a [`Selection`]: soft delete and reassign on the list
+//! pages; restore and permanent delete ("purge") under Deleted Items.
 //!
 //! The flow the UI follows, and the tests call directly:
 //! 1. [`preview`] resolves the selection and says what will happen
@@ -19,11 +20,11 @@ mod targets;
 pub use run::{get, recover_stale, Runner, STALE_AFTER};
 
 use super::selection_sql::where_selected;
+use super::trash::{self, Window};
 use super::{Db, GuildScope, Sql};
 use crate::error::AppError;
 use crate::format::thousands;
-use crate::model::{BulkAction, BulkPreview, BulkRequest, ExportEntity, Role, Selection};
-use chrono::{DateTime, Utc};
+use crate::model::{BulkAction, BulkPreview, BulkRequest, ExportEntity, Selection};
 
 /// Items per transaction, by backend.
 ///
@@ -49,13 +50,29 @@ pub fn chunk_size(dialect: super::Dialect) -> usize {
 /// with a progress bar.
 pub const INLINE_LIMIT: usize = 2_000;
 
-/// Refuses unless the member may run `action` (viewers may only export).
+/// Refuses unless the member may run `action`: viewers may only export,
+/// and only admins delete for good.
 fn require_role(scope: &GuildScope, req: &BulkRequest) -> Result<(), AppError> {
     let what = match req.action {
-        BulkAction::Delete => format!("delete {}", req.entity.as_str()),
-        BulkAction::Reassign { .. } => format!("reassign {}", req.entity.as_str()),
+        BulkAction::Purge => format!("delete {} permanently", req.entity.as_str()),
+        a => format!("{} {}", a.as_str(), req.entity.as_str()),
     };
-    scope.require(Role::Editor, &what)
+    scope.require(req.action.min_role(), &what)
+}
+
+/// The window trash actions resolve their selection in; `None` for the
+/// actions on live items.
+fn trash_of(action: BulkAction, window: Window) -> Option<Window> {
+    action.in_trash().then_some(window)
+}
+
+/// `SELECT {what}` over the items an action works on.
+fn select(entity: ExportEntity, what: &str, trash: Option<Window>) -> Sql {
+    Sql::new(match (trash, entity) {
+        (Some(_), e) => format!("SELECT {what}{}", trash::from(e)),
+        (None, ExportEntity::Accounts) => format!("SELECT {what} FROM accounts a"),
+        (None, ExportEntity::Posts) => format!("SELECT {what} FROM posts p"),
+    })
 }
 
 /// The ids the selection covers now, in id order. Hand-picked ids are kept
@@ -71,6 +88,7 @@ async fn resolve(
     scope: &GuildScope,
     entity: ExportEntity,
     selection: &Selection,
+    trash: Option<Window>,
 ) -> Result<Vec<i64>, AppError> {
     match selection {
         Selection::Ids(ids) => {
@@ -83,11 +101,9 @@ async fn resolve(
         Selection::AllMatching { .. } => {
             #[derive(sqlx::FromRow)]
             struct Id(i64);
-            let mut sql = Sql::new(match entity {
-                ExportEntity::Accounts => "SELECT a.id FROM accounts a",
-                ExportEntity::Posts => "SELECT p.id FROM posts p",
-            });
-            where_selected(&mut sql, db.dialect(), scope, entity, selection)?;
+            let id = super::selection_sql::alias(entity);
+            let mut sql = select(entity, id, trash);
+            where_selected(&mut sql, db.dialect(), scope, entity, selection, trash)?;
             sql.push(&format!(
                 " ORDER BY {}",
                 super::selection_sql::alias(entity)
@@ -108,48 +124,98 @@ async fn count(
     scope: &GuildScope,
     entity: ExportEntity,
     selection: &Selection,
+    trash: Option<Window>,
 ) -> Result<i64, AppError> {
     match selection {
-        Selection::Ids(_) => Ok(resolve(db, scope, entity, selection).await?.len() as i64),
+        Selection::Ids(_) => Ok(resolve(db, scope, entity, selection, trash).await?.len() as i64),
         Selection::AllMatching { .. } => {
-            let mut sql = Sql::new(match entity {
-                ExportEntity::Accounts => "SELECT COUNT(*) FROM accounts a",
-                ExportEntity::Posts => "SELECT COUNT(*) FROM posts p",
-            });
-            where_selected(&mut sql, db.dialect(), scope, entity, selection)?;
+            let mut sql = select(entity, "COUNT(*)", trash);
+            where_selected(&mut sql, db.dialect(), scope, entity, selection, trash)?;
             db.fetch_i64(&sql).await
         }
     }
 }
 
-/// The live posts of the selected accounts: a delete trashes them too.
+/// `SELECT COUNT(*) FROM posts p WHERE {posts} AND p.account_id IN (the
+/// selected accounts)`, or with `p` and `a` swapped: a count over the
+/// selection's other half.
+async fn count_related(
+    db: &Db,
+    scope: &GuildScope,
+    req: &BulkRequest,
+    trash: Option<Window>,
+    head: &str,
+) -> Result<i64, AppError> {
+    let entity = req.entity;
+    let id = super::selection_sql::alias(entity);
+    let mut sql = Sql::new(format!("{head} IN ("));
+    sql.push(&select(entity, id, trash).text);
+    where_selected(&mut sql, db.dialect(), scope, entity, &req.selection, trash)?;
+    sql.push(")");
+    db.fetch_i64(&sql).await
+}
+
+/// The posts that go with the selected accounts: their live posts for a
+/// delete, the posts deleted with them for a restore, all their posts for a
+/// permanent delete.
 async fn posts_of_accounts(
     db: &Db,
     scope: &GuildScope,
-    selection: &Selection,
+    req: &BulkRequest,
+    trash: Option<Window>,
 ) -> Result<i64, AppError> {
-    let mut sql = Sql::new("SELECT COUNT(*) FROM posts p WHERE p.deleted_at IS NULL AND p.account_id IN (SELECT a.id FROM accounts a");
-    where_selected(
-        &mut sql,
-        db.dialect(),
-        scope,
-        ExportEntity::Accounts,
-        selection,
-    )?;
-    sql.push(")");
-    db.fetch_i64(&sql).await
+    let which = match req.action {
+        BulkAction::Restore => {
+            "p.deleted_at IS NOT NULL AND p.delete_batch_id = \
+             (SELECT o.delete_batch_id FROM accounts o WHERE o.id = p.account_id)"
+        }
+        BulkAction::Purge => "1 = 1",
+        _ => "p.deleted_at IS NULL",
+    };
+    let head = format!("SELECT COUNT(*) FROM posts p WHERE {which} AND p.account_id");
+    count_related(db, scope, req, trash, &head).await
+}
+
+/// Selected posts a restore cannot bring back alone: their account is in
+/// the trash too.
+async fn posts_held_by_accounts(
+    db: &Db,
+    scope: &GuildScope,
+    req: &BulkRequest,
+    trash: Option<Window>,
+) -> Result<i64, AppError> {
+    let head = "SELECT COUNT(*) FROM posts p JOIN accounts o ON o.id = p.account_id \
+                WHERE o.deleted_at IS NOT NULL AND p.id";
+    count_related(db, scope, req, trash, head).await
+}
+
+/// Selected items whose group or brand has been deleted since: a restore
+/// brings them back unassigned.
+async fn unassigned_on_restore(
+    db: &Db,
+    scope: &GuildScope,
+    req: &BulkRequest,
+    trash: Option<Window>,
+) -> Result<i64, AppError> {
+    let t = items::table(req.entity);
+    let head = format!(
+        "SELECT COUNT(*) FROM {t} x WHERE ((x.deleted_group_id IS NOT NULL AND x.group_id IS NULL) \
+         OR (x.deleted_brand_id IS NOT NULL AND x.brand_id IS NULL)) AND x.id"
+    );
+    count_related(db, scope, req, trash, &head).await
 }
 
 /// What the confirmation dialog says for `req`, with the count to type.
 pub async fn preview(
     db: &Db,
-    now: DateTime<Utc>,
+    window: Window,
     scope: &GuildScope,
     req: &BulkRequest,
 ) -> Result<BulkPreview, AppError> {
     require_role(scope, req)?;
+    let trash = trash_of(req.action, window);
     let targets = targets::check(db, scope, req.action).await?;
-    let n = count(db, scope, req.entity, &req.selection).await?;
+    let n = count(db, scope, req.entity, &req.selection, trash).await?;
     if n == 0 {
         return Err(AppError::invalid(
             "Nothing is selected: no items match the selection any more.",
@@ -160,7 +226,7 @@ pub async fn preview(
         BulkAction::Delete => {
             let cascade = match req.entity {
                 ExportEntity::Accounts => {
-                    let posts = posts_of_accounts(db, scope, &req.selection).await?;
+                    let posts = posts_of_accounts(db, scope, req, trash).await?;
                     format!(" and their {}", ExportEntity::Posts.count(posts))
                 }
                 ExportEntity::Posts => String::new(),
@@ -168,9 +234,56 @@ pub async fn preview(
             (
                 format!(
                     "Delete {items}{cascade}. They move to Deleted Items, where they can be \
-                     restored for 30 days."
+                     restored for {} days.",
+                    window.retention.num_days()
                 ),
                 format!("Delete {items}"),
+            )
+        }
+        BulkAction::Restore => {
+            let mut sentence = match req.entity {
+                ExportEntity::Accounts => {
+                    let posts = posts_of_accounts(db, scope, req, trash).await?;
+                    format!(
+                        "Restore {items} and the {} deleted with them, to their groups and brands.",
+                        ExportEntity::Posts.count(posts)
+                    )
+                }
+                ExportEntity::Posts => format!("Restore {items} to their groups and brands."),
+            };
+            let unassigned = unassigned_on_restore(db, scope, req, trash).await?;
+            if unassigned > 0 {
+                sentence.push_str(&format!(
+                    " {} come back unassigned: their group or brand no longer exists.",
+                    thousands(unassigned)
+                ));
+            }
+            if req.entity == ExportEntity::Posts {
+                let held = posts_held_by_accounts(db, scope, req, trash).await?;
+                if held > 0 {
+                    sentence.push_str(&format!(
+                        " {} cannot come back alone: their account is in the trash. Restore \
+                         the account to bring back the posts deleted with it.",
+                        thousands(held)
+                    ));
+                }
+            }
+            (sentence, format!("Restore {items}"))
+        }
+        BulkAction::Purge => {
+            let cascade = match req.entity {
+                ExportEntity::Accounts => {
+                    let posts = posts_of_accounts(db, scope, req, trash).await?;
+                    format!(" and their {}", ExportEntity::Posts.count(posts))
+                }
+                ExportEntity::Posts => String::new(),
+            };
+            (
+                format!(
+                    "Permanently delete {items}{cascade}. This cannot be undone; the audit \
+                     log keeps a record of each."
+                ),
+                format!("Delete {items} permanently"),
             )
         }
         BulkAction::Reassign { .. } => {
@@ -188,7 +301,7 @@ pub async fn preview(
         count: n,
         sentence,
         button,
-        as_of: now,
+        as_of: window.now,
     })
 }
 
@@ -212,7 +325,7 @@ pub async fn launch(
     confirm: &crate::model::BulkConfirm,
 ) -> Result<crate::model::BulkRun, AppError> {
     let chunk = chunk_size(state.db.dialect());
-    let runner = start(&state.db, state.clock.now(), scope, confirm, chunk).await?;
+    let runner = start(&state.db, state.trash_window(), scope, confirm, chunk).await?;
     if runner.total() <= INLINE_LIMIT {
         return runner.run_to_end(&state.db, &state.clock).await;
     }

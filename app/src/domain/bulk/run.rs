@@ -2,13 +2,14 @@
 
 use super::items::{self, State};
 use super::targets::{self, Targets};
-use super::{count_changed, require_role, resolve};
+use super::{count_changed, require_role, resolve, trash_of};
 use crate::domain::audit::{self, Entry};
 use crate::domain::db::Tx;
+use crate::domain::trash::Window;
 use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
 use crate::error::AppError;
 use crate::format::thousands;
-use crate::model::bulk::{confirm_hint, confirms, MAX_NAMED_FAILURES};
+use crate::model::bulk::{confirm_hint, confirms, past_tense, MAX_NAMED_FAILURES};
 use crate::model::{
     BulkAction, BulkConfirm, BulkRun, ExportEntity, FailedItem, FailureReason, Role, RunStatus,
 };
@@ -40,8 +41,10 @@ pub struct Runner {
     succeeded: i64,
     failed: i64,
     failures: Vec<FailedItem>,
-    /// Posts trashed along with deleted accounts.
+    /// Posts trashed, restored or purged along with the accounts.
     cascaded: i64,
+    /// Restored items whose group or brand no longer exists.
+    unassigned: i64,
 }
 
 /// Checks the confirmation and records the run. Refuses, with a sentence,
@@ -49,12 +52,12 @@ pub struct Runner {
 /// text does not confirm, or the selection no longer has the confirmed count.
 pub async fn start(
     db: &Db,
-    now: DateTime<Utc>,
+    window: Window,
     scope: &GuildScope,
     confirm: &BulkConfirm,
     chunk: usize,
 ) -> Result<Runner, AppError> {
-    let req = &confirm.request;
+    let (req, now) = (&confirm.request, window.now);
     require_role(scope, req)?;
     if !confirms(&confirm.typed, confirm.confirmed_count, req.action) {
         return Err(AppError::invalid(format!(
@@ -64,7 +67,14 @@ pub async fn start(
         )));
     }
     let targets = targets::check(db, scope, req.action).await?;
-    let ids = resolve(db, scope, req.entity, &req.selection).await?;
+    let ids = resolve(
+        db,
+        scope,
+        req.entity,
+        &req.selection,
+        trash_of(req.action, window),
+    )
+    .await?;
     if ids.is_empty() {
         return Err(AppError::invalid(
             "Nothing is selected: no items match the selection any more.",
@@ -125,6 +135,7 @@ pub async fn start(
         failed: 0,
         failures: Vec::new(),
         cascaded: 0,
+        unassigned: 0,
     })
 }
 
@@ -179,19 +190,34 @@ impl Runner {
                 .into_iter()
                 .map(|i| (i.id, i))
                 .collect();
-        let allowed = role_now(&mut tx, &self.scope).await? >= Some(Role::Editor);
+        let allowed = role_now(&mut tx, &self.scope).await? >= Some(self.action.min_role());
         let targets_there = targets::still_there(&mut tx, &self.scope, &self.targets).await?;
+        let blocked: HashMap<i64, FailureReason> = if self.action == BulkAction::Restore {
+            items::restore_blocked(&mut tx, dialect, &self.scope, self.entity, &chunk)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            HashMap::new()
+        };
 
+        let in_trash = self.action.in_trash();
         let mut ok = Vec::with_capacity(chunk.len());
         let mut failed = Vec::new();
         for id in &chunk {
             let reason = match found.get(id) {
                 _ if !allowed => Some(FailureReason::NotAllowed),
                 None => Some(FailureReason::Removed),
-                Some(i) if i.deleted_at.is_some() => Some(FailureReason::Removed),
-                Some(i) if i.updated_at > self.as_of => Some(FailureReason::Changed),
+                // Live items: deleted meanwhile, or edited after the confirm.
+                Some(i) if !in_trash && i.deleted_at.is_some() => Some(FailureReason::Removed),
+                Some(i) if !in_trash && i.updated_at > self.as_of => Some(FailureReason::Changed),
+                // Trashed items: restored meanwhile, or deleted again since.
+                Some(i) if in_trash && i.deleted_at.is_none() => Some(FailureReason::NotInTrash),
+                Some(i) if in_trash && i.deleted_at > Some(self.as_of) => {
+                    Some(FailureReason::Changed)
+                }
                 Some(_) if !targets_there => Some(FailureReason::TargetGone),
-                Some(_) => None,
+                Some(_) => blocked.get(id).copied(),
             };
             match reason {
                 None => ok.push(*id),
@@ -302,6 +328,19 @@ impl Runner {
             BulkAction::Reassign { .. } => {
                 items::reassign(tx, dialect, scope, entity, ok, &self.targets, now).await
             }
+            BulkAction::Restore => {
+                self.unassigned += items::unassigned(tx, dialect, entity, ok).await?;
+                if entity == ExportEntity::Accounts {
+                    self.cascaded +=
+                        items::restore_posts_of(tx, dialect, scope, ok, now).await? as i64;
+                }
+                items::restore(tx, dialect, scope, entity, ok, now).await
+            }
+            BulkAction::Purge => {
+                let (changed, posts) = items::purge(tx, dialect, scope, entity, ok).await?;
+                self.cascaded += posts as i64;
+                Ok(changed)
+            }
         }
     }
 
@@ -315,7 +354,23 @@ impl Runner {
             ),
             BulkAction::Delete => format!("Deleted {done}"),
             BulkAction::Reassign { .. } => format!("Moved {done} to {}", self.targets.describe()),
+            BulkAction::Restore if self.entity == ExportEntity::Accounts => format!(
+                "Restored {done} and the {} deleted with them",
+                ExportEntity::Posts.count(self.cascaded)
+            ),
+            BulkAction::Restore => format!("Restored {done}"),
+            BulkAction::Purge if self.entity == ExportEntity::Accounts => format!(
+                "Permanently deleted {done} and their {}",
+                ExportEntity::Posts.count(self.cascaded)
+            ),
+            BulkAction::Purge => format!("Permanently deleted {done}"),
         };
+        if self.unassigned > 0 {
+            s.push_str(&format!(
+                "; {} came back unassigned because their group or brand no longer exists",
+                thousands(self.unassigned)
+            ));
+        }
         if self.failed > 0 {
             s.push_str(&format!("; {} failed", thousands(self.failed)));
         }
@@ -328,8 +383,13 @@ impl Runner {
             "failed": self.failed,
             "selection": self.how,
         });
-        if self.entity == ExportEntity::Accounts && self.action == BulkAction::Delete {
+        if self.entity == ExportEntity::Accounts
+            && !matches!(self.action, BulkAction::Reassign { .. })
+        {
             details["posts"] = self.cascaded.into();
+        }
+        if self.action == BulkAction::Restore {
+            details["unassigned"] = self.unassigned.into();
         }
         if !self.reason.is_empty() {
             details["reason"] = self.reason.clone().into();
@@ -474,11 +534,7 @@ async fn interrupt(db: &Db, now: DateTime<Utc>, run_id: i64) -> Result<(), AppEr
         thousands(run.processed),
         entity.count(run.total),
         thousands(run.succeeded),
-        if run.action == "delete" {
-            "deleted"
-        } else {
-            "moved"
-        },
+        past_tense(&run.action),
         thousands(run.failed),
     );
     let changed = tx

@@ -1,0 +1,232 @@
+//! Deleted Items: the guild's trashed accounts and posts, and their purge.
+//!
+//! Restoring and deleting for good are bulk actions ([`super::bulk`]) on a
+//! selection of trashed items; this module lists the trash, defines which
+//! items a trash view holds ([`where_clause`]), and purges what has been in
+//! the trash longer than the retention ([`purge`]).
+
+pub mod purge;
+pub mod sample;
+
+use super::db::like_contains;
+use super::{list_sql, Arg, Db, Dialect, GuildScope, Sql};
+use crate::error::AppError;
+use crate::model::filter::EXPIRING_WITHIN_DAYS;
+use crate::model::{ExportEntity, Platform, TrashFilter, TrashItem, TrashPage};
+use chrono::{DateTime, Duration, Utc};
+
+/// Trashed items are purged this long after their deletion
+/// (`RETENTION_DAYS`), and the trash views count days left against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub now: DateTime<Utc>,
+    pub retention: Duration,
+}
+
+impl Window {
+    pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+
+    /// Items deleted at or before this are due for the purge.
+    pub fn purge_cutoff(&self) -> DateTime<Utc> {
+        self.now - self.retention
+    }
+
+    /// Items deleted at or before this are purged within the warning window.
+    pub fn expiring_cutoff(&self) -> DateTime<Utc> {
+        self.now + Duration::days(EXPIRING_WITHIN_DAYS) - self.retention
+    }
+}
+
+/// ` WHERE …`: the trashed items of the guild a trash view shows, for a
+/// query over `accounts a` or `posts p` (posts also join their account as
+/// `a`, see [`from`]).
+pub(crate) fn where_clause(
+    sql: &mut Sql,
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: ExportEntity,
+    f: &TrashFilter,
+    window: Window,
+) {
+    let x = alias(entity);
+    let g = sql.arg(Arg::Int(scope.guild_id()));
+    sql.push(&format!(
+        " WHERE {x}.guild_id = {g} AND {x}.deleted_at IS NOT NULL"
+    ));
+    if !f.q.is_empty() {
+        let p = sql.arg(Arg::Text(like_contains(&f.q)));
+        let like = dialect.ilike();
+        let text = match entity {
+            ExportEntity::Accounts => "a.display_name",
+            ExportEntity::Posts => "p.caption",
+        };
+        sql.push(&format!(
+            " AND ({text} {like} {p} ESCAPE '\\' OR a.handle {like} {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(platform) = f.platform {
+        let p = sql.arg(Arg::Text(platform.as_str().into()));
+        sql.push(&format!(" AND {x}.platform = {p}"));
+    }
+    if let Some(batch) = &f.batch {
+        let p = sql.arg(Arg::Text(batch.clone()));
+        sql.push(&format!(" AND {x}.delete_batch_id = {p}"));
+    }
+    if f.expiring {
+        let p = sql.arg(Arg::Time(window.expiring_cutoff()));
+        sql.push(&format!(" AND {x}.deleted_at <= {p}"));
+    }
+}
+
+/// The table alias of an entity in trash queries.
+fn alias(entity: ExportEntity) -> &'static str {
+    match entity {
+        ExportEntity::Accounts => "a",
+        ExportEntity::Posts => "p",
+    }
+}
+
+/// `FROM …` of a trash query: posts come with their account (search by
+/// handle, and whether the account is in the trash too).
+pub(crate) fn from(entity: ExportEntity) -> &'static str {
+    match entity {
+        ExportEntity::Accounts => " FROM accounts a",
+        ExportEntity::Posts => " FROM posts p JOIN accounts a ON a.id = p.account_id",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    platform: String,
+    handle: String,
+    text: String,
+    group_name: Option<String>,
+    brand_name: Option<String>,
+    group_gone: i64,
+    brand_gone: i64,
+    deleted_at: DateTime<Utc>,
+    deleted_by: Option<String>,
+    batch_id: Option<String>,
+    posts: i64,
+    account_in_trash: Option<i64>,
+}
+
+/// One page of the trash view `f`, newest deletion first, with the counts
+/// the page shows around it.
+pub async fn list(
+    db: &Db,
+    scope: &GuildScope,
+    f: &TrashFilter,
+    window: Window,
+) -> Result<TrashPage, AppError> {
+    let entity = f.show;
+    let x = alias(entity);
+    // A group (brand) is gone when the item had one when deleted and its
+    // foreign key has since been set to NULL by the group's deletion.
+    let gone = |col: &str| {
+        format!("CAST(CASE WHEN {x}.deleted_{col}_id IS NOT NULL AND {x}.{col}_id IS NULL THEN 1 ELSE 0 END AS BIGINT)")
+    };
+    let (text, posts, account_in_trash) = match entity {
+        ExportEntity::Accounts => (
+            "a.display_name",
+            "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id AND q.deleted_at IS NOT NULL \
+             AND q.delete_batch_id = a.delete_batch_id)"
+                .to_string(),
+            "CAST(NULL AS BIGINT)",
+        ),
+        ExportEntity::Posts => (
+            "p.caption",
+            "CAST(0 AS BIGINT)".to_string(),
+            "CASE WHEN a.deleted_at IS NOT NULL THEN a.id END",
+        ),
+    };
+    let mut sql = Sql::new(format!(
+        "SELECT {x}.id, {x}.platform, a.handle, {text} AS text, g.name AS group_name, \
+         br.name AS brand_name, {} AS group_gone, {} AS brand_gone, {x}.deleted_at, \
+         u.display_name AS deleted_by, {x}.delete_batch_id AS batch_id, {posts} AS posts, \
+         {account_in_trash} AS account_in_trash{} \
+         LEFT JOIN account_groups g ON g.id = {x}.group_id \
+         LEFT JOIN brands br ON br.id = {x}.brand_id \
+         LEFT JOIN users u ON u.id = {x}.deleted_by",
+        gone("group"),
+        gone("brand"),
+        from(entity)
+    ));
+    where_clause(&mut sql, db.dialect(), scope, entity, f, window);
+    sql.push(&format!(" ORDER BY {x}.deleted_at DESC, {x}.id DESC"));
+    list_sql::page(&mut sql, f.page, f.page_size);
+
+    let mut count = Sql::new(format!("SELECT COUNT(*){}", from(entity)));
+    where_clause(&mut count, db.dialect(), scope, entity, f, window);
+
+    let (rows, total, expiring, totals) = futures::try_join!(
+        db.fetch_all::<Row>(&sql),
+        db.fetch_i64(&count),
+        expiring_count(db, scope, window),
+        totals(db, scope),
+    )?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let platform = Platform::parse(&r.platform).ok_or_else(|| {
+                tracing::error!(id = r.id, platform = %r.platform, "unknown platform in trash");
+                AppError::Internal
+            })?;
+            Ok(TrashItem {
+                id: r.id,
+                platform,
+                handle: r.handle,
+                text: r.text,
+                group: r.group_name,
+                brand: r.brand_name,
+                group_gone: r.group_gone != 0,
+                brand_gone: r.brand_gone != 0,
+                deleted_at: r.deleted_at,
+                deleted_by: r.deleted_by,
+                batch_id: r.batch_id,
+                purge_at: r.deleted_at + window.retention,
+                posts: r.posts,
+                account_in_trash: r.account_in_trash,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(TrashPage {
+        entity,
+        items,
+        total,
+        page: f.page,
+        page_size: f.page_size,
+        expiring,
+        accounts_total: totals.0,
+        posts_total: totals.1,
+        retention_days: window.retention.num_days(),
+        now: window.now,
+    })
+}
+
+/// Trashed accounts and posts of the guild purged within the warning window.
+pub async fn expiring_count(db: &Db, scope: &GuildScope, window: Window) -> Result<i64, AppError> {
+    let sql = Sql::bound(
+        "SELECT (SELECT COUNT(*) FROM accounts WHERE guild_id = $1 AND deleted_at IS NOT NULL \
+         AND deleted_at <= $2) + (SELECT COUNT(*) FROM posts WHERE guild_id = $1 \
+         AND deleted_at IS NOT NULL AND deleted_at <= $2)",
+        vec![
+            Arg::Int(scope.guild_id()),
+            Arg::Time(window.expiring_cutoff()),
+        ],
+    );
+    db.fetch_i64(&sql).await
+}
+
+/// (accounts, posts) in the guild's trash.
+async fn totals(db: &Db, scope: &GuildScope) -> Result<(i64, i64), AppError> {
+    let count = |table: &str| {
+        Sql::bound(
+            format!("SELECT COUNT(*) FROM {table} WHERE guild_id = $1 AND deleted_at IS NOT NULL"),
+            vec![Arg::Int(scope.guild_id())],
+        )
+    };
+    let (accounts, posts) = (count("accounts"), count("posts"));
+    futures::try_join!(db.fetch_i64(&accounts), db.fetch_i64(&posts))
+}

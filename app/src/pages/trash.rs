@@ -1,0 +1,289 @@
+//! Guild settings → Deleted Items: the trash, one tab per kind, with days
+//! left before the purge, an expiry warning, and restore / permanent delete
+//! on a selection (the list pages' selection and bulk bar, in trash mode).
+
+use super::guild_layout::use_guild;
+use super::list_support::{platform_options, url_params, FilterForm};
+use super::settings::SettingsTabs;
+use crate::api::list_trash;
+use crate::components::bulk_bar::BulkBar;
+use crate::components::bulk_progress::BulkProgress;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::fields::{InputField, SelectField};
+use crate::components::pager::Pager;
+use crate::components::selection::{SelectBox, SelectionState, SelectionToolbar};
+use crate::components::tags::PlatformBadge;
+use crate::format::{count, date, datetime, thousands};
+use crate::model::filter::EXPIRING_WITHIN_DAYS;
+use crate::model::{BulkAction, BulkRun, ExportEntity, Role, TrashFilter, TrashItem};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn TrashPage() -> impl IntoView {
+    let guild = use_guild();
+    let params = url_params();
+    let filter = Memo::new(move |_| TrashFilter::from_params(&params.get()).ok());
+    let entity = Memo::new(move |_| filter.get().map_or(ExportEntity::Posts, |f| f.show));
+    let trash = Resource::new(
+        move || (guild.slug.get(), params.get()),
+        |(g, p)| list_trash(g, p),
+    );
+    let path = Signal::derive(move || format!("/g/{}/settings/trash", guild.slug.get()));
+    let role = Memo::new(move |_| guild.data.get().and_then(Result::ok).map(|c| c.guild.role));
+    // One selection per tab: switching tabs is a change of view, which
+    // clears it (and says so).
+    let selection = SelectionState::new("item", "items");
+    let bulk_run = RwSignal::new(None::<BulkRun>);
+    let ask = RwSignal::new(None::<BulkAction>);
+    Effect::new(move |_| {
+        if let Some(Ok(data)) = trash.get() {
+            selection.show_page(
+                &params.get_untracked(),
+                data.items.iter().map(|i| i.id).collect(),
+                data.total,
+            );
+        }
+    });
+    let refresh = Callback::new(move |_| {
+        trash.refetch();
+        guild.data.refetch();
+    });
+    let restore_one = Callback::new(move |id: i64| {
+        selection.select_ids([id]);
+        ask.set(Some(BulkAction::Restore));
+    });
+    // Everything this view shows (a whole tab, or one deletion), at once.
+    let act_on_view = Callback::new(move |action: BulkAction| {
+        selection.clear();
+        selection.select_all_matching();
+        ask.set(Some(action));
+    });
+    let empty_trash = move |_| act_on_view.run(BulkAction::Purge);
+    let purge_refused = move || match role.get() {
+        Some(Role::Admin) => None,
+        Some(r) => Some(format!(
+            "Only admins can delete items permanently; you are {}.",
+            r.with_article()
+        )),
+        None => Some("Loading your role…".to_string()),
+    };
+
+    let tab_link = move |show: ExportEntity, label: &'static str, n: i64| {
+        let href = format!("{}?show={}", path.get_untracked(), show.as_str());
+        let current = (entity.get_untracked() == show).then_some("page");
+        view! { <a class="tab" href=href aria-current=current>{label}" "<span class="tab-count">{thousands(n)}</span></a> }
+    };
+    let field = move |f: fn(&TrashFilter) -> String| {
+        Signal::derive(move || filter.get().map(|x| f(&x)).unwrap_or_default())
+    };
+
+    let body = move || {
+        Suspend::new(async move {
+            trash.await.map(|data| {
+                let f = filter.get_untracked().unwrap_or_else(|| {
+                    TrashFilter::from_params(&Default::default()).expect("defaults parse")
+                });
+                let base = path.get_untracked();
+                let show = data.entity;
+                let banner = data.expiring_text().map(|text| {
+                    let href = format!(
+                        "{base}{}",
+                        TrashFilter { expiring: true, batch: None, ..f.clone() }.to_query(1)
+                    );
+                    view! {
+                        <p class="expiry-banner" role="status">
+                            <strong>{text}</strong>". "
+                            <a href=href>"Show them"</a>
+                        </p>
+                    }
+                });
+                let batch_chip = f.batch.clone().map(|b| {
+                    let without = TrashFilter { batch: None, ..f.clone() }.to_query(1);
+                    view! {
+                        <p class="active-chip">"Items of one deletion ("<code>{b}</code>")"
+                            <a href=format!("{base}{without}") aria-label="Show every deletion">"✕"</a>
+                        </p>
+                        <button class="btn btn-small" type="button" aria-haspopup="dialog"
+                            on:click=move |_| act_on_view.run(BulkAction::Restore)>"Restore this deletion…"</button>
+                    }
+                });
+                let info = data.info();
+                let now = data.now;
+                let rows = data
+                    .items
+                    .into_iter()
+                    .map(|item| view! { <TrashRow item show now base=base.clone() selection restore_one/> })
+                    .collect_view();
+                let empty = info.total == 0;
+                let filtered = f.is_filtered();
+                let href = {
+                    let (base, f) = (base.clone(), f.clone());
+                    Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)))
+                };
+                let (one, many) = match show {
+                    ExportEntity::Accounts => ("deleted account", "deleted accounts"),
+                    ExportEntity::Posts => ("deleted post", "deleted posts"),
+                };
+                view! {
+                    {banner}
+                    <nav class="tabs tabs--sub" aria-label="Kind of item">
+                        {tab_link(ExportEntity::Posts, "Posts", data.posts_total)}
+                        {tab_link(ExportEntity::Accounts, "Accounts", data.accounts_total)}
+                    </nav>
+                    {batch_chip}
+                    {if empty {
+                        view! {
+                            <div class="panel empty" role="status">
+                                <h2>{if filtered { format!("No {many} match these filters") } else { format!("No {many}") }}</h2>
+                                <p>{format!("Deleted items stay here for {} days; then they are deleted for good.", data.retention_days)}</p>
+                            </div>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <p class="list-total" aria-live="polite">{count(info.total, one, many)}</p>
+                            <SelectionToolbar selection/>
+                            <ul class="trash-list" aria-label=many>{rows}</ul>
+                            <Pager info one many href/>
+                        }.into_any()
+                    }}
+                }
+            })
+        })
+    };
+
+    view! {
+        <Title text="Deleted Items"/>
+        <header class="page-head"><h1>"Guild settings"</h1></header>
+        <SettingsTabs/>
+        <div class="trash-head">
+            <p class="lead">
+                "Deleted accounts and posts stay here for "
+                {move || trash.get().and_then(Result::ok).map(|d| d.retention_days).unwrap_or(30)}
+                " days, then they are deleted for good. Restoring puts an item back in its group and brand. "
+                "A post whose account is deleted too comes back with its account."
+            </p>
+            <button class="btn btn-danger" type="button" aria-haspopup="dialog"
+                disabled=move || purge_refused().is_some() || trash.get().and_then(Result::ok).is_none_or(|d| d.total == 0)
+                title=purge_refused
+                on:click=empty_trash>
+                {move || if filter.get().is_some_and(|f| f.is_filtered()) { "Delete all matching permanently…" } else { "Empty trash…" }}
+            </button>
+        </div>
+        <FilterForm label="Filter deleted items" path filtered=Signal::derive(move || filter.get().is_some_and(|f| f.is_filtered()))>
+            <input type="hidden" name="show" value=move || entity.get().as_str()/>
+            <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Caption, name or @handle"
+                value=field(|f| f.q.clone())/>
+            <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options()
+                value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())/>
+            <SelectField label="Purge" name="expiring" any_label="Any time"
+                options=vec![("1".to_string(), format!("Within {EXPIRING_WITHIN_DAYS} days"))]
+                value=field(|f| if f.expiring { "1".into() } else { String::new() })/>
+        </FilterForm>
+        <BulkProgress run=bulk_run selection on_done=refresh/>
+        <section class="results" aria-label="Deleted items">
+            <Transition fallback=|| view! { <p class="muted">"Loading deleted items…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{body}</ErrorBoundary>
+            </Transition>
+        </section>
+        {move || {
+            let e = entity.get();
+            view! {
+                <Show when=move || !selection.is_empty()>
+                    <BulkBar entity=e selection run=bulk_run trash=true ask/>
+                </Show>
+            }
+        }}
+    }
+}
+
+/// One trashed item: what it is, who deleted it when, days left, and what
+/// a restore will do with it.
+#[component]
+fn TrashRow(
+    item: TrashItem,
+    show: ExportEntity,
+    now: DateTime<Utc>,
+    /// The page's path, for the batch and account links.
+    base: String,
+    selection: SelectionState,
+    restore_one: Callback<i64>,
+) -> impl IntoView {
+    let id = item.id;
+    let expiring = item.expiring(now);
+    let title = match show {
+        ExportEntity::Accounts => format!("@{} · {}", item.handle, item.text),
+        ExportEntity::Posts => format!("@{} · “{}”", item.handle, item.text),
+    };
+    let label = format!("Select {title}");
+    let who = item
+        .deleted_by
+        .clone()
+        .unwrap_or_else(|| "a former member".into());
+    let place = format!(
+        "{} · {}",
+        item.group.clone().unwrap_or_else(|| "No group".into()),
+        item.brand.clone().unwrap_or_else(|| "No brand".into())
+    );
+    let batch = item.batch_id.clone().map(|b| {
+        let href = format!("{base}?show={}&batch={b}", show.as_str());
+        view! { " · "<a href=href>"Show this deletion"</a> }
+    });
+    let posts = (show == ExportEntity::Accounts && item.posts > 0)
+        .then(|| view! { <span class="muted">{format!(" · {} deleted with it", count(item.posts, "post", "posts"))}</span> });
+    let note = item
+        .restore_note()
+        .map(|n| view! { <p class="trash-row__note">{n}</p> });
+    let account = item.account_in_trash;
+    let held = account.map(|_| {
+        let href = format!(
+            "{base}?show=accounts&q={}",
+            crate::model::query::encode_component(&item.handle)
+        );
+        view! {
+            <p class="trash-row__note">
+                "Its account @"{item.handle.clone()}" is deleted too: "
+                <a href=href>"restore the account"</a>" to bring this post back."
+            </p>
+        }
+    });
+    let class = move || {
+        let mut c = String::from("trash-row");
+        if expiring {
+            c.push_str(" trash-row--expiring");
+        }
+        if selection.is_selected(id) {
+            c.push_str(" card--selected");
+        }
+        c
+    };
+    view! {
+        <li class=class data-id=id>
+            <div class="card-select"><SelectBox selection id label/></div>
+            <div class="trash-row__body">
+                <p class="trash-row__title">
+                    <PlatformBadge platform=item.platform/>" "
+                    <strong>{title}</strong>
+                </p>
+                <p class="muted small">
+                    "Deleted by "{who}" on "
+                    <time datetime=item.deleted_at.to_rfc3339() title=datetime(item.deleted_at)>{date(item.deleted_at)}</time>
+                    {batch}" · "{place}{posts}
+                </p>
+                {note}
+                {held}
+            </div>
+            <div class="trash-row__side">
+                <span class=if expiring { "days-left days-left--soon" } else { "days-left" }
+                    title=format!("Deleted for good on {}", datetime(item.purge_at))>
+                    {item.days_left_text(now)}
+                </span>
+                {account.is_none().then(|| view! {
+                    <button class="btn btn-small" type="button" aria-haspopup="dialog"
+                        on:click=move |_| restore_one.run(id)>"Restore"</button>
+                })}
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,538 @@
+//! The trash on both backends: the retention boundary, restore (with the
+//! posts deleted alongside, into a group that is gone, of a post whose
+//! account is trashed), permanent delete and its permissions, and two purges
+//! running at once.
+
+use app::db_test;
+use app::domain::bulk::{self};
+use app::domain::test_support::Fixture;
+use app::domain::trash::{self, purge::purge_expired};
+use app::domain::{Arg, Db, GuildScope, Sql};
+use app::error::AppError;
+use app::model::query::Params;
+use app::model::{
+    BulkAction, BulkConfirm, BulkRequest, BulkRun, ExportEntity, FailureReason, RunStatus,
+    Selection, TrashFilter,
+};
+use chrono::Duration;
+
+const POSTS: ExportEntity = ExportEntity::Posts;
+const ACCOUNTS: ExportEntity = ExportEntity::Accounts;
+
+async fn ids(db: &Db, sql: &str, args: Vec<Arg>) -> Vec<i64> {
+    #[derive(sqlx::FromRow)]
+    struct Id(i64);
+    db.fetch_all::<Id>(&Sql::bound(sql, args))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.0)
+        .collect()
+}
+
+async fn count(db: &Db, sql: &str, args: Vec<Arg>) -> i64 {
+    db.fetch_i64(&Sql::bound(sql, args)).await.unwrap()
+}
+
+/// Live post ids of guild alpha, in id order.
+async fn live_posts(db: &Db) -> Vec<i64> {
+    ids(
+        db,
+        "SELECT p.id FROM posts p JOIN guilds g ON g.id = p.guild_id \
+         WHERE g.slug = 'alpha' AND p.deleted_at IS NULL ORDER BY p.id",
+        vec![],
+    )
+    .await
+}
+
+/// How many of `ids` are still rows (live or trashed) of `table`.
+async fn rows_left(db: &Db, table: &str, of: &[i64]) -> i64 {
+    let json = serde_json::to_string(of).unwrap();
+    let list = match db.dialect() {
+        app::domain::Dialect::Sqlite => "SELECT value FROM json_each($1)",
+        app::domain::Dialect::Postgres => {
+            "SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS BIGINT)"
+        }
+    };
+    count(
+        db,
+        &format!("SELECT COUNT(*) FROM {table} WHERE id IN ({list})"),
+        vec![Arg::Text(json)],
+    )
+    .await
+}
+
+fn request(entity: ExportEntity, ids: &[i64], action: BulkAction) -> BulkRequest {
+    BulkRequest {
+        entity,
+        selection: Selection::Ids(ids.to_vec()),
+        action,
+    }
+}
+
+/// Previews `req`, types the count it showed, and runs it to the end.
+async fn run(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkRun {
+    let preview = bulk::preview(fx.db(), fx.state.trash_window(), scope, &req)
+        .await
+        .expect("preview");
+    let confirm = BulkConfirm {
+        request: req,
+        confirmed_count: preview.count,
+        typed: preview.count.to_string(),
+        as_of: preview.as_of,
+        reason: String::new(),
+    };
+    bulk::start(fx.db(), fx.state.trash_window(), scope, &confirm, 500)
+        .await
+        .expect("start")
+        .run_to_end(fx.db(), &fx.state.clock)
+        .await
+        .expect("run")
+}
+
+fn forbidden(err: AppError) -> String {
+    match err {
+        AppError::Forbidden(s) => s,
+        other => panic!("expected a 403, got {other:?}"),
+    }
+}
+
+/// An account of alpha with at least `n` live posts, and those posts.
+async fn account_with_posts(db: &Db, n: usize) -> (i64, Vec<i64>) {
+    let accounts = ids(
+        db,
+        "SELECT a.id FROM accounts a JOIN guilds g ON g.id = a.guild_id \
+         WHERE g.slug = 'alpha' AND a.deleted_at IS NULL ORDER BY a.id",
+        vec![],
+    )
+    .await;
+    for a in accounts {
+        let posts = ids(
+            db,
+            "SELECT id FROM posts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id",
+            vec![Arg::Int(a)],
+        )
+        .await;
+        if posts.len() >= n {
+            return (a, posts);
+        }
+    }
+    panic!("no account with {n} posts in the fixture");
+}
+
+db_test!(
+    items_stay_29_days_23_hours_and_go_at_30_days,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let live = live_posts(fx.db()).await;
+        let (early, late) = (live[..3].to_vec(), live[3..5].to_vec());
+        run(&fx, &editor, request(POSTS, &early, BulkAction::Delete)).await;
+        fx.clock.advance(Duration::hours(1));
+        run(&fx, &editor, request(POSTS, &late, BulkAction::Delete)).await;
+
+        fx.clock.advance(Duration::days(29) + Duration::hours(22));
+        let at_29d23h = purge_expired(fx.db(), fx.state.trash_window())
+            .await
+            .unwrap();
+        assert_eq!((at_29d23h.posts, at_29d23h.accounts), (0, 0));
+        assert_eq!(rows_left(fx.db(), "posts", &early).await, 3);
+
+        fx.clock.advance(Duration::hours(1));
+        let at_30d = purge_expired(fx.db(), fx.state.trash_window())
+            .await
+            .unwrap();
+        assert_eq!(at_30d.posts, 3);
+        assert_eq!(rows_left(fx.db(), "posts", &early).await, 0);
+        assert_eq!(
+            rows_left(fx.db(), "posts", &late).await,
+            2,
+            "29 days 23 hours for these"
+        );
+
+        fx.clock.advance(Duration::hours(1));
+        assert_eq!(
+            purge_expired(fx.db(), fx.state.trash_window())
+                .await
+                .unwrap()
+                .posts,
+            2
+        );
+        // Each run that removed something left a summary; the per-item
+        // delete entries are never purged with the items.
+        assert_eq!(
+            count(
+                fx.db(),
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'auto_purge'",
+                vec![]
+            )
+            .await,
+            2
+        );
+        assert_eq!(
+            count(
+                fx.db(),
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'delete.item'",
+                vec![]
+            )
+            .await,
+            5
+        );
+    }
+);
+
+db_test!(
+    restoring_an_account_brings_back_the_posts_deleted_with_it_only,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let (account, posts) = account_with_posts(fx.db(), 3).await;
+        // One post is deleted on its own first, then the account with the rest.
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &posts[..1], BulkAction::Delete),
+        )
+        .await;
+        let deleted = run(
+            &fx,
+            &editor,
+            request(ACCOUNTS, &[account], BulkAction::Delete),
+        )
+        .await;
+        assert_eq!(deleted.succeeded, 1);
+        assert!(!live_posts(fx.db()).await.contains(&posts[1]));
+
+        let restored = run(
+            &fx,
+            &editor,
+            request(ACCOUNTS, &[account], BulkAction::Restore),
+        )
+        .await;
+
+        assert_eq!((restored.succeeded, restored.failed), (1, 0));
+        assert_eq!(
+            restored.summary.as_deref(),
+            Some(
+                format!(
+                    "Restored 1 account and the {} deleted with them",
+                    ExportEntity::Posts.count(posts.len() as i64 - 1)
+                )
+                .as_str()
+            )
+        );
+        let live = live_posts(fx.db()).await;
+        assert!(
+            posts[1..].iter().all(|p| live.contains(p)),
+            "the account's batch is back"
+        );
+        assert!(
+            !live.contains(&posts[0]),
+            "the post deleted on its own stays in the trash"
+        );
+        assert_eq!(
+            count(
+                fx.db(),
+                "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1",
+                vec![Arg::Text(format!("restore-{}", restored.id))]
+            )
+            .await,
+            2,
+            "one summary and one entry for the account"
+        );
+    }
+);
+
+db_test!(
+    a_post_whose_account_is_trashed_is_not_restored_alone,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let (account, posts) = account_with_posts(fx.db(), 2).await;
+        run(
+            &fx,
+            &editor,
+            request(ACCOUNTS, &[account], BulkAction::Delete),
+        )
+        .await;
+
+        let req = request(POSTS, &posts[..2], BulkAction::Restore);
+        let preview = bulk::preview(fx.db(), fx.state.trash_window(), &editor, &req)
+            .await
+            .unwrap();
+        assert!(
+            preview
+                .sentence
+                .contains("2 cannot come back alone: their account is in the trash"),
+            "{}",
+            preview.sentence
+        );
+        let result = run(&fx, &editor, req).await;
+
+        assert_eq!((result.succeeded, result.failed), (0, 2));
+        assert!(result
+            .failures
+            .iter()
+            .all(|f| f.reason == FailureReason::AccountInTrash));
+        assert!(!live_posts(fx.db()).await.contains(&posts[0]));
+    }
+);
+
+db_test!(
+    restore_leaves_items_unassigned_when_their_group_is_gone,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let grouped = ids(
+            fx.db(),
+            "SELECT p.id FROM posts p JOIN guilds g ON g.id = p.guild_id \
+             WHERE g.slug = 'alpha' AND p.deleted_at IS NULL AND p.group_id IS NOT NULL \
+             AND p.brand_id IS NOT NULL ORDER BY p.id LIMIT 2",
+            vec![],
+        )
+        .await;
+        let group = count(
+            fx.db(),
+            "SELECT group_id FROM posts WHERE id = $1",
+            vec![Arg::Int(grouped[0])],
+        )
+        .await;
+        let brand_of_second = count(
+            fx.db(),
+            "SELECT brand_id FROM posts WHERE id = $1",
+            vec![Arg::Int(grouped[1])],
+        )
+        .await;
+        run(&fx, &editor, request(POSTS, &grouped, BulkAction::Delete)).await;
+        fx.db()
+            .execute(&Sql::bound(
+                "DELETE FROM account_groups WHERE id = $1",
+                vec![Arg::Int(group)],
+            ))
+            .await
+            .unwrap();
+
+        let page = trash::list(
+            fx.db(),
+            &editor,
+            &TrashFilter::from_params(&Params::new()).unwrap(),
+            fx.state.trash_window(),
+        )
+        .await
+        .unwrap();
+        let first = page.items.iter().find(|i| i.id == grouped[0]).unwrap();
+        assert!(first.group_gone && first.group.is_none());
+        let result = run(
+            &fx,
+            &editor,
+            request(POSTS, &grouped[..1], BulkAction::Restore),
+        )
+        .await;
+
+        assert_eq!(result.succeeded, 1);
+        assert_eq!(
+            result.summary.as_deref(),
+            Some("Restored 1 post; 1 came back unassigned because their group or brand no longer exists")
+        );
+        assert_eq!(
+            count(fx.db(), "SELECT COUNT(*) FROM posts WHERE id = $1 AND group_id IS NULL AND deleted_at IS NULL", vec![Arg::Int(grouped[0])]).await,
+            1
+        );
+        // The other keeps the brand it had: only what is gone is cleared.
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &grouped[1..], BulkAction::Restore),
+        )
+        .await;
+        assert_eq!(
+            count(
+                fx.db(),
+                "SELECT brand_id FROM posts WHERE id = $1",
+                vec![Arg::Int(grouped[1])]
+            )
+            .await,
+            brand_of_second
+        );
+    }
+);
+
+db_test!(
+    editors_restore_and_only_admins_delete_permanently,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let (editor, viewer, admin) = (
+            fx.scope(&fx.editor, "alpha").await,
+            fx.scope(&fx.viewer, "alpha").await,
+            fx.scope(&fx.admin, "alpha").await,
+        );
+        let (account, posts) = account_with_posts(fx.db(), 2).await;
+        let loose = live_posts(fx.db())
+            .await
+            .into_iter()
+            .filter(|p| !posts.contains(p))
+            .take(3)
+            .collect::<Vec<_>>();
+        run(
+            &fx,
+            &editor,
+            request(ACCOUNTS, &[account], BulkAction::Delete),
+        )
+        .await;
+        run(&fx, &editor, request(POSTS, &loose, BulkAction::Delete)).await;
+        let window = fx.state.trash_window();
+
+        let purge = request(POSTS, &loose, BulkAction::Purge);
+        let refused = bulk::preview(fx.db(), window, &editor, &purge)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            forbidden(refused),
+            "Only a guild admin can delete posts permanently; you are an editor."
+        );
+        let refused = bulk::preview(
+            fx.db(),
+            window,
+            &viewer,
+            &request(POSTS, &loose, BulkAction::Restore),
+        )
+        .await
+        .unwrap_err();
+        assert!(forbidden(refused).contains("restore posts"));
+        // Typing is enforced by the server, not only by the dialog.
+        let unconfirmed = BulkConfirm {
+            request: purge.clone(),
+            confirmed_count: 3,
+            typed: "yes".into(),
+            as_of: window.now,
+            reason: String::new(),
+        };
+        assert!(matches!(
+            bulk::start(fx.db(), window, &admin, &unconfirmed, 500).await,
+            Err(AppError::Invalid(_))
+        ));
+
+        let restored = run(
+            &fx,
+            &editor,
+            request(POSTS, &loose[..1], BulkAction::Restore),
+        )
+        .await;
+        assert_eq!(restored.succeeded, 1);
+        let purged = run(&fx, &admin, request(POSTS, &loose[1..], BulkAction::Purge)).await;
+        let gone_account = run(
+            &fx,
+            &admin,
+            request(ACCOUNTS, &[account], BulkAction::Purge),
+        )
+        .await;
+
+        assert_eq!((purged.succeeded, gone_account.succeeded), (2, 1));
+        assert_eq!(
+            rows_left(fx.db(), "posts", &loose).await,
+            1,
+            "the restored one stays"
+        );
+        assert_eq!(
+            rows_left(fx.db(), "posts", &posts).await,
+            0,
+            "the account took its posts"
+        );
+        assert_eq!(rows_left(fx.db(), "accounts", &[account]).await, 0);
+        for (run, items) in [(&purged, 2), (&gone_account, 1)] {
+            assert_eq!(
+                count(
+                    fx.db(),
+                    "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1",
+                    vec![Arg::Text(format!("purge-{}", run.id))]
+                )
+                .await,
+                1 + items
+            );
+        }
+        assert_eq!(purged.status, RunStatus::Done);
+    }
+);
+
+db_test!(
+    two_purges_at_once_remove_each_item_once,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let doomed = live_posts(fx.db()).await[..40].to_vec();
+        run(&fx, &editor, request(POSTS, &doomed, BulkAction::Delete)).await;
+        fx.clock.advance(Duration::days(31));
+        let window = fx.state.trash_window();
+
+        let (a, b) = tokio::join!(
+            purge_expired(fx.db(), window),
+            purge_expired(fx.db(), window)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+
+        assert_eq!(a.posts + b.posts, 40, "{a:?} {b:?}");
+        assert_eq!(rows_left(fx.db(), "posts", &doomed).await, 0);
+        assert_eq!(
+            count(
+                fx.db(),
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'auto_purge'",
+                vec![]
+            )
+            .await,
+            1
+        );
+    }
+);
+
+db_test!(
+    the_trash_shows_days_left_and_counts_what_expires_within_7_days,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let live = live_posts(fx.db()).await;
+        run(&fx, &editor, request(POSTS, &live[..4], BulkAction::Delete)).await;
+        fx.clock.advance(Duration::days(25));
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &live[4..6], BulkAction::Delete),
+        )
+        .await;
+        let window = fx.state.trash_window();
+
+        let all = TrashFilter::from_params(&Params::new()).unwrap();
+        let page = trash::list(fx.db(), &editor, &all, window).await.unwrap();
+
+        assert_eq!((page.total, page.expiring, page.posts_total), (6, 4, 6));
+        assert_eq!(
+            page.expiring_text().as_deref(),
+            Some("4 items will be permanently deleted within 7 days")
+        );
+        let days: Vec<i64> = page.items.iter().map(|i| i.days_left(window.now)).collect();
+        assert_eq!(days, vec![30, 30, 5, 5, 5, 5], "newest deletion first");
+        assert_eq!(page.items[0].deleted_by.as_deref(), Some("editor"));
+        let soon = TrashFilter {
+            expiring: true,
+            ..all
+        };
+        assert_eq!(
+            trash::list(fx.db(), &editor, &soon, window)
+                .await
+                .unwrap()
+                .total,
+            4
+        );
+        // "Select all" over the expiring view restores exactly those.
+        let mut filter = Params::new();
+        filter.insert("expiring".into(), "1".into());
+        let req = BulkRequest {
+            entity: POSTS,
+            selection: Selection::AllMatching {
+                filter,
+                except: vec![],
+            },
+            action: BulkAction::Restore,
+        };
+        assert_eq!(run(&fx, &editor, req).await.succeeded, 4);
+    }
+);
