@@ -14,6 +14,10 @@ pub struct BenchPurgeArgs {
     pub posts: usize,
     #[arg(long, default_value_t = 1_000)]
     pub accounts: usize,
+    /// Trash the guild's accounts too (their posts then go by the cascade
+    /// path as well as by their own deletion time).
+    #[arg(long)]
+    pub with_accounts: bool,
 }
 
 pub async fn run(db: &Db, clock: &SharedClock, args: BenchPurgeArgs) -> Result<(), AppError> {
@@ -33,6 +37,17 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchPurgeArgs) -> Result<(
             ],
         ))
         .await?;
+    if args.with_accounts {
+        db.execute(&Sql::bound(
+            "UPDATE accounts SET deleted_at = $1, delete_batch_id = 'bench' \
+             WHERE guild_id = (SELECT id FROM guilds WHERE slug = $2)",
+            vec![
+                Arg::Time(now - chrono::Duration::days(31)),
+                Arg::Text(slug.clone()),
+            ],
+        ))
+        .await?;
+    }
     db.analyze().await?;
     let window = Window {
         now,
