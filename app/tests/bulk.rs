@@ -4,7 +4,7 @@
 use app::db_test;
 use app::domain::bulk::{self, Runner};
 use app::domain::scope::set_membership;
-use app::domain::test_support::{test_epoch, Fixture};
+use app::domain::test_support::{count, ids, test_epoch, Fixture};
 use app::domain::{Arg, Db, GuildScope, Sql};
 use app::error::AppError;
 use app::model::query::Params;
@@ -22,21 +22,6 @@ fn params(pairs: &[(&str, &str)]) -> Params {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
-}
-
-async fn ids(db: &Db, sql: &str, args: Vec<Arg>) -> Vec<i64> {
-    #[derive(sqlx::FromRow)]
-    struct Id(i64);
-    db.fetch_all::<Id>(&Sql::bound(sql, args))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.0)
-        .collect()
-}
-
-async fn count(db: &Db, sql: &str, args: Vec<Arg>) -> i64 {
-    db.fetch_i64(&Sql::bound(sql, args)).await.unwrap()
 }
 
 /// Live post ids of a guild, in id order.

@@ -5,7 +5,7 @@
 
 use app::db_test;
 use app::domain::bulk::{self};
-use app::domain::test_support::Fixture;
+use app::domain::test_support::{count, ids, Fixture};
 use app::domain::trash::{self, purge::purge_expired};
 use app::domain::{Arg, Db, GuildScope, Sql};
 use app::error::AppError;
@@ -18,21 +18,6 @@ use chrono::Duration;
 
 const POSTS: ExportEntity = ExportEntity::Posts;
 const ACCOUNTS: ExportEntity = ExportEntity::Accounts;
-
-async fn ids(db: &Db, sql: &str, args: Vec<Arg>) -> Vec<i64> {
-    #[derive(sqlx::FromRow)]
-    struct Id(i64);
-    db.fetch_all::<Id>(&Sql::bound(sql, args))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.0)
-        .collect()
-}
-
-async fn count(db: &Db, sql: &str, args: Vec<Arg>) -> i64 {
-    db.fetch_i64(&Sql::bound(sql, args)).await.unwrap()
-}
 
 /// Live post ids of guild alpha, in id order.
 async fn live_posts(db: &Db) -> Vec<i64> {
@@ -58,6 +43,26 @@ async fn rows_left(db: &Db, table: &str, of: &[i64]) -> i64 {
         db,
         &format!("SELECT COUNT(*) FROM {table} WHERE id IN ({list})"),
         vec![Arg::Text(json)],
+    )
+    .await
+}
+
+/// Audit entries with this action, anywhere.
+async fn audit_entries(db: &Db, action: &str) -> i64 {
+    count(
+        db,
+        "SELECT COUNT(*) FROM audit_log WHERE action = $1",
+        vec![Arg::Text(action.into())],
+    )
+    .await
+}
+
+/// Audit entries of one batch: its summary and its items.
+async fn batch_entries(db: &Db, batch: String) -> i64 {
+    count(
+        db,
+        "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1",
+        vec![Arg::Text(batch)],
     )
     .await
 }
@@ -160,24 +165,8 @@ db_test!(
         );
         // Each run that removed something left a summary; the per-item
         // delete entries are never purged with the items.
-        assert_eq!(
-            count(
-                fx.db(),
-                "SELECT COUNT(*) FROM audit_log WHERE action = 'auto_purge'",
-                vec![]
-            )
-            .await,
-            2
-        );
-        assert_eq!(
-            count(
-                fx.db(),
-                "SELECT COUNT(*) FROM audit_log WHERE action = 'delete.item'",
-                vec![]
-            )
-            .await,
-            5
-        );
+        assert_eq!(audit_entries(fx.db(), "auto_purge").await, 2);
+        assert_eq!(audit_entries(fx.db(), "delete.item").await, 5);
     }
 );
 
@@ -231,12 +220,7 @@ db_test!(
             "the post deleted on its own stays in the trash"
         );
         assert_eq!(
-            count(
-                fx.db(),
-                "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1",
-                vec![Arg::Text(format!("restore-{}", restored.id))]
-            )
-            .await,
+            batch_entries(fx.db(), format!("restore-{}", restored.id)).await,
             2,
             "one summary and one entry for the account"
         );
@@ -441,12 +425,7 @@ db_test!(
         assert_eq!(rows_left(fx.db(), "accounts", &[account]).await, 0);
         for (run, items) in [(&purged, 2), (&gone_account, 1)] {
             assert_eq!(
-                count(
-                    fx.db(),
-                    "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1",
-                    vec![Arg::Text(format!("purge-{}", run.id))]
-                )
-                .await,
+                batch_entries(fx.db(), format!("purge-{}", run.id)).await,
                 1 + items
             );
         }
@@ -472,15 +451,7 @@ db_test!(
 
         assert_eq!(a.posts + b.posts, 40, "{a:?} {b:?}");
         assert_eq!(rows_left(fx.db(), "posts", &doomed).await, 0);
-        assert_eq!(
-            count(
-                fx.db(),
-                "SELECT COUNT(*) FROM audit_log WHERE action = 'auto_purge'",
-                vec![]
-            )
-            .await,
-            1
-        );
+        assert_eq!(audit_entries(fx.db(), "auto_purge").await, 1);
     }
 );
 

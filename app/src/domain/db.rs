@@ -269,13 +269,7 @@ impl Db {
 
     /// Runs a query whose single row has a single integer column.
     pub async fn fetch_i64(&self, sql: &Sql) -> Result<i64, AppError> {
-        #[derive(sqlx::FromRow)]
-        struct One(i64);
-        let row: One = self.fetch_optional(sql).await?.ok_or_else(|| {
-            tracing::error!(sql = %sql.text, "expected one row, got none");
-            AppError::Internal
-        })?;
-        Ok(row.0)
+        one_integer(self.fetch_optional(sql).await?, sql)
     }
 
     pub async fn execute(&self, sql: &Sql) -> Result<u64, AppError> {
@@ -315,6 +309,17 @@ impl Db {
             .await
             .map(|_| ())
     }
+}
+
+/// The single row of a single integer column.
+#[derive(sqlx::FromRow)]
+pub struct OneInteger(i64);
+
+fn one_integer(row: Option<OneInteger>, sql: &Sql) -> Result<i64, AppError> {
+    row.map(|r| r.0).ok_or_else(|| {
+        tracing::error!(sql = %sql.text, "expected one row, got none");
+        AppError::Internal
+    })
 }
 
 /// A transaction on either backend.
@@ -369,13 +374,7 @@ impl Tx {
 
     /// Runs a query whose single row has a single integer column.
     pub async fn fetch_i64(&mut self, sql: &Sql) -> Result<i64, AppError> {
-        #[derive(sqlx::FromRow)]
-        struct One(i64);
-        let row: One = self.fetch_optional(sql).await?.ok_or_else(|| {
-            tracing::error!(sql = %sql.text, "expected one row, got none");
-            AppError::Internal
-        })?;
-        Ok(row.0)
+        one_integer(self.fetch_optional(sql).await?, sql)
     }
 
     pub async fn commit(self) -> Result<(), AppError> {

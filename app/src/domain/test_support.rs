@@ -11,7 +11,7 @@
 use super::clock::ManualClock;
 use super::export::{ExportSettings, LocalStore};
 use super::seed::{seed_guild, SeedSpec};
-use super::{auth, scope, AppState, Db, GuildScope, SharedClock};
+use super::{auth, scope, AppState, Arg, Db, GuildScope, SharedClock, Sql};
 use crate::model::{Role, SessionUser};
 use chrono::{TimeZone, Utc};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -265,4 +265,23 @@ impl Fixture {
             .await
             .expect("membership")
     }
+}
+
+/// The ids a query returns (its single integer column), in its order.
+pub async fn ids(db: &Db, sql: &str, args: Vec<Arg>) -> Vec<i64> {
+    #[derive(sqlx::FromRow)]
+    struct Id(i64);
+    db.fetch_all::<Id>(&Sql::bound(sql, args))
+        .await
+        .expect("query ids")
+        .into_iter()
+        .map(|r| r.0)
+        .collect()
+}
+
+/// The single integer a query returns, e.g. a `COUNT(*)`.
+pub async fn count(db: &Db, sql: &str, args: Vec<Arg>) -> i64 {
+    db.fetch_i64(&Sql::bound(sql, args))
+        .await
+        .expect("query count")
 }

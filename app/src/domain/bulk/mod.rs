@@ -176,6 +176,22 @@ async fn posts_of_accounts(
     count_related(db, scope, req, trash, &head).await
 }
 
+/// " and their 340 posts" when the action takes the accounts' posts along.
+async fn their_posts(
+    db: &Db,
+    scope: &GuildScope,
+    req: &BulkRequest,
+    trash: Option<Window>,
+) -> Result<String, AppError> {
+    Ok(match req.entity {
+        ExportEntity::Accounts => {
+            let posts = posts_of_accounts(db, scope, req, trash).await?;
+            format!(" and their {}", ExportEntity::Posts.count(posts))
+        }
+        ExportEntity::Posts => String::new(),
+    })
+}
+
 /// Selected posts a restore cannot bring back alone: their account is in
 /// the trash too.
 async fn posts_held_by_accounts(
@@ -224,13 +240,7 @@ pub async fn preview(
     let items = req.entity.count(n);
     let (sentence, button) = match req.action {
         BulkAction::Delete => {
-            let cascade = match req.entity {
-                ExportEntity::Accounts => {
-                    let posts = posts_of_accounts(db, scope, req, trash).await?;
-                    format!(" and their {}", ExportEntity::Posts.count(posts))
-                }
-                ExportEntity::Posts => String::new(),
-            };
+            let cascade = their_posts(db, scope, req, trash).await?;
             (
                 format!(
                     "Delete {items}{cascade}. They move to Deleted Items, where they can be \
@@ -271,13 +281,7 @@ pub async fn preview(
             (sentence, format!("Restore {items}"))
         }
         BulkAction::Purge => {
-            let cascade = match req.entity {
-                ExportEntity::Accounts => {
-                    let posts = posts_of_accounts(db, scope, req, trash).await?;
-                    format!(" and their {}", ExportEntity::Posts.count(posts))
-                }
-                ExportEntity::Posts => String::new(),
-            };
+            let cascade = their_posts(db, scope, req, trash).await?;
             (
                 format!(
                     "Permanently delete {items}{cascade}. This cannot be undone; the audit \
