@@ -50,6 +50,9 @@ test('posts deleted from the Posts page wait under Deleted Items with days left,
   const purge = bar(page).getByRole('button', { name: 'Delete permanently…' });
   await expect(purge).toBeDisabled();
   await expect(purge).toHaveAttribute('title', 'Only admins can permanently delete posts; you are an editor.');
+  const empty = page.getByRole('button', { name: 'Empty trash…' });
+  await expect(empty).toBeDisabled();
+  await expect(empty).toHaveAttribute('title', 'Only admins can delete items permanently; you are an editor.');
 
   await bar(page).getByRole('button', { name: 'Restore…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Restore posts' });
@@ -72,6 +75,8 @@ test('an admin deletes a post permanently after typing DELETE', async ({ page })
   await page.goto(trashPath);
   await hydrated(page);
 
+  // Empty trash is offered to the admin (not pressed: the other tests need the trash).
+  await expect(page.getByRole('button', { name: 'Empty trash…' })).toBeEnabled();
   await row(page, id).locator('.card-check').click();
   await bar(page).getByRole('button', { name: 'Delete permanently…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete posts permanently' });

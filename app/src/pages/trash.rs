@@ -31,7 +31,6 @@ pub fn TrashPage() -> impl IntoView {
         |(g, p)| list_trash(g, p),
     );
     let path = Signal::derive(move || format!("/g/{}/settings/trash", guild.slug.get()));
-    let role = Memo::new(move |_| guild.data.get().and_then(Result::ok).map(|c| c.guild.role));
     // One selection per tab: switching tabs is a change of view, which
     // clears it (and says so).
     let selection = SelectionState::new("item", "items");
@@ -61,13 +60,38 @@ pub fn TrashPage() -> impl IntoView {
         ask.set(Some(action));
     });
     let empty_trash = move |_| act_on_view.run(BulkAction::Purge);
-    let purge_refused = move || match role.get() {
-        Some(Role::Admin) => None,
-        Some(r) => Some(format!(
-            "Only admins can delete items permanently; you are {}.",
-            r.with_article()
-        )),
-        None => Some("Loading your role…".to_string()),
+    // Read inside a Transition: the role and the page arrive with the
+    // resources, and a button rendered before them would keep its
+    // server-side "loading" state after hydration.
+    let head = move || {
+        Suspend::new(async move {
+            let role = guild.data.await.ok().map(|c| c.guild.role);
+            let page = trash.await.ok();
+            let refused = match role {
+                Some(Role::Admin) => None,
+                Some(r) => Some(format!(
+                    "Only admins can delete items permanently; you are {}.",
+                    r.with_article()
+                )),
+                None => Some("Your role could not be loaded; reload the page.".to_string()),
+            };
+            let days = page.as_ref().map_or(30, |p| p.retention_days);
+            let nothing = page.as_ref().is_none_or(|p| p.total == 0);
+            let filtered = filter.get_untracked().is_some_and(|f| f.is_filtered());
+            view! {
+                <p class="lead">
+                    {format!("Deleted accounts and posts stay here for {days} days, then they are deleted for good. ")}
+                    "Restoring puts an item back in its group and brand. "
+                    "A post whose account is deleted too comes back with its account."
+                </p>
+                <button class="btn btn-danger" type="button" aria-haspopup="dialog"
+                    disabled=refused.is_some() || nothing
+                    title=refused
+                    on:click=empty_trash>
+                    {if filtered { "Delete all matching permanently…" } else { "Empty trash…" }}
+                </button>
+            }
+        })
     };
 
     let tab_link = move |show: ExportEntity, label: &'static str, n: i64| {
@@ -158,18 +182,7 @@ pub fn TrashPage() -> impl IntoView {
         <header class="page-head"><h1>"Guild settings"</h1></header>
         <SettingsTabs/>
         <div class="trash-head">
-            <p class="lead">
-                "Deleted accounts and posts stay here for "
-                {move || trash.get().and_then(Result::ok).map(|d| d.retention_days).unwrap_or(30)}
-                " days, then they are deleted for good. Restoring puts an item back in its group and brand. "
-                "A post whose account is deleted too comes back with its account."
-            </p>
-            <button class="btn btn-danger" type="button" aria-haspopup="dialog"
-                disabled=move || purge_refused().is_some() || trash.get().and_then(Result::ok).is_none_or(|d| d.total == 0)
-                title=purge_refused
-                on:click=empty_trash>
-                {move || if filter.get().is_some_and(|f| f.is_filtered()) { "Delete all matching permanently…" } else { "Empty trash…" }}
-            </button>
+            <Transition fallback=|| ()>{head}</Transition>
         </div>
         <FilterForm label="Filter deleted items" path filtered=Signal::derive(move || filter.get().is_some_and(|f| f.is_filtered()))>
             <input type="hidden" name="show" value=move || entity.get().as_str()/>
