@@ -4,6 +4,7 @@
 use super::targets::Targets;
 use crate::domain::db::Tx;
 use crate::domain::selection_sql::id_list;
+use crate::domain::trash::{unassigned_sql, POSTS_DELETED_WITH};
 use crate::domain::{Arg, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::format::date;
@@ -262,11 +263,11 @@ pub(super) async fn unassigned(
     ids: &[i64],
 ) -> Result<i64, AppError> {
     let mut sql = Sql::new(format!(
-        "SELECT COUNT(*) FROM {} WHERE ((deleted_group_id IS NOT NULL AND group_id IS NULL) \
-         OR (deleted_brand_id IS NOT NULL AND brand_id IS NULL))",
-        table(entity)
+        "SELECT COUNT(*) FROM {} x WHERE {}",
+        table(entity),
+        unassigned_sql("x")
     ));
-    id_list(&mut sql, dialect, "id", false, ids);
+    id_list(&mut sql, dialect, "x.id", false, ids);
     tx.fetch_i64(&sql).await
 }
 
@@ -347,10 +348,6 @@ pub(super) async fn purge(
 const LIVE_POSTS: &str =
     "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id AND q.deleted_at IS NULL)";
 
-/// The trashed posts of account `a` deleted together with it, in SQL.
-const TRASHED_WITH: &str = "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id \
-     AND q.deleted_at IS NOT NULL AND q.delete_batch_id = a.delete_batch_id)";
-
 /// Every post of account `a`, in SQL.
 const ALL_POSTS: &str = "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id)";
 
@@ -423,20 +420,17 @@ pub(super) async fn audit_items(
         BulkAction::Restore => {
             let (posts, with) = match entity {
                 ExportEntity::Accounts => (
-                    TRASHED_WITH.to_string(),
+                    POSTS_DELETED_WITH.to_string(),
                     format!(
-                        "' and the ' || CAST({TRASHED_WITH} AS TEXT) || \
-                         CASE WHEN {TRASHED_WITH} = 1 THEN ' post' ELSE ' posts' END || ' deleted with it'"
+                        "' and the ' || CAST({POSTS_DELETED_WITH} AS TEXT) || \
+                         CASE WHEN {POSTS_DELETED_WITH} = 1 THEN ' post' ELSE ' posts' END || ' deleted with it'"
                     ),
                 ),
                 ExportEntity::Posts => ("0".to_string(), "''".to_string()),
             };
-            let gone =
-                |col: &str| format!("({x}.deleted_{col}_id IS NOT NULL AND {x}.{col}_id IS NULL)");
             let unassigned = format!(
-                "CASE WHEN {} OR {} THEN ', unassigned: its group or brand no longer exists' ELSE '' END",
-                gone("group"),
-                gone("brand")
+                "CASE WHEN {} THEN ', unassigned: its group or brand no longer exists' ELSE '' END",
+                unassigned_sql(x)
             );
             (
                 format!("'Restored ' || {name} || {with} || {unassigned}"),

@@ -213,10 +213,10 @@ async fn unassigned_on_restore(
     req: &BulkRequest,
     trash: Option<Window>,
 ) -> Result<i64, AppError> {
-    let t = items::table(req.entity);
     let head = format!(
-        "SELECT COUNT(*) FROM {t} x WHERE ((x.deleted_group_id IS NOT NULL AND x.group_id IS NULL) \
-         OR (x.deleted_brand_id IS NOT NULL AND x.brand_id IS NULL)) AND x.id"
+        "SELECT COUNT(*) FROM {} x WHERE {} AND x.id",
+        items::table(req.entity),
+        trash::unassigned_sql("x")
     );
     count_related(db, scope, req, trash, &head).await
 }

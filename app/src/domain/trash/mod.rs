@@ -78,6 +78,22 @@ pub(crate) fn where_clause(
     }
 }
 
+/// In SQL, whether the item over alias `x` lost its group (`col` =
+/// "group") or brand ("brand") while in the trash: it had one when deleted,
+/// and the group's deletion has since set the foreign key to NULL.
+pub(crate) fn gone_sql(x: &str, col: &str) -> String {
+    format!("({x}.deleted_{col}_id IS NOT NULL AND {x}.{col}_id IS NULL)")
+}
+
+/// In SQL, whether the item over alias `x` comes back unassigned.
+pub(crate) fn unassigned_sql(x: &str) -> String {
+    format!("({} OR {})", gone_sql(x, "group"), gone_sql(x, "brand"))
+}
+
+/// In SQL, the trashed posts of account `a` deleted together with it.
+pub(crate) const POSTS_DELETED_WITH: &str = "(SELECT COUNT(*) FROM posts q \
+     WHERE q.account_id = a.id AND q.deleted_at IS NOT NULL AND q.delete_batch_id = a.delete_batch_id)";
+
 /// The table alias of an entity in trash queries.
 fn alias(entity: ExportEntity) -> &'static str {
     match entity {
@@ -122,17 +138,16 @@ pub async fn list(
 ) -> Result<TrashPage, AppError> {
     let entity = f.show;
     let x = alias(entity);
-    // A group (brand) is gone when the item had one when deleted and its
-    // foreign key has since been set to NULL by the group's deletion.
     let gone = |col: &str| {
-        format!("CAST(CASE WHEN {x}.deleted_{col}_id IS NOT NULL AND {x}.{col}_id IS NULL THEN 1 ELSE 0 END AS BIGINT)")
+        format!(
+            "CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT)",
+            gone_sql(x, col)
+        )
     };
     let (text, posts, account_in_trash) = match entity {
         ExportEntity::Accounts => (
             "a.display_name",
-            "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id AND q.deleted_at IS NOT NULL \
-             AND q.delete_batch_id = a.delete_batch_id)"
-                .to_string(),
+            POSTS_DELETED_WITH.to_string(),
             "CAST(NULL AS BIGINT)",
         ),
         ExportEntity::Posts => (
