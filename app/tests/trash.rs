@@ -507,3 +507,74 @@ db_test!(
         assert_eq!(run(&fx, &editor, req).await.succeeded, 4);
     }
 );
+
+db_test!(
+    a_restore_names_items_restored_or_deleted_again_since_the_confirm,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let posts = live_posts(fx.db()).await[..4].to_vec();
+        run(&fx, &editor, request(POSTS, &posts, BulkAction::Delete)).await;
+        let req = request(POSTS, &posts, BulkAction::Restore);
+        let preview = bulk::preview(fx.db(), fx.state.trash_window(), &editor, &req)
+            .await
+            .unwrap();
+        let confirm = BulkConfirm {
+            request: req,
+            confirmed_count: preview.count,
+            typed: preview.count.to_string(),
+            as_of: preview.as_of,
+            reason: String::new(),
+        };
+        // While the dialog is open, another member restores one post, and
+        // restores and deletes another again.
+        fx.clock.advance(Duration::seconds(5));
+        let (restored, redeleted) = (posts[0], posts[2]);
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &[restored], BulkAction::Restore),
+        )
+        .await;
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &[redeleted], BulkAction::Restore),
+        )
+        .await;
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &[redeleted], BulkAction::Delete),
+        )
+        .await;
+
+        // Two chunks, each with one of them and one untouched post.
+        let result = bulk::start(fx.db(), fx.state.trash_window(), &editor, &confirm, 2)
+            .await
+            .unwrap()
+            .run_to_end(fx.db(), &fx.state.clock)
+            .await
+            .unwrap();
+
+        assert_eq!((result.succeeded, result.failed), (2, 2));
+        let reasons: Vec<(i64, FailureReason)> =
+            result.failures.iter().map(|f| (f.id, f.reason)).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (restored, FailureReason::NotInTrash),
+                (redeleted, FailureReason::Changed),
+            ]
+        );
+        assert_eq!(
+            live_posts(fx.db())
+                .await
+                .iter()
+                .filter(|id| posts.contains(id))
+                .count(),
+            3,
+            "the two restored now and the one restored earlier are live"
+        );
+    }
+);

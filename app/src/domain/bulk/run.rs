@@ -1,6 +1,6 @@
 //! A bulk action as it runs: the `bulk_runs` row, the chunks, the audit.
 
-use super::items::{self, State};
+use super::items::{self, Seen};
 use super::targets::{self, Targets};
 use super::{count_changed, require_role, resolve, trash_of};
 use crate::domain::audit::{self, Entry};
@@ -155,9 +155,28 @@ impl Runner {
     /// Works through every chunk. A chunk that fails (the database went
     /// away) ends the run as interrupted: the chunks before it stay done and
     /// audited, the items after it are untouched.
-    pub async fn run_to_end(mut self, db: &Db, clock: &SharedClock) -> Result<BulkRun, AppError> {
+    pub async fn run_to_end(self, db: &Db, clock: &SharedClock) -> Result<BulkRun, AppError> {
+        let long = self.is_long();
+        let run = self.run_chunks(db, clock).await?;
+        if long {
+            db.checkpoint().await;
+        }
+        Ok(run)
+    }
+
+    /// [`Runner::run_to_end`] up to the last chunk's commit, when the
+    /// result shows, without the final WAL checkpoint on SQLite.
+    pub async fn run_chunks(mut self, db: &Db, clock: &SharedClock) -> Result<BulkRun, AppError> {
         loop {
-            match self.step(db, clock.now()).await {
+            let more = self.step(db, clock.now()).await;
+            // After each chunk of a long run, PostgreSQL vacuums so the
+            // members' lists stay fast meanwhile (see `Db::vacuum`: the list
+            // p95 during a 100,000-post delete went from 4.5× to 1.3× its
+            // quiet value, and the run took no longer).
+            if self.is_long() && more.is_ok() {
+                db.vacuum(self.changed_tables()).await;
+            }
+            match more {
                 Ok(true) => continue,
                 Ok(false) => break,
                 Err(e) => {
@@ -170,12 +189,30 @@ impl Runner {
         load(db, self.run_id, None).await
     }
 
+    /// More than one chunk: worth the upkeep of `run_chunks` and `step`.
+    fn is_long(&self) -> bool {
+        self.ids.len() > self.chunk
+    }
+
+    /// The tables a chunk writes to: an account's delete, restore or purge
+    /// takes its posts along.
+    fn changed_tables(&self) -> &'static [&'static str] {
+        match (self.entity, self.action) {
+            (ExportEntity::Posts, _) => &["posts"],
+            (ExportEntity::Accounts, BulkAction::Reassign { .. }) => &["accounts"],
+            (ExportEntity::Accounts, _) => &["accounts", "posts"],
+        }
+    }
+
     /// Does the next chunk in one transaction; `Ok(false)` after the last.
     pub async fn step(&mut self, db: &Db, now: DateTime<Utc>) -> Result<bool, AppError> {
         let dialect = db.dialect();
         let end = (self.next + self.chunk).min(self.ids.len());
         let chunk = self.ids[self.next..end].to_vec();
         let mut tx = db.begin().await?;
+        if self.is_long() {
+            tx.defer_checkpoint().await?;
+        }
         // Write first: on SQLite this takes the write lock now (waiting for
         // it if need be) instead of failing when a read turns into a write.
         tx.execute(&Sql::bound(
@@ -184,12 +221,17 @@ impl Runner {
         ))
         .await?;
 
-        let found: HashMap<i64, State> =
-            items::states(&mut tx, dialect, &self.scope, self.entity, &chunk)
-                .await?
-                .into_iter()
-                .map(|i| (i.id, i))
-                .collect();
+        let in_trash = self.action.in_trash();
+        let found = items::states(
+            &mut tx,
+            dialect,
+            &self.scope,
+            self.entity,
+            &chunk,
+            in_trash,
+            self.as_of,
+        )
+        .await?;
         let allowed = role_now(&mut tx, &self.scope).await? >= Some(self.action.min_role());
         let targets_there = targets::still_there(&mut tx, &self.scope, &self.targets).await?;
         let blocked: HashMap<i64, FailureReason> = if self.action == BulkAction::Restore {
@@ -201,23 +243,26 @@ impl Runner {
             HashMap::new()
         };
 
-        let in_trash = self.action.in_trash();
         let mut ok = Vec::with_capacity(chunk.len());
         let mut failed = Vec::new();
         for id in &chunk {
-            let reason = match found.get(id) {
+            let reason = match found.get(*id) {
                 _ if !allowed => Some(FailureReason::NotAllowed),
-                None => Some(FailureReason::Removed),
-                // Live items: deleted meanwhile, or edited after the confirm.
-                Some(i) if !in_trash && i.deleted_at.is_some() => Some(FailureReason::Removed),
-                Some(i) if !in_trash && i.updated_at > self.as_of => Some(FailureReason::Changed),
-                // Trashed items: restored meanwhile, or deleted again since.
-                Some(i) if in_trash && i.deleted_at.is_none() => Some(FailureReason::NotInTrash),
-                Some(i) if in_trash && i.deleted_at > Some(self.as_of) => {
-                    Some(FailureReason::Changed)
-                }
-                Some(_) if !targets_there => Some(FailureReason::TargetGone),
-                Some(_) => blocked.get(id).copied(),
+                Seen::Gone => Some(FailureReason::Removed),
+                Seen::AsExpected if !targets_there => Some(FailureReason::TargetGone),
+                Seen::AsExpected => blocked.get(id).copied(),
+                Seen::Check(i) => match i {
+                    // Live items: deleted meanwhile, or edited after the confirm.
+                    i if !in_trash && i.deleted_at.is_some() => Some(FailureReason::Removed),
+                    i if !in_trash && i.updated_at > self.as_of => Some(FailureReason::Changed),
+                    // Trashed items: restored meanwhile, or deleted again since.
+                    i if in_trash && i.deleted_at.is_none() => Some(FailureReason::NotInTrash),
+                    i if in_trash && i.deleted_at > Some(self.as_of) => {
+                        Some(FailureReason::Changed)
+                    }
+                    _ if !targets_there => Some(FailureReason::TargetGone),
+                    _ => blocked.get(id).copied(),
+                },
             };
             match reason {
                 None => ok.push(*id),
