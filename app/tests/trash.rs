@@ -75,18 +75,23 @@ fn request(entity: ExportEntity, ids: &[i64], action: BulkAction) -> BulkRequest
     }
 }
 
-/// Previews `req`, types the count it showed, and runs it to the end.
-async fn run(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkRun {
+/// Previews `req` and types the count it showed.
+async fn confirmed(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkConfirm {
     let preview = bulk::preview(fx.db(), fx.state.trash_window(), scope, &req)
         .await
         .expect("preview");
-    let confirm = BulkConfirm {
+    BulkConfirm {
         request: req,
         confirmed_count: preview.count,
         typed: preview.count.to_string(),
         as_of: preview.as_of,
         reason: String::new(),
-    };
+    }
+}
+
+/// Previews `req`, types the count it showed, and runs it to the end.
+async fn run(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkRun {
+    let confirm = confirmed(fx, scope, req).await;
     bulk::start(fx.db(), fx.state.trash_window(), scope, &confirm, 500)
         .await
         .expect("start")
@@ -515,17 +520,7 @@ db_test!(
         let editor = fx.scope(&fx.editor, "alpha").await;
         let posts = live_posts(fx.db()).await[..4].to_vec();
         run(&fx, &editor, request(POSTS, &posts, BulkAction::Delete)).await;
-        let req = request(POSTS, &posts, BulkAction::Restore);
-        let preview = bulk::preview(fx.db(), fx.state.trash_window(), &editor, &req)
-            .await
-            .unwrap();
-        let confirm = BulkConfirm {
-            request: req,
-            confirmed_count: preview.count,
-            typed: preview.count.to_string(),
-            as_of: preview.as_of,
-            reason: String::new(),
-        };
+        let confirm = confirmed(&fx, &editor, request(POSTS, &posts, BulkAction::Restore)).await;
         // While the dialog is open, another member restores one post, and
         // restores and deletes another again.
         fx.clock.advance(Duration::seconds(5));
