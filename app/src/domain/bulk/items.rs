@@ -110,42 +110,35 @@ pub(super) async fn states(
     in_trash: bool,
     as_of: DateTime<Utc>,
 ) -> Result<Found, AppError> {
-    let rows = |unexpected_only: bool| {
-        let mut sql = Sql::new(format!(
-            "SELECT id, updated_at, deleted_at FROM {}",
-            table(entity)
-        ));
+    let of_chunk = |what: &str| {
+        let mut sql = Sql::new(format!("SELECT {what} FROM {}", table(entity)));
         let g = sql.arg(Arg::Int(scope.guild_id()));
         sql.push(&format!(" WHERE guild_id = {g}"));
         id_list(&mut sql, dialect, "id", false, ids);
-        if unexpected_only {
-            let t = sql.arg(Arg::Time(as_of));
-            sql.push(&if in_trash {
-                format!(" AND NOT (deleted_at IS NOT NULL AND deleted_at <= {t})")
-            } else {
-                format!(" AND NOT (deleted_at IS NULL AND updated_at <= {t})")
-            });
-        }
-        if dialect == Dialect::Postgres {
-            sql.push(" FOR UPDATE");
-        }
         sql
     };
+    let columns = "id, updated_at, deleted_at";
     let by_id = |rows: Vec<State>| rows.into_iter().map(|r| (r.id, r)).collect();
-    if dialect == Dialect::Sqlite {
-        let mut count = Sql::new(format!("SELECT COUNT(*) FROM {}", table(entity)));
-        let g = count.arg(Arg::Int(scope.guild_id()));
-        count.push(&format!(" WHERE guild_id = {g}"));
-        id_list(&mut count, dialect, "id", false, ids);
-        if tx.fetch_i64(&count).await? == ids.len() as i64 {
-            return Ok(Found {
-                rows: by_id(tx.fetch_all(&rows(true)).await?),
-                complete: false,
-            });
-        }
+    if dialect == Dialect::Sqlite && tx.fetch_i64(&of_chunk("COUNT(*)")).await? == ids.len() as i64
+    {
+        let mut sql = of_chunk(columns);
+        let t = sql.arg(Arg::Time(as_of));
+        sql.push(&if in_trash {
+            format!(" AND NOT (deleted_at IS NOT NULL AND deleted_at <= {t})")
+        } else {
+            format!(" AND NOT (deleted_at IS NULL AND updated_at <= {t})")
+        });
+        return Ok(Found {
+            rows: by_id(tx.fetch_all(&sql).await?),
+            complete: false,
+        });
+    }
+    let mut sql = of_chunk(columns);
+    if dialect == Dialect::Postgres {
+        sql.push(" FOR UPDATE");
     }
     Ok(Found {
-        rows: by_id(tx.fetch_all(&rows(false)).await?),
+        rows: by_id(tx.fetch_all(&sql).await?),
         complete: true,
     })
 }
