@@ -66,6 +66,15 @@ ensure_chromium() {
   fi
 }
 
+# LibreOffice Calc opens the XLSX exports in the tests (a program nobody
+# here wrote must read them).
+ensure_libreoffice() {
+  if ! command -v soffice >/dev/null; then
+    say "Installing LibreOffice Calc (Debian package, for the export tests)"
+    apt_install libreoffice-calc-nogui
+  fi
+}
+
 # The environment cargo-leptos gives its debug builds. Plain `cargo test`
 # uses the same, so both share one set of compiled dependencies instead of
 # rebuilding each other's.

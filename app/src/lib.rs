@@ -20,6 +20,20 @@ use leptos_router::{
     path,
 };
 
+/// Whether the wasm has taken over the page. Server-rendered and before
+/// hydration it is `false`: controls that do nothing without the wasm (the
+/// selection checkboxes) are shown disabled until then, rather than ticked
+/// and silently unticked when hydration catches up.
+#[derive(Clone, Copy)]
+pub struct Hydrated(pub RwSignal<bool>);
+
+impl Hydrated {
+    /// `true` once hydrated; `false` when no App provided it (tests).
+    pub fn get() -> bool {
+        use_context::<Hydrated>().is_some_and(|h| h.0.get())
+    }
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -44,8 +58,12 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     // Effects run only in the browser: this marks the moment the wasm has
-    // taken over the server-rendered page (the browser tests wait for it).
+    // taken over the server-rendered page (the browser tests wait for it),
+    // and tells controls that only work from then on (see `Hydrated`).
+    let hydrated = Hydrated(RwSignal::new(false));
+    provide_context(hydrated);
     Effect::new(move |_| {
+        hydrated.0.set(true);
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }

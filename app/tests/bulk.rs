@@ -611,3 +611,118 @@ db_test!(another_guilds_run_is_not_found, |db: Db| async move {
         Err(AppError::NotFound(_))
     ));
 });
+
+/// The summaries of a batch's item entries, in the order they were written.
+async fn item_summaries(db: &Db, batch: &str) -> Vec<(String, String)> {
+    #[derive(sqlx::FromRow)]
+    struct Item {
+        action: String,
+        summary: String,
+    }
+    db.fetch_all::<Item>(&Sql::bound(
+        "SELECT action, summary FROM audit_log WHERE batch_id = $1 AND target_id IS NOT NULL ORDER BY id",
+        vec![Arg::Text(batch.into())],
+    ))
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|i| (i.action, i.summary))
+    .collect()
+}
+
+db_test!(
+    a_reassigned_items_audit_entry_says_where_it_came_from,
+    |db: Db| async move {
+        // Arrange: a post and the name of its group now.
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let post = ids(
+            fx.db(),
+            "SELECT p.id FROM posts p JOIN guilds gu ON gu.id = p.guild_id \
+             WHERE gu.slug = 'alpha' AND p.group_id IS NOT NULL AND p.deleted_at IS NULL ORDER BY p.id",
+            vec![],
+        )
+        .await[0];
+        #[derive(sqlx::FromRow)]
+        struct Name(String);
+        let name_of = |sql: &'static str, id: i64| {
+            let db = fx.db().clone();
+            async move {
+                db.fetch_all::<Name>(&Sql::bound(sql, vec![Arg::Int(id)]))
+                    .await
+                    .unwrap()
+                    .remove(0)
+                    .0
+            }
+        };
+        let from = name_of(
+            "SELECT g.name FROM posts p JOIN account_groups g ON g.id = p.group_id WHERE p.id = $1",
+            post,
+        )
+        .await;
+        let groups = group_ids(fx.db(), "alpha").await;
+        let mut to_id = groups[0];
+        let mut to = name_of("SELECT name FROM account_groups WHERE id = $1", to_id).await;
+        if to == from {
+            to_id = groups[1];
+            to = name_of("SELECT name FROM account_groups WHERE id = $1", to_id).await;
+        }
+
+        // Act
+        let result = run(
+            &fx,
+            &editor,
+            move_to_group(Selection::Ids(vec![post]), to_id),
+        )
+        .await;
+
+        // Assert: "… group Team Blaze → Team Echo".
+        let items = item_summaries(fx.db(), &result.batch_id).await;
+        assert_eq!(items.len(), 1);
+        assert!(
+            items[0].1.ends_with(&format!(": group {from} → {to}")),
+            "{}",
+            items[0].1
+        );
+    }
+);
+
+db_test!(
+    a_partial_failures_batch_lists_the_failed_items_with_their_reasons,
+    |db: Db| async move {
+        // Arrange: three picked posts, one deleted before the run.
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let alpha = live_posts(fx.db(), "alpha").await;
+        let picked = vec![alpha[0], alpha[1], alpha[2]];
+        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked))).await;
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET deleted_at = $1 WHERE id = $2",
+                vec![Arg::Time(test_epoch()), Arg::Int(alpha[1])],
+            ))
+            .await
+            .unwrap();
+
+        // Act
+        let result = start(&fx, &editor, &confirm, 500)
+            .await
+            .run_to_end(fx.db(), &fx.state.clock)
+            .await
+            .unwrap();
+
+        // Assert: two deleted items and the failed one, with its reason.
+        assert_eq!((result.succeeded, result.failed), (2, 1));
+        let items = item_summaries(fx.db(), &result.batch_id).await;
+        let failed: Vec<&(String, String)> =
+            items.iter().filter(|(a, _)| a == "delete.failed").collect();
+        assert_eq!(items.len(), 3);
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].1.starts_with("Not deleted: @"), "{}", failed[0].1);
+        assert!(
+            failed[0].1.ends_with(FailureReason::Removed.sentence()),
+            "{}",
+            failed[0].1
+        );
+    }
+);

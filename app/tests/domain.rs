@@ -261,6 +261,98 @@ db_test!(
 );
 
 db_test!(
+    an_at_sign_searches_handles_by_prefix_on_every_list,
+    |db: Db| async move {
+        // Arrange: one account's handle, and the prefix its first two letters make.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let alpha = guild_id(fx.db(), "alpha").await;
+        let all = accounts::list(
+            fx.db(),
+            &scope,
+            &AccountFilter::from_params(&params(&[("per_page", "100")])).unwrap(),
+        )
+        .await
+        .unwrap();
+        let handle = all.items[0].handle.clone();
+        let short: String = handle.chars().take(2).collect();
+        let posts_with_prefix = |prefix: &str| {
+            count(
+                fx.db(),
+                "SELECT COUNT(*) FROM posts p JOIN accounts a ON a.id = p.account_id \
+                 WHERE p.guild_id = $1 AND p.deleted_at IS NULL AND substr(a.handle, 1, length($2)) = $2",
+                vec![Arg::Int(alpha), Arg::Text(prefix.into())],
+            )
+        };
+
+        // Act and assert: "@handle" (any case) finds exactly that account's posts.
+        let exact = posts::list(
+            fx.db(),
+            &scope,
+            &post_filter(&[("q", &format!("@{}", handle.to_uppercase()))]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(exact.total, posts_with_prefix(&handle).await);
+        assert!(exact.total > 0, "the account has posts");
+        assert!(exact
+            .items
+            .iter()
+            .all(|p| p.account_handle.starts_with(&handle)));
+
+        let by_prefix = posts::list(
+            fx.db(),
+            &scope,
+            &post_filter(&[("q", &format!("@{short}"))]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(by_prefix.total, posts_with_prefix(&short).await);
+        assert!(by_prefix
+            .items
+            .iter()
+            .all(|p| p.account_handle.starts_with(&short)));
+
+        // The same on Accounts: handles starting with the prefix, and only those.
+        let accts = accounts::list(
+            fx.db(),
+            &scope,
+            &AccountFilter::from_params(&params(&[
+                ("q", &format!("@{short}")),
+                ("per_page", "100"),
+            ]))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        let expected: Vec<&str> = all
+            .items
+            .iter()
+            .filter(|a| a.handle.starts_with(&short))
+            .map(|a| a.handle.as_str())
+            .collect();
+        let got: Vec<&str> = accts.items.iter().map(|a| a.handle.as_str()).collect();
+        assert_eq!(got, expected);
+
+        // A prefix from the middle of a handle is not a prefix.
+        let middle: String = handle.chars().skip(1).collect();
+        let none = posts::list(
+            fx.db(),
+            &scope,
+            &post_filter(&[("q", &format!("@{middle}"))]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(none.total, posts_with_prefix(&middle).await);
+        // Without the "@", the same text still matches inside handles.
+        let inside = posts::list(fx.db(), &scope, &post_filter(&[("q", &middle)]))
+            .await
+            .unwrap();
+        assert!(inside.total >= exact.total);
+    }
+);
+
+db_test!(
     sorting_and_paging_walk_the_whole_list_once,
     |db: Db| async move {
         let fx = Fixture::new(db).await;

@@ -30,7 +30,21 @@ fn request(entity: ExportEntity, format: ExportFormat, scope: ExportScope) -> Ex
         format,
         scope,
         filename: String::new(),
+        confirm: None,
     }
+}
+
+/// A request for a selection, confirmed the way the dialog does it: with
+/// the count the preview showed, typed.
+async fn confirmed(fx: &Fixture, scope: &GuildScope, mut req: ExportRequest) -> ExportRequest {
+    let preview = service::preview(&fx.state, scope, &req)
+        .await
+        .expect("preview");
+    req.confirm = Some(app::model::ExportConfirm {
+        count: preview.count,
+        typed: preview.count.to_string(),
+    });
+    req
 }
 
 /// Every live post of the guild in `format`.
@@ -56,7 +70,13 @@ async fn exported_ids(fx: &Fixture, scope: &GuildScope, export: ExportScope) -> 
 }
 
 /// Starts an export that must be instant and returns its job and file.
+/// A selection is confirmed with the count the preview shows.
 async fn instant(fx: &Fixture, scope: &GuildScope, req: ExportRequest) -> (ExportJob, PathBuf) {
+    let req = if matches!(req.scope, ExportScope::Selected(_)) {
+        confirmed(fx, scope, req).await
+    } else {
+        req
+    };
     match service::start(&fx.state, scope, req).await.expect("export") {
         ExportStarted::Ready(job) => {
             let path = stored_file(fx, scope, job.id).await;
@@ -341,6 +361,220 @@ db_test!(
     }
 );
 
+/// How many zip entries of `bytes` carry a ZIP64 extra field (header id
+/// 0x0001), counting local headers and the central directory.
+fn zip64_fields(bytes: &[u8]) -> usize {
+    let le16 = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+    let has_zip64 = |mut at: usize, end: usize| {
+        while at + 4 <= end {
+            if le16(at) == 1 {
+                return true;
+            }
+            at += 4 + le16(at + 2);
+        }
+        false
+    };
+    let mut found = 0;
+    for i in 0..bytes.len().saturating_sub(46) {
+        match &bytes[i..i + 4] {
+            // Local file header: name length at 26, extra length at 28.
+            b"PK\x03\x04" => {
+                let start = i + 30 + le16(i + 26);
+                found += usize::from(has_zip64(start, start + le16(i + 28)));
+            }
+            // Central directory header: name at 28, extra at 30.
+            b"PK\x01\x02" => {
+                let start = i + 46 + le16(i + 28);
+                found += usize::from(has_zip64(start, start + le16(i + 30)));
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Each sheet of a workbook as LibreOffice Calc reads it: `soffice
+/// --headless` converts every sheet to a CSV of the cells as shown. `None`
+/// (skip) when LibreOffice is not installed, except under `CI=true`, where
+/// `scripts/test` must have installed it.
+fn libreoffice_sheets(xlsx: &std::path::Path) -> Option<Vec<(String, Vec<csv::StringRecord>)>> {
+    if std::process::Command::new("soffice")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but LibreOffice (soffice) is not installed"
+        );
+        eprintln!("skipped: LibreOffice is not installed");
+        return None;
+    }
+    let dir = app::domain::test_support::TempDir::new("libreoffice");
+    // A profile of its own: LibreOffice refuses to start twice on one.
+    let profile = format!("-env:UserInstallation=file://{}/profile", dir.0.display());
+    // Comma, double quote, UTF-8, from line 1, …, "as shown", …, all sheets.
+    let filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1";
+    let out = std::process::Command::new("soffice")
+        .args([
+            profile.as_str(),
+            "--headless",
+            "--convert-to",
+            filter,
+            "--outdir",
+        ])
+        .arg(&dir.0)
+        .arg(xlsx)
+        .output()
+        .expect("run soffice");
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "soffice failed: {log}");
+    let stem = xlsx.file_stem().unwrap().to_string_lossy().to_string();
+    // "Writing sheet Posts (2) -> …/12-Posts (2).csv", in sheet order.
+    let sheets: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("Writing sheet "))
+        .filter_map(|l| l.split(" -> ").next())
+        .map(String::from)
+        .collect();
+    assert!(
+        !sheets.is_empty(),
+        "LibreOffice could not load the workbook: {log}"
+    );
+    Some(
+        sheets
+            .into_iter()
+            .map(|name| {
+                let path = dir.0.join(format!("{stem}-{name}.csv"));
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_path(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let rows = reader.records().map(|r| r.unwrap()).collect();
+                (name, rows)
+            })
+            .collect(),
+    )
+}
+
+/// A post as Calc shows its row: dates in the cells' `yyyy-mm-dd hh:mm:ss`.
+fn as_calc_shows(r: &PostRow) -> Vec<String> {
+    let day = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    vec![
+        r.id.to_string(),
+        r.handle.clone(),
+        r.platform.clone(),
+        r.url.clone(),
+        // Calc keeps a line break in a cell as LF, so a CRLF reads back as LF.
+        r.caption.replace("\r\n", "\n"),
+        day(r.posted_at),
+        r.views.to_string(),
+        r.likes.to_string(),
+        r.comments.to_string(),
+        r.shares.to_string(),
+        r.group_name.clone().unwrap_or_default(),
+        r.brand_name.clone().unwrap_or_default(),
+        day(r.created_at),
+    ]
+}
+
+db_test!(
+    libreoffice_opens_xlsx_exports_with_the_database_rows,
+    |db: Db| async move {
+        // Arrange: text that trips spreadsheets, on a guild of 120 posts.
+        let mut fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
+        let captions = [
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "@everyone look",
+            "comma, \"quote\" and\nnew line",
+            "emoji 🎉🔥 and 日本語 and العربية and हिन्दी",
+            "_x0041_ looks like an escape & <tag>",
+        ];
+        for (row, caption) in rows.iter().zip(captions) {
+            set_caption(fx.db(), row.id, caption).await;
+        }
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
+        let expected: Vec<Vec<String>> = rows.iter().map(as_calc_shows).collect();
+
+        for per_sheet in [1_048_575, 50] {
+            // Act: export everything, on one sheet and then on three.
+            fx.state.exports.max_rows_per_sheet = per_sheet;
+            let (_, path) = instant(&fx, &scope, all_posts(ExportFormat::Xlsx)).await;
+
+            // Assert: no ZIP64 headers in a small file, and Calc reads every row.
+            let zip64 = zip64_fields(&std::fs::read(&path).unwrap());
+            let Some(sheets) = libreoffice_sheets(&path) else {
+                return;
+            };
+            let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+            let want: &[&str] = if per_sheet == 50 {
+                &["Posts", "Posts (2)", "Posts (3)"]
+            } else {
+                &["Posts"]
+            };
+            assert_eq!(names, want);
+            assert_eq!(zip64, 0);
+            let mut got = Vec::new();
+            for (_, sheet) in &sheets {
+                assert_eq!(&sheet[0][0], "ID");
+                assert_eq!(&sheet[0][12], "Added at (UTC)");
+                got.extend(
+                    sheet[1..]
+                        .iter()
+                        .map(|r| r.iter().map(String::from).collect::<Vec<_>>()),
+                );
+            }
+            assert_eq!(got.len(), expected.len());
+            for (g, e) in got.iter().zip(&expected) {
+                assert_eq!(g, e);
+            }
+        }
+    }
+);
+
+db_test!(
+    exporting_selected_items_needs_the_count_typed_and_unchanged,
+    |db: Db| async move {
+        // Arrange: three hand-picked posts.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let rows = live_posts(fx.db(), "alpha", BY_ID).await;
+        let picked =
+            ExportScope::Selected(Selection::Ids(vec![rows[0].id, rows[1].id, rows[2].id]));
+        let req = request(ExportEntity::Posts, ExportFormat::Csv, picked);
+        let with = |count: i64, typed: &str| ExportRequest {
+            confirm: Some(app::model::ExportConfirm {
+                count,
+                typed: typed.into(),
+            }),
+            ..req.clone()
+        };
+        let refusal = |r: Result<ExportStarted, AppError>| match r {
+            Err(AppError::Invalid(m)) => m,
+            other => panic!("expected a 400, got {other:?}"),
+        };
+
+        // Act and assert: no confirmation, a wrong one, and a stale count are refused.
+        let none = refusal(service::start(&fx.state, &scope, req.clone()).await);
+        assert!(none.contains("typing their count"), "{none}");
+        let wrong = refusal(service::start(&fx.state, &scope, with(3, "2")).await);
+        assert_eq!(wrong, "Type 3 to confirm (you typed “2”).");
+        let stale = refusal(service::start(&fx.state, &scope, with(4, "4")).await);
+        assert_eq!(
+            stale,
+            "The selection changed: it now has 3 posts. Review and confirm again."
+        );
+        // The typed count, with or without separators, starts it.
+        let ok = service::start(&fx.state, &scope, with(3, " 3 "))
+            .await
+            .unwrap();
+        assert!(matches!(ok, ExportStarted::Ready(ref j) if j.total == Some(3)));
+    }
+);
+
 db_test!(accounts_export_with_post_counts, |db: Db| async move {
     let fx = Fixture::new(db).await;
     let scope = fx.scope(&fx.viewer, "alpha").await;
@@ -470,8 +704,66 @@ db_test!(
         assert!(path.ends_with(format!("{}.xlsx", job.id)));
         let (job, _) = instant(&fx, &scope, all_posts(ExportFormat::Json)).await;
         assert_eq!(job.filename, "alpha-posts-2026-02-07.json");
+        assert_eq!(job.scope, "Everything");
     }
 );
+
+db_test!(
+    a_default_name_and_the_history_say_which_filters_made_the_export,
+    |db: Db| async move {
+        // Arrange: one account of the guild, and its handle.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let post = &live_posts(fx.db(), "alpha", BY_ID).await[0];
+        let account = count_of(
+            fx.db(),
+            "SELECT account_id FROM posts WHERE id = $1",
+            post.id,
+        )
+        .await;
+        let view = |pairs: &[(&str, &str)]| {
+            request(
+                ExportEntity::Posts,
+                ExportFormat::Csv,
+                ExportScope::View(params(pairs)),
+            )
+        };
+
+        // Act: export one account's posts, one platform's, and a mix.
+        let account_id = account.to_string();
+        let (one, _) = instant(&fx, &scope, view(&[("account", &account_id)])).await;
+        let (tiktok, _) = instant(&fx, &scope, view(&[("platform", "tiktok")])).await;
+        let (mixed, _) = instant(
+            &fx,
+            &scope,
+            view(&[("platform", "tiktok"), ("min_views", "0")]),
+        )
+        .await;
+        let preview = service::preview(&fx.state, &scope, &view(&[("platform", "tiktok")]))
+            .await
+            .unwrap();
+
+        // Assert: each name and history label describes its scope.
+        assert_eq!(
+            one.filename,
+            format!("alpha-posts-{}-2026-02-07.csv", post.handle)
+        );
+        assert_eq!(one.scope, format!("@{}", post.handle));
+        assert_eq!(tiktok.filename, "alpha-posts-tiktok-2026-02-07.csv");
+        assert_eq!(tiktok.scope, "TikTok");
+        assert_eq!(mixed.filename, "alpha-posts-filtered-2026-02-07.csv");
+        assert_eq!(mixed.scope, "TikTok · 0+ views");
+        assert_eq!(preview.default_filename, tiktok.filename);
+        assert_eq!(preview.count, tiktok.total.unwrap());
+        assert!(preview.instant);
+    }
+);
+
+async fn count_of(db: &Db, sql: &str, id: i64) -> i64 {
+    db.fetch_i64(&Sql::bound(sql, vec![Arg::Int(id)]))
+        .await
+        .unwrap()
+}
 
 /// Runs queued jobs like a server's worker would.
 async fn work_off(fx: &Fixture, worker: &str) -> usize {
@@ -690,6 +982,25 @@ db_test!(cancelled_jobs_stop_and_keep_no_file, |db: Db| async move {
         .join(format!("{}.csv", b.id))
         .exists());
 
+    // A Cancel that arrives after the export finished gets the finished job.
+    let ExportStarted::Queued(d) = start().await.unwrap() else {
+        panic!()
+    };
+    let claimed = jobs::claim_next(fx.db(), "w", fx.state.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, d.id);
+    service::run_claimed(&fx.state, claimed, "w").await;
+    let late = jobs::cancel(fx.db(), &scope, d.id, fx.state.clock.now())
+        .await
+        .expect("a late cancel is not an error");
+    assert_eq!(late.status, JobStatus::Done);
+    assert!(matches!(
+        service::download(&fx.state, &scope, d.id).await.unwrap(),
+        Download::Ready { .. }
+    ));
+
     // Someone else's export: only an admin may cancel it.
     let ExportStarted::Queued(c) = start().await.unwrap() else {
         panic!()
@@ -803,10 +1114,7 @@ db_test!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(
-            summary.0,
-            "Exported 7 posts as JSON (selection (7 picked by hand))"
-        );
+        assert_eq!(summary.0, "Exported 7 posts picked by hand as JSON");
         assert_eq!(summary.1, Some(fx.viewer.id));
     }
 );

@@ -573,3 +573,92 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    deleted_items_search_handles_by_prefix_with_an_at_sign,
+    |db: Db| async move {
+        // Arrange: an account's posts and another post in the trash.
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let (account, posts) = account_with_posts(fx.db(), 2).await;
+        let other = live_posts(fx.db())
+            .await
+            .into_iter()
+            .find(|p| !posts.contains(p))
+            .unwrap();
+        let mut deleted = posts[..2].to_vec();
+        deleted.push(other);
+        run(&fx, &editor, request(POSTS, &deleted, BulkAction::Delete)).await;
+        #[derive(sqlx::FromRow)]
+        struct Handle(String);
+        let handle = fx
+            .db()
+            .fetch_all::<Handle>(&Sql::bound(
+                "SELECT handle FROM accounts WHERE id = $1",
+                vec![Arg::Int(account)],
+            ))
+            .await
+            .unwrap()
+            .remove(0)
+            .0;
+
+        // Act: search the trash for "@handle".
+        let mut p = Params::new();
+        p.insert("q".into(), format!("@{handle}"));
+        let f = TrashFilter::from_params(&p).unwrap();
+        let page = trash::list(fx.db(), &editor, &f, fx.state.trash_window())
+            .await
+            .unwrap();
+
+        // Assert: exactly that account's two trashed posts.
+        let mut found: Vec<i64> = page.items.iter().map(|i| i.id).collect();
+        found.sort();
+        assert_eq!(found, posts[..2].to_vec());
+        assert!(page.items.iter().all(|i| i.handle == handle));
+    }
+);
+
+db_test!(
+    undo_restores_exactly_what_a_delete_moved_to_the_trash,
+    |db: Db| async move {
+        // Arrange: two deletes, so Undo must tell their batches apart.
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let live = live_posts(fx.db()).await;
+        let first = run(&fx, &editor, request(POSTS, &live[..3], BulkAction::Delete)).await;
+        let second = run(
+            &fx,
+            &editor,
+            request(POSTS, &live[3..5], BulkAction::Delete),
+        )
+        .await;
+
+        // Act: undo the first.
+        let undone = bulk::undo(&fx.state, &editor, first.id)
+            .await
+            .expect("undo");
+
+        // Assert: its three posts are back, the other two still in the trash,
+        // and the undo is audited as a restore of that batch.
+        assert_eq!((undone.action.as_str(), undone.succeeded), ("restore", 3));
+        let now_live = live_posts(fx.db()).await;
+        assert!(live[..3].iter().all(|id| now_live.contains(id)));
+        assert!(live[3..5].iter().all(|id| !now_live.contains(id)));
+        assert_eq!(batch_entries(fx.db(), undone.batch_id.clone()).await, 4);
+        // Nothing is left to undo, and only deletes can be undone.
+        assert!(matches!(
+            bulk::undo(&fx.state, &editor, first.id).await,
+            Err(AppError::Invalid(m)) if m.starts_with("Nothing to undo")
+        ));
+        assert!(matches!(
+            bulk::undo(&fx.state, &editor, undone.id).await,
+            Err(AppError::Invalid(m)) if m == "Only a delete can be undone."
+        ));
+        // A viewer cannot undo (restoring needs an editor).
+        let viewer = fx.scope(&fx.viewer, "alpha").await;
+        assert!(matches!(
+            bulk::undo(&fx.state, &viewer, second.id).await,
+            Err(AppError::Forbidden(_))
+        ));
+    }
+);

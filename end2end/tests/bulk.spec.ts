@@ -197,9 +197,13 @@ test('the audit log shows each batch, and a summary expands to its items', async
   const newest = log.locator('tbody').first();
   await expect(newest).toContainText('Deleted 2 posts; 1 failed');
   await expect(log.getByText('Moved 2 posts to group')).toHaveCount(0);
-  await newest.getByRole('button', { name: 'Show 2 items' }).click();
-  await expect(newest.getByRole('listitem')).toHaveCount(2);
-  await expect(newest.getByRole('listitem').first()).toContainText(/^Deleted post #\d+ by @/);
+  // The batch lists the failed item too, with its reason.
+  await newest.getByRole('button', { name: 'Show 3 items' }).click();
+  await expect(newest.getByRole('listitem')).toHaveCount(3);
+  await expect(newest.getByRole('listitem').filter({ hasText: /^Deleted post #\d+ by @/ })).toHaveCount(2);
+  await expect(newest.getByRole('listitem').filter({ hasText: /^Not deleted: @/ })).toContainText(
+    'It was deleted or no longer exists in this guild.',
+  );
 
   // The reason given is kept with the batch.
   await expect(log.getByText('Reason: duplicates from the import')).toBeVisible();
@@ -211,7 +215,7 @@ test('a viewer may export a selection but not delete or reassign it', async ({ p
   await box(page, 0).click();
   const del = bar(page).getByRole('button', { name: 'Delete…' });
   await expect(del).toBeDisabled();
-  await expect(del).toHaveAttribute('title', 'Only editors and admins can delete posts; you are a viewer.');
+  await expect(del).toHaveAccessibleDescription('Only editors and admins can delete posts; you are a viewer.');
   await expect(bar(page).getByRole('button', { name: 'Reassign…' })).toBeDisabled();
 
   // Export selected: the export flow, with exactly the ticked posts.
@@ -219,10 +223,11 @@ test('a viewer may export a selection but not delete or reassign it', async ({ p
   const picked = await ids(page, 0, 2);
   await bar(page).getByRole('button', { name: 'Export selected…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Export selected posts' });
-  await expect(dialog).toContainText('The 2 posts selected.');
+  await expect(dialog).toContainText('Export the 2 posts selected.');
   await dialog.getByLabel('JSON').check();
+  await dialog.getByLabel('Type 2 to confirm').fill('2');
   const downloading = page.waitForEvent('download');
-  await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+  await dialog.getByRole('button', { name: 'Export 2 posts' }).click();
   const download = await downloading;
   const doc = JSON.parse(readFileSync((await download.path())!, 'utf8'));
   expect(doc.items.map((i: { id: number }) => String(i.id)).sort()).toEqual([picked[0], picked[2]].sort());

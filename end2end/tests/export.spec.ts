@@ -15,14 +15,14 @@ test('an instant CSV export of the filtered view downloads with the chosen name'
   await expect(dialog).toBeVisible();
   // The default name follows the format.
   const name = dialog.getByLabel('File name');
-  await expect(name).toHaveAttribute('placeholder', new RegExp(`^${DEMO.guild}-accounts-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  await expect(name).toHaveAttribute('placeholder', new RegExp(`^${DEMO.guild}-accounts-tiktok-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
   await dialog.getByLabel('JSON').check();
   await expect(name).toHaveAttribute('placeholder', /\.json$/);
   await dialog.getByLabel('CSV').check();
   await name.fill('tiktok accounts');
 
   const downloading = page.waitForEvent('download');
-  await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+  await dialog.getByRole('button', { name: `Export ${total.toLocaleString('en-US')} accounts` }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toBe('tiktok accounts.csv');
   const bytes = readFileSync((await download.path())!);
@@ -44,9 +44,9 @@ test('a background XLSX export shows item progress, raises a toast, and download
   await page.getByRole('button', { name: 'Export…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Export posts' });
   await dialog.getByLabel('Excel (XLSX)').check();
-  await dialog.getByLabel('All posts of the guild').check();
+  await dialog.getByLabel(/^Everything: /).check();
   await dialog.getByLabel('File name').fill('all posts');
-  await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+  await dialog.getByRole('button', { name: `Export ${total} posts` }).click();
 
   // Progress by item count, then the toast with a Download link.
   const activity = page.getByRole('region', { name: 'Exports in progress' });
@@ -81,18 +81,20 @@ test('the Export page starts a filtered export and a bad filter explains itself'
   const downloading = page.waitForEvent('download');
   await form.getByRole('button', { name: 'Start export' }).click();
   const download = await downloading;
-  expect(download.suggestedFilename()).toMatch(new RegExp(`^${DEMO.guild}-accounts-\\d{4}-\\d{2}-\\d{2}\\.json$`));
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^${DEMO.guild}-accounts-youtube-\\d{4}-\\d{2}-\\d{2}\\.json$`));
   const doc = JSON.parse(readFileSync((await download.path())!, 'utf8'));
   expect(doc.scope).toEqual({ kind: 'view', filters: { platform: 'youtube' } });
   expect(doc.items.length).toBe(doc.item_count);
   for (const item of doc.items) expect(item.platform).toBe('youtube');
-  // The history shows the instant export too.
-  await expect(page.locator('.history-table tbody tr').first()).toContainText('Accounts · JSON');
+  // The history shows the instant export too, and which filter made it.
+  const first = page.locator('.history-table tbody tr').first();
+  await expect(first).toContainText('Accounts · JSON');
+  await expect(first.locator('td[data-label="Scope"]')).toHaveText('YouTube');
 
   // Dates the wrong way round: the filter parser's sentence (shared with the server).
   await form.getByLabel('Posts').check();
-  await form.getByLabel('Posted from').fill('2026-03-01');
-  await form.getByLabel('Posted to').fill('2026-02-01');
+  await form.getByLabel('From', { exact: true }).fill('2026-03-01');
+  await form.getByLabel('To', { exact: true }).fill('2026-02-01');
   await form.getByRole('button', { name: 'Start export' }).click();
   await expect(form.getByRole('alert')).toContainText('“from” date is after the “to” date');
 });

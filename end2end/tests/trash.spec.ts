@@ -49,10 +49,10 @@ test('posts deleted from the Posts page wait under Deleted Items with days left,
   // An editor restores but may not delete for good.
   const purge = bar(page).getByRole('button', { name: 'Delete permanently…' });
   await expect(purge).toBeDisabled();
-  await expect(purge).toHaveAttribute('title', 'Only admins can permanently delete posts; you are an editor.');
+  await expect(purge).toHaveAccessibleDescription('Only admins can permanently delete posts; you are an editor.');
   const empty = page.getByRole('button', { name: 'Empty trash…' });
   await expect(empty).toBeDisabled();
-  await expect(empty).toHaveAttribute('title', 'Only admins can delete items permanently; you are an editor.');
+  await expect(empty).toHaveAccessibleDescription('Only admins can delete items permanently; you are an editor.');
 
   await bar(page).getByRole('button', { name: 'Restore…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Restore posts' });

@@ -100,10 +100,14 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
     let total = posts::list(db, &scope, &PostFilter::from_params(&Params::new())?)
         .await?
         .total;
-    let some_account = accounts::list(db, &scope, &AccountFilter::from_params(&Params::new())?)
+    let first_account = accounts::list(db, &scope, &AccountFilter::from_params(&Params::new())?)
         .await?
-        .items[0]
-        .id;
+        .items
+        .remove(0);
+    let some_account = first_account.id;
+    // "@rio": the accounts whose handle starts with the first account's
+    // first three letters, and their posts.
+    let prefix: String = first_account.handle.chars().take(3).collect();
     let today = clock.now().date_naive();
     let month_ago = today - chrono::Days::new(30);
 
@@ -158,6 +162,10 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
         (
             "text search “dance” (full scan)",
             params(&[("q", "dance".into())]),
+        ),
+        (
+            "handle prefix “@…” (3 letters)",
+            params(&[("q", format!("@{prefix}"))]),
         ),
     ];
 

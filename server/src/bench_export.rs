@@ -84,6 +84,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
         format,
         scope: ExportScope::All,
         filename: String::new(),
+        confirm: None,
     };
 
     let started = Instant::now();

@@ -194,6 +194,7 @@ fn request() -> ExportRequest {
         format: ExportFormat::Csv,
         scope: ExportScope::All,
         filename: String::new(),
+        confirm: None,
     }
 }
 

@@ -25,3 +25,10 @@ pub async fn bulk_progress(guild: String, id: i64) -> Result<BulkRun, AppError> 
     let (state, scope) = super::ctx::member(&guild).await?;
     crate::domain::bulk::get(&state.db, &scope, id).await
 }
+
+/// Undo of a finished delete: restores the items it moved to the trash.
+#[server(prefix = "/api", endpoint = "undo_bulk", input = Json)]
+pub async fn undo_bulk(guild: String, id: i64) -> Result<BulkRun, AppError> {
+    let (state, scope) = super::ctx::member(&guild).await?;
+    crate::domain::bulk::undo(&state, &scope, id).await
+}

@@ -2,7 +2,7 @@
 //! retry, history. Viewers may export; the data is theirs to read anyway.
 
 use crate::error::AppError;
-use crate::model::{ExportJob, ExportRequest, ExportStarted};
+use crate::model::{ExportJob, ExportPreview, ExportRequest, ExportStarted};
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
@@ -18,6 +18,17 @@ pub async fn start_export(
 ) -> Result<ExportStarted, AppError> {
     let (state, scope) = super::ctx::member(&guild).await?;
     crate::domain::export::service::start(&state, &scope, request).await
+}
+
+/// How many items an export would hold, whether it comes at once, and its
+/// default file name (the dialog shows them before anything starts).
+#[server(prefix = "/api", endpoint = "preview_export", input = Json)]
+pub async fn preview_export(
+    guild: String,
+    request: ExportRequest,
+) -> Result<ExportPreview, AppError> {
+    let (state, scope) = super::ctx::member(&guild).await?;
+    crate::domain::export::service::preview(&state, &scope, &request).await
 }
 
 /// The guild's exports, newest first.

@@ -2,13 +2,18 @@
 //! dialog behind its actions. On the list pages: Delete, Export selected,
 //! Reassign, Clear. Under Deleted Items (`trash`): Restore, Delete
 //! permanently, Clear.
+//!
+//! The dialog is one explicit [`Step`] at a time (choose, counting,
+//! confirm, stale, running), so what it shows never depends on several
+//! signals read in combination.
 
 use super::export_dialog::ExportButton;
 use super::selection::SelectionState;
 use crate::api::{PreviewBulk, StartBulk};
 use crate::model::bulk::{confirm_hint, confirms, needs_typing};
 use crate::model::{
-    BulkAction, BulkConfirm, BulkRequest, BulkRun, Change, ExportEntity, GuildContext, Role,
+    BulkAction, BulkConfirm, BulkPreview, BulkRequest, BulkRun, Change, ExportEntity, GuildContext,
+    Role,
 };
 use crate::pages::guild_layout::use_guild;
 use leptos::prelude::*;
@@ -20,7 +25,7 @@ fn change_of(value: &str) -> Change {
     }
 }
 
-/// Why a button is disabled for the member's role, as its tooltip.
+/// Why a button is disabled for the member's role.
 fn role_refusal(role: Option<Role>, action: BulkAction, what: &str) -> Option<String> {
     let who = match action.min_role() {
         Role::Admin => "admins",
@@ -36,14 +41,59 @@ fn role_refusal(role: Option<Role>, action: BulkAction, what: &str) -> Option<St
     }
 }
 
-/// The dialog's title for an action.
-fn title_of(action: Option<BulkAction>, reassigning: bool, what: &str) -> String {
-    match action {
-        _ if reassigning => format!("Reassign {what}"),
-        Some(BulkAction::Restore) => format!("Restore {what}"),
-        Some(BulkAction::Purge) => format!("Delete {what} permanently"),
-        _ => format!("Delete {what}"),
+/// Where the dialog is. Errors are shown beside any step.
+#[derive(Clone, Debug, PartialEq)]
+enum Step {
+    /// Closed, or between actions.
+    Idle,
+    /// Reassign: picking the group and brand (kept after any error).
+    Choose,
+    /// The preview is on its way.
+    Counting(BulkAction),
+    /// The sentence, and the count to type when the action needs it.
+    Confirm(BulkAction, BulkPreview),
+    /// The server counted something else than was confirmed: review again.
+    Stale(BulkAction),
+    /// The confirmed action was sent; waiting for the answer.
+    Running(BulkAction, BulkPreview),
+}
+
+impl Step {
+    fn action(&self) -> Option<BulkAction> {
+        match self {
+            Self::Counting(a) | Self::Confirm(a, _) | Self::Stale(a) | Self::Running(a, _) => {
+                Some(*a)
+            }
+            Self::Idle | Self::Choose => None,
+        }
     }
+}
+
+/// The dialog's title.
+fn title_of(step: &Step, what: &str) -> String {
+    match step {
+        Step::Choose => format!("Reassign {what}"),
+        s => match s.action() {
+            Some(BulkAction::Reassign { .. }) => format!("Reassign {what}"),
+            Some(BulkAction::Restore) => format!("Restore {what}"),
+            Some(BulkAction::Purge) => format!("Delete {what} permanently"),
+            _ => format!("Delete {what}"),
+        },
+    }
+}
+
+/// Focuses the first element matching `selector` inside the dialog.
+fn focus_in(dialog: NodeRef<leptos::html::Dialog>, selector: &'static str) {
+    // After the step has rendered.
+    request_animation_frame(move || {
+        if let Some(el) = dialog
+            .get_untracked()
+            .and_then(|d| d.query_selector(selector).ok().flatten())
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }
 
 #[component]
@@ -65,9 +115,7 @@ pub fn BulkBar(
     let role = Memo::new(move |_| ctx.get().map(|c: GuildContext| c.guild.role));
     let what = entity.as_str();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
-    // The action being confirmed; for a reassign, `None` targets until chosen.
-    let action = RwSignal::new(None::<BulkAction>);
-    let reassigning = RwSignal::new(false);
+    let step = RwSignal::new(Step::Idle);
     let group = RwSignal::new("keep".to_string());
     let brand = RwSignal::new("keep".to_string());
     let typed = RwSignal::new(String::new());
@@ -77,7 +125,7 @@ pub fn BulkBar(
     let start = ServerAction::<StartBulk>::new();
 
     let ask_preview = move |a: BulkAction| {
-        action.set(Some(a));
+        step.set(Step::Counting(a));
         typed.set(String::new());
         error.set(None);
         preview.clear();
@@ -90,22 +138,22 @@ pub fn BulkBar(
             },
         });
     };
-    // `None` opens the reassign form; an action goes straight to its preview.
+    // `None` opens the reassign choice; an action goes straight to its preview.
     let open = move |act: Option<BulkAction>| {
-        reassigning.set(act.is_none());
-        action.set(None);
         error.set(None);
         reason.set(String::new());
         preview.clear();
+        if let Some(d) = dialog.get() {
+            let _ = d.show_modal();
+        }
         match act {
             None => {
                 group.set("keep".into());
                 brand.set("keep".into());
+                step.set(Step::Choose);
+                focus_in(dialog, "select[name=group]");
             }
             Some(a) => ask_preview(a),
-        }
-        if let Some(d) = dialog.get() {
-            let _ = d.show_modal();
         }
     };
     if let Some(ask) = ask {
@@ -121,11 +169,38 @@ pub fn BulkBar(
             d.close();
         }
     };
-    let current = move || preview.value().get().and_then(Result::ok);
-    Effect::new(move |_| {
-        if let Some(Err(e)) = preview.value().get() {
-            error.set(Some(e.to_string()));
+    // Esc, Cancel, or close() after a start: only an unconfirmed close puts
+    // back a selection the dialog borrowed.
+    let closed = move |_| {
+        if !matches!(step.get_untracked(), Step::Running(..)) {
+            selection.give_back();
         }
+        step.set(Step::Idle);
+    };
+    Effect::new(move |_| match preview.value().get() {
+        Some(Ok(p)) => {
+            let Step::Counting(a) = step.get_untracked() else {
+                return;
+            };
+            let typing = needs_typing(a, p.count);
+            step.set(Step::Confirm(a, p));
+            focus_in(
+                dialog,
+                if typing {
+                    "input[name=confirm]"
+                } else {
+                    "button[type=submit]"
+                },
+            );
+        }
+        Some(Err(e)) => {
+            error.set(Some(e.to_string()));
+            // A reassign goes back to its choices, still editable.
+            if let Step::Counting(BulkAction::Reassign { .. }) = step.get_untracked() {
+                step.set(Step::Choose);
+            }
+        }
+        None => {}
     });
     Effect::new(move |_| match start.value().get() {
         Some(Ok(started)) => {
@@ -136,43 +211,67 @@ pub fn BulkBar(
             // and the list stays free for the next one meanwhile.
             selection.clear();
         }
-        Some(Err(e)) => error.set(Some(e.to_string())),
+        Some(Err(e)) => {
+            start.clear();
+            let msg = e.to_string();
+            let stale = msg.starts_with("The selection changed");
+            error.set(Some(msg));
+            if let Step::Running(a, p) = step.get_untracked() {
+                step.set(if stale {
+                    Step::Stale(a)
+                } else {
+                    Step::Confirm(a, p)
+                });
+            }
+        }
         None => {}
     });
-    let ready = move || match (current(), action.get()) {
-        (Some(p), Some(a)) => confirms(&typed.get(), p.count, a),
+    let ready = move || match step.get() {
+        Step::Confirm(a, p) => confirms(&typed.get(), p.count, a),
         _ => false,
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if reassigning.get_untracked() && action.get_untracked().is_none() {
-            ask_preview(BulkAction::Reassign {
-                group: change_of(&group.get_untracked()),
-                brand: change_of(&brand.get_untracked()),
-            });
-            return;
+        match step.get_untracked() {
+            Step::Choose => {
+                let (g, b) = (
+                    change_of(&group.get_untracked()),
+                    change_of(&brand.get_untracked()),
+                );
+                // Checked here, before any request.
+                if g == Change::Keep && b == Change::Keep {
+                    error.set(Some(
+                        "Choose a group or a brand to move the items to.".into(),
+                    ));
+                    focus_in(dialog, "select[name=group]");
+                    return;
+                }
+                ask_preview(BulkAction::Reassign { group: g, brand: b });
+            }
+            Step::Stale(a) => ask_preview(a),
+            Step::Confirm(a, p) => {
+                if !confirms(&typed.get_untracked(), p.count, a) {
+                    return;
+                }
+                error.set(None);
+                step.set(Step::Running(a, p.clone()));
+                start.dispatch(StartBulk {
+                    guild: guild.slug.get_untracked(),
+                    confirm: BulkConfirm {
+                        request: BulkRequest {
+                            entity,
+                            selection: selection.to_selection(),
+                            action: a,
+                        },
+                        confirmed_count: p.count,
+                        typed: typed.get_untracked(),
+                        as_of: p.as_of,
+                        reason: reason.get_untracked(),
+                    },
+                });
+            }
+            Step::Idle | Step::Counting(_) | Step::Running(..) => {}
         }
-        let (Some(p), Some(a)) = (current(), action.get_untracked()) else {
-            return;
-        };
-        if !ready() {
-            return;
-        }
-        error.set(None);
-        start.dispatch(StartBulk {
-            guild: guild.slug.get_untracked(),
-            confirm: BulkConfirm {
-                request: BulkRequest {
-                    entity,
-                    selection: selection.to_selection(),
-                    action: a,
-                },
-                confirmed_count: p.count,
-                typed: typed.get_untracked(),
-                as_of: p.as_of,
-                reason: reason.get_untracked(),
-            },
-        });
     };
     let target_options = move |groups: bool| {
         ctx.get()
@@ -195,15 +294,38 @@ pub fn BulkBar(
     );
     let restore_reason = refusal(BulkAction::Restore, "restore");
     let purge_reason = refusal(BulkAction::Purge, "permanently delete");
-    let button = move |label: &'static str,
-                       class: &'static str,
-                       refused: Signal<Option<String>>,
-                       act: Option<BulkAction>| {
-        view! {
-            <button class=class type="button" aria-haspopup="dialog"
-                disabled=move || refused.get().is_some()
-                title=move || refused.get()
-                on:click=move |_| open(act)>{label}</button>
+    // The reasons are visible text the buttons point to, so keyboard and
+    // screen-reader users get them too (a `title` alone reaches neither).
+    let note_id = format!("bulk-{what}-refusals");
+    let reasons = if trash {
+        vec![restore_reason, purge_reason]
+    } else {
+        vec![delete_reason, reassign_reason]
+    };
+    let refusals = Signal::derive(move || {
+        let mut all: Vec<String> = reasons.iter().filter_map(|r| r.get()).collect();
+        all.dedup();
+        all.join(" ")
+    });
+    let button = {
+        let note_id = note_id.clone();
+        move |label: &'static str,
+              class: &'static str,
+              refused: Signal<Option<String>>,
+              act: Option<BulkAction>| {
+            let described = note_id.clone();
+            view! {
+                <button
+                    class=class
+                    type="button"
+                    aria-haspopup="dialog"
+                    disabled=move || refused.get().is_some()
+                    aria-describedby=move || refused.get().map(|_| described.clone())
+                    on:click=move |_| open(act)
+                >
+                    {label}
+                </button>
+            }
         }
     };
     let actions = if trash {
@@ -215,11 +337,84 @@ pub fn BulkBar(
     } else {
         view! {
             {button("Delete…", "btn btn-danger", delete_reason, Some(BulkAction::Delete))}
-            <ExportButton entity selected=selection guild=guild.slug
-                params=Signal::derive(Default::default) filtered=Signal::derive(|| false)/>
+            <ExportButton
+                entity
+                selected=selection
+                guild=guild.slug
+                params=Signal::derive(Default::default)
+                filtered=Signal::derive(|| false)
+            />
             {button("Reassign…", "btn", reassign_reason, None)}
         }
         .into_any()
+    };
+    let confirm_step = move || match step.get() {
+        Step::Confirm(a, p) | Step::Running(a, p) => Some(view! {
+            <p class="confirm-sentence">{p.sentence.clone()}</p>
+            {needs_typing(a, p.count)
+                .then(|| {
+                    view! {
+                        <label class="field">
+                            <span class="field__label">{confirm_hint(p.count, a)}</span>
+                            <input
+                                type="text"
+                                name="confirm"
+                                autocomplete="off"
+                                spellcheck="false"
+                                inputmode="text"
+                                prop:value=move || typed.get()
+                                on:input=move |ev| typed.set(event_target_value(&ev))
+                            />
+                        </label>
+                    }
+                })}
+            <label class="field">
+                <span class="field__label">"Reason (optional, for the audit log)"</span>
+                <input
+                    type="text"
+                    name="reason"
+                    maxlength="500"
+                    autocomplete="off"
+                    prop:value=move || reason.get()
+                    on:input=move |ev| reason.set(event_target_value(&ev))
+                />
+            </label>
+        }),
+        _ => None,
+    };
+    let primary = move || match step.get() {
+        Step::Choose => view! {
+            <button class="btn btn-primary" type="submit">
+                "Review"
+            </button>
+        }
+        .into_any(),
+        Step::Stale(_) => view! {
+            <button class="btn btn-primary" type="submit">
+                "Review again"
+            </button>
+        }
+        .into_any(),
+        Step::Counting(_) | Step::Idle => view! {
+            <button class="btn btn-primary" type="submit" disabled=true>
+                "Confirm"
+            </button>
+        }
+        .into_any(),
+        Step::Confirm(a, p) | Step::Running(a, p) => {
+            let danger = matches!(a, BulkAction::Delete | BulkAction::Purge);
+            let running = matches!(step.get_untracked(), Step::Running(..));
+            view! {
+                <button
+                    class=if danger { "btn btn-danger" } else { "btn btn-primary" }
+                    type="submit"
+                    disabled=move || running || !ready()
+                >
+                    {if running { "Working…".to_string() } else { p.button.clone() }}
+                </button>
+            }
+            .into_any()
+        }
     };
 
     view! {
@@ -227,60 +422,55 @@ pub fn BulkBar(
             <strong class="bulk-bar__count">{move || selection.count_text()}</strong>
             <div class="bulk-bar__actions">
                 {actions}
-                <button class="btn btn-ghost" type="button" on:click=move |_| selection.clear()>"Clear"</button>
+                <button class="btn btn-ghost" type="button" on:click=move |_| selection.clear()>
+                    "Clear"
+                </button>
             </div>
+            <p class="bulk-bar__refusals small" id=note_id hidden=move || refusals.get().is_empty()>
+                {refusals}
+            </p>
         </div>
-        <dialog node_ref=dialog class="dialog" aria-labelledby=labelled_by>
+        <dialog node_ref=dialog class="dialog" aria-labelledby=labelled_by on:close=closed>
             <form class="dialog__body" on:submit=submit>
-                <h2 id=title_id>{move || title_of(action.get(), reassigning.get(), what)}</h2>
-                <Show when=move || reassigning.get() && action.get().is_none()>
-                    <p class="dialog__note">{move || format!("Move the {} to another group or brand of this guild.", selection.count_text().replace(" selected", ""))}</p>
-                    <TargetSelect label="Group" name="group" value=group options=Signal::derive(move || target_options(true))/>
-                    <TargetSelect label="Brand" name="brand" value=brand options=Signal::derive(move || target_options(false))/>
+                <h2 id=title_id>{move || title_of(&step.get(), what)}</h2>
+                <Show when=move || step.get() == Step::Choose>
+                    <p class="dialog__note">
+                        {move || {
+                            format!(
+                                "Move the {} to another group or brand of this guild.",
+                                selection.count_text().replace(" selected", ""),
+                            )
+                        }}
+                    </p>
+                    <TargetSelect
+                        label="Group"
+                        name="group"
+                        value=group
+                        options=Signal::derive(move || target_options(true))
+                    />
+                    <TargetSelect
+                        label="Brand"
+                        name="brand"
+                        value=brand
+                        options=Signal::derive(move || target_options(false))
+                    />
                 </Show>
-                <Show when=move || action.get().is_some() && current().is_none() && error.get().is_none()>
-                    <p class="muted" role="status">"Counting the selected items…"</p>
+                <Show when=move || matches!(step.get(), Step::Counting(_))>
+                    <p class="muted" role="status">
+                        "Counting the selected items…"
+                    </p>
                 </Show>
-                {move || current().zip(action.get()).map(|(p, a)| view! {
-                    <p class="confirm-sentence">{p.sentence.clone()}</p>
-                    {needs_typing(a, p.count).then(|| view! {
-                        <label class="field">
-                            <span class="field__label">{confirm_hint(p.count, a)}</span>
-                            <input type="text" name="confirm" autocomplete="off" spellcheck="false" inputmode="text"
-                                prop:value=move || typed.get()
-                                on:input=move |ev| typed.set(event_target_value(&ev))/>
-                        </label>
-                    })}
-                    <label class="field">
-                        <span class="field__label">"Reason (optional, for the audit log)"</span>
-                        <input type="text" name="reason" maxlength="500" autocomplete="off"
-                            prop:value=move || reason.get()
-                            on:input=move |ev| reason.set(event_target_value(&ev))/>
-                    </label>
-                })}
+                {confirm_step}
                 <Show when=move || error.get().is_some()>
-                    <p class="form-error" role="alert">{move || error.get()}</p>
+                    <p class="form-error" role="alert">
+                        {move || error.get()}
+                    </p>
                 </Show>
                 <div class="dialog__actions">
-                    <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
-                    {move || {
-                        if reassigning.get() && action.get().is_none() {
-                            view! { <button class="btn btn-primary" type="submit">"Review"</button> }.into_any()
-                        } else if error.get().is_some_and(|e| e.starts_with("The selection changed")) {
-                            view! {
-                                <button class="btn btn-primary" type="button"
-                                    on:click=move |_| { if let Some(a) = action.get_untracked() { ask_preview(a) } }>"Review again"</button>
-                            }.into_any()
-                        } else {
-                            let danger = matches!(action.get(), Some(BulkAction::Delete | BulkAction::Purge));
-                            view! {
-                                <button class=if danger { "btn btn-danger" } else { "btn btn-primary" } type="submit"
-                                    disabled=move || !ready() || start.pending().get()>
-                                    {move || if start.pending().get() { "Working…".to_string() } else { current().map(|p| p.button).unwrap_or_else(|| "Confirm".into()) }}
-                                </button>
-                            }.into_any()
-                        }
-                    }}
+                    <button class="btn btn-ghost" type="button" on:click=move |_| close()>
+                        "Cancel"
+                    </button>
+                    {primary}
                 </div>
             </form>
         </dialog>
@@ -299,10 +489,20 @@ fn TargetSelect(
     view! {
         <label class="field">
             <span class="field__label">{label}</span>
-            <select name=name prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+            <select
+                name=name
+                prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            >
                 <option value="keep">{format!("Keep each item's {name}")}</option>
                 <option value="none">{format!("No {name}")}</option>
-                {move || options.get().into_iter().map(|n| view! { <option value=n.id.to_string()>{n.name}</option> }).collect_view()}
+                {move || {
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|n| view! { <option value=n.id.to_string()>{n.name}</option> })
+                        .collect_view()
+                }}
             </select>
         </label>
     }

@@ -1,8 +1,13 @@
 //! A bulk action's progress while it runs, then its honest result: counts,
 //! the failed items by name with the reason, and "Select failed items".
+//!
+//! It sits where the bulk bar was (docked at the bottom of the screen), so
+//! a member scrolled down to the cards they acted on sees it, and it is a
+//! live region, so a screen reader hears it. After a delete it links to
+//! Deleted Items and offers Undo, which restores exactly that batch.
 
 use super::selection::SelectionState;
-use crate::api::bulk_progress;
+use crate::api::{bulk_progress, undo_bulk};
 use crate::model::{BulkRun, RunStatus};
 use crate::pages::guild_layout::use_guild;
 use leptos::prelude::*;
@@ -48,7 +53,21 @@ pub fn BulkProgress(
         );
     });
 
-    move || {
+    let undo_error = RwSignal::new(None::<String>);
+    let undoing = RwSignal::new(false);
+    let undo = move |id: i64| {
+        undoing.set(true);
+        undo_error.set(None);
+        spawn_local(async move {
+            match undo_bulk(guild.slug.get_untracked(), id).await {
+                Ok(restored) => run.set(Some(restored)),
+                Err(e) => undo_error.set(Some(e.to_string())),
+            }
+            undoing.set(false);
+        });
+    };
+
+    let panel = move || {
         run.get().map(|r| {
             if r.status == RunStatus::Running {
                 return view! {
@@ -76,6 +95,23 @@ pub fn BulkProgress(
                     <div class="bulk-result__head">
                         <strong class="bulk-result__outcome">{r.outcome_text()}</strong>
                         <div class="bulk-result__actions">
+                            {(r.action == "delete" && r.succeeded > 0).then(|| {
+                                let href = format!(
+                                    "/g/{}/settings/trash?show={}&batch={}",
+                                    guild.slug.get_untracked(),
+                                    r.entity.as_str(),
+                                    crate::model::query::encode_component(&r.batch_id),
+                                );
+                                let id = r.id;
+                                view! {
+                                    <a class="btn btn-small btn-ghost" href=href>"View in Deleted Items"</a>
+                                    <button class="btn btn-small btn-primary" type="button"
+                                        disabled=move || undoing.get()
+                                        on:click=move |_| undo(id)>
+                                        {move || if undoing.get() { "Undoing…" } else { "Undo" }}
+                                    </button>
+                                }
+                            })}
                             {(!failed_ids.is_empty()).then(|| {
                                 let ids = failed_ids.clone();
                                 view! {
@@ -87,6 +123,9 @@ pub fn BulkProgress(
                                 on:click=move |_| run.set(None)>"✕"</button>
                         </div>
                     </div>
+                    <Show when=move || undo_error.get().is_some()>
+                        <p class="form-error" role="alert">{move || undo_error.get()}</p>
+                    </Show>
                     {(r.failed > 0).then(|| view! {
                         <ul class="bulk-result__failures">{failures}</ul>
                         {(more > 0).then(|| view! { <p class="muted small">{format!("…and {} more.", crate::format::thousands(more))}</p> })}
@@ -95,5 +134,6 @@ pub fn BulkProgress(
             }
             .into_any()
         })
-    }
+    };
+    view! { <div class="bulk-dock" aria-live="polite">{panel}</div> }
 }

@@ -1,12 +1,21 @@
 //! "Export" in a list's header (this view or everything) and "Export
 //! selected" in the bulk bar: a modal dialog with format, items and file name.
+//!
+//! Before anything starts the dialog says how much each choice holds and
+//! whether the file comes at once or in the background (`preview_export`).
+//! Exporting a selection is a bulk action: the count is typed to confirm,
+//! and the server checks it again.
 
 use super::export_tracker::use_exports;
 use super::selection::SelectionState;
-use crate::api::StartExport;
+use crate::api::{preview_export, StartExport};
+use crate::format::thousands;
+use crate::model::bulk::confirms_count;
 use crate::model::export::default_filename_for_today;
 use crate::model::query::Params;
-use crate::model::{ExportEntity, ExportFormat, ExportRequest, ExportScope};
+use crate::model::{
+    ExportConfirm, ExportEntity, ExportFormat, ExportPreview, ExportRequest, ExportScope,
+};
 use leptos::prelude::*;
 
 /// The format radios, shared with the Export page.
@@ -20,9 +29,13 @@ pub fn FormatChoice(format: RwSignal<ExportFormat>) -> impl IntoView {
                 .map(|f| {
                     view! {
                         <label class="choice__option">
-                            <input type="radio" name="format" value=f.ext()
+                            <input
+                                type="radio"
+                                name="format"
+                                value=f.ext()
                                 prop:checked=move || format.get() == f
-                                on:change=move |_| format.set(f)/>
+                                on:change=move |_| format.set(f)
+                            />
                             {f.label()}
                         </label>
                     }
@@ -42,13 +55,49 @@ pub fn FilenameField(
     view! {
         <label class="field field--grow">
             <span class="field__label">"File name"</span>
-            <input type="text" name="filename" maxlength="120" autocomplete="off"
+            <input
+                type="text"
+                name="filename"
+                maxlength="120"
+                autocomplete="off"
                 placeholder=move || default.get()
                 prop:value=move || filename.get()
-                on:input=move |ev| filename.set(event_target_value(&ev))/>
+                on:input=move |ev| filename.set(event_target_value(&ev))
+            />
             <span class="field__hint">{move || format!("Leave empty for {}", default.get())}</span>
         </label>
     }
+}
+
+/// "Downloads at once." or the background sentence, for a counted choice.
+pub fn delivery_text(p: &ExportPreview) -> &'static str {
+    if p.instant {
+        "The file downloads at once."
+    } else {
+        "This runs in the background: keep working, and a notice offers the file when it is ready."
+    }
+}
+
+/// Puts focus on the chosen format when a dialog opens (the browser would
+/// pick the first radio, whatever is chosen).
+pub fn focus_chosen_format(dialog: &web_sys::HtmlDialogElement) {
+    if let Some(el) = dialog
+        .query_selector("input[name=format]:checked")
+        .ok()
+        .flatten()
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+/// What the dialog counts: the view and everything, or the selection.
+#[derive(Clone, Debug, PartialEq)]
+struct Counts {
+    /// The view, or the selection.
+    first: ExportPreview,
+    /// Everything (not for a selection).
+    all: Option<ExportPreview>,
 }
 
 #[component]
@@ -68,10 +117,65 @@ pub fn ExportButton(
     let format = RwSignal::new(ExportFormat::Csv);
     let whole = RwSignal::new(false);
     let filename = RwSignal::new(String::new());
+    let typed = RwSignal::new(String::new());
     let start = ServerAction::<StartExport>::new();
     let error = RwSignal::new(None::<String>);
-    let default =
-        Signal::derive(move || default_filename_for_today(&guild.get(), entity, format.get()));
+    // Bumped on each open (and after a refusal), so the counts are fresh.
+    let opened = RwSignal::new(0u32);
+
+    let view_scope = move || {
+        let mut view = params.get_untracked();
+        view.remove("page");
+        view.remove("per_page");
+        ExportScope::View(view)
+    };
+    let request = move |scope: ExportScope| ExportRequest {
+        entity,
+        format: format.get_untracked(),
+        scope,
+        filename: String::new(),
+        confirm: None,
+    };
+    let counts = LocalResource::new(move || {
+        let (n, slug) = (opened.get(), guild.get());
+        // The default name follows the format.
+        let _ = format.get();
+        async move {
+            if n == 0 {
+                return None;
+            }
+            let first = match selected {
+                Some(sel) => ExportScope::Selected(sel.to_selection()),
+                None => view_scope(),
+            };
+            let first = preview_export(slug.clone(), request(first)).await;
+            let all = match selected {
+                Some(_) => None,
+                None => Some(preview_export(slug, request(ExportScope::All)).await),
+            };
+            Some(match (first, all) {
+                (Ok(first), None) => Ok(Counts { first, all: None }),
+                (Ok(first), Some(Ok(all))) => Ok(Counts {
+                    first,
+                    all: Some(all),
+                }),
+                (Err(e), _) | (_, Some(Err(e))) => Err(e.to_string()),
+            })
+        }
+    });
+    let loaded = move || counts.get().flatten().and_then(Result::ok);
+    // The choice the member is looking at.
+    let chosen = move || {
+        loaded().map(|c| match (whole.get(), c.all) {
+            (true, Some(all)) => all,
+            _ => c.first,
+        })
+    };
+    let default = Signal::derive(move || {
+        chosen()
+            .map(|p| p.default_filename)
+            .unwrap_or_else(|| default_filename_for_today(&guild.get(), entity, format.get()))
+    });
     let title_id = format!(
         "export-{}{}-title",
         entity.as_str(),
@@ -81,8 +185,11 @@ pub fn ExportButton(
 
     let open = move |_| {
         error.set(None);
+        typed.set(String::new());
+        opened.update(|n| *n += 1);
         if let Some(d) = dialog.get() {
             let _ = d.show_modal();
+            focus_chosen_format(&d);
         }
     };
     let close = move || {
@@ -97,74 +204,164 @@ pub fn ExportButton(
                     close();
                     tracker.started(started);
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    // A changed selection: show the new count to confirm.
+                    opened.update(|n| *n += 1);
+                }
             }
         }
     });
+    let confirmed = move || match (selected, loaded()) {
+        (None, _) => true,
+        (Some(_), Some(c)) => confirms_count(&typed.get(), c.first.count),
+        (Some(_), None) => false,
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let mut view = params.get_untracked();
-        view.remove("page");
-        view.remove("per_page");
-        let scope = if let Some(sel) = selected {
-            ExportScope::Selected(sel.to_selection())
+        if !confirmed() {
+            return;
+        }
+        let (scope, confirm) = if let Some(sel) = selected {
+            let count = loaded().map_or(0, |c| c.first.count);
+            (
+                ExportScope::Selected(sel.to_selection()),
+                Some(ExportConfirm {
+                    count,
+                    typed: typed.get_untracked(),
+                }),
+            )
         } else if whole.get_untracked() {
-            ExportScope::All
+            (ExportScope::All, None)
         } else {
-            ExportScope::View(view)
+            (view_scope(), None)
         };
         start.dispatch(StartExport {
             guild: guild.get_untracked(),
             request: ExportRequest {
-                entity,
-                format: format.get_untracked(),
-                scope,
                 filename: filename.get_untracked(),
+                confirm,
+                ..request(scope)
             },
         });
     };
     let what = entity.as_str();
+    let counted = move |p: Option<ExportPreview>| {
+        p.map(|p| entity.count(p.count))
+            .unwrap_or_else(|| "counting…".into())
+    };
+    let items = match selected {
+        Some(_) => view! {
+            {move || {
+                loaded()
+                    .map(|c| {
+                        let n = c.first.count;
+                        view! {
+                            <p class="confirm-sentence">
+                                {format!("Export the {} selected.", entity.count(n))}
+                            </p>
+                            <label class="field">
+                                <span class="field__label">
+                                    {format!("Type {} to confirm", thousands(n))}
+                                </span>
+                                <input
+                                    type="text"
+                                    name="confirm"
+                                    autocomplete="off"
+                                    spellcheck="false"
+                                    prop:value=move || typed.get()
+                                    on:input=move |ev| typed.set(event_target_value(&ev))
+                                />
+                            </label>
+                        }
+                    })
+            }}
+        }
+        .into_any(),
+        None => view! {
+            <fieldset class="choice">
+                <legend>"Items"</legend>
+                <label class="choice__option">
+                    <input
+                        type="radio"
+                        name="scope"
+                        value="view"
+                        prop:checked=move || !whole.get()
+                        on:change=move |_| whole.set(false)
+                    />
+                    {move || {
+                        let n = counted(loaded().map(|c| c.first));
+                        if filtered.get() {
+                            format!("This view: {n} (the filters on screen, all pages)")
+                        } else {
+                            format!("This view: {n} (as sorted on screen)")
+                        }
+                    }}
+                </label>
+                <label class="choice__option">
+                    <input
+                        type="radio"
+                        name="scope"
+                        value="all"
+                        prop:checked=move || whole.get()
+                        on:change=move |_| whole.set(true)
+                    />
+                    {move || format!("Everything: {}", counted(loaded().and_then(|c| c.all)))}
+                </label>
+            </fieldset>
+        }
+        .into_any(),
+    };
+    let button_text = move || {
+        if start.pending().get() {
+            return "Preparing…".to_string();
+        }
+        match chosen() {
+            Some(p) => format!("Export {}", entity.count(p.count)),
+            None => "Export".into(),
+        }
+    };
     view! {
         <button class="btn" type="button" on:click=open aria-haspopup="dialog">
             {if selected.is_some() { "Export selected…" } else { "Export…" }}
         </button>
         <dialog node_ref=dialog class="dialog" aria-labelledby=labelled_by>
             <form class="dialog__body" on:submit=submit>
-                <h2 id=title_id>{if selected.is_some() { format!("Export selected {what}") } else { format!("Export {what}") }}</h2>
-                <FormatChoice format/>
-                {match selected {
-                    Some(sel) => view! {
-                        <p class="dialog__note">{move || format!("The {}.", sel.count_text())}</p>
-                    }.into_any(),
-                    None => view! {
-                <fieldset class="choice">
-                    <legend>"Items"</legend>
-                    <label class="choice__option">
-                        <input type="radio" name="scope" value="view" prop:checked=move || !whole.get()
-                            on:change=move |_| whole.set(false)/>
-                        {move || if filtered.get() {
-                            "This view (the filters on screen, all pages)".to_string()
-                        } else {
-                            format!("This view (all {what}, as sorted on screen)")
-                        }}
-                    </label>
-                    <label class="choice__option">
-                        <input type="radio" name="scope" value="all" prop:checked=move || whole.get()
-                            on:change=move |_| whole.set(true)/>
-                        {format!("All {what} of the guild")}
-                    </label>
-                </fieldset>
-                    }.into_any(),
+                <h2 id=title_id>
+                    {if selected.is_some() {
+                        format!("Export selected {what}")
+                    } else {
+                        format!("Export {what}")
+                    }}
+                </h2>
+                <FormatChoice format />
+                {items}
+                <FilenameField filename default />
+                <p class="dialog__note" role="status">
+                    {move || chosen().map(|p| delivery_text(&p)).unwrap_or("Counting the items…")}
+                </p>
+                {move || {
+                    counts
+                        .get()
+                        .flatten()
+                        .and_then(Result::err)
+                        .map(|e| view! { <p class="form-error" role="alert">{e}</p> })
                 }}
-                <FilenameField filename default/>
-                <p class="dialog__note">"Small exports download at once; large ones run in the background and show their progress here and on the Export page."</p>
                 <Show when=move || error.get().is_some()>
-                    <p class="form-error" role="alert">{move || error.get()}</p>
+                    <p class="form-error" role="alert">
+                        {move || error.get()}
+                    </p>
                 </Show>
                 <div class="dialog__actions">
-                    <button class="btn btn-ghost" type="button" on:click=move |_| close()>"Cancel"</button>
-                    <button class="btn btn-primary" type="submit" disabled=move || start.pending().get()>
-                        {move || if start.pending().get() { "Preparing…" } else { "Export" }}
+                    <button class="btn btn-ghost" type="button" on:click=move |_| close()>
+                        "Cancel"
+                    </button>
+                    <button
+                        class="btn btn-primary"
+                        type="submit"
+                        disabled=move || start.pending().get() || !confirmed()
+                    >
+                        {button_text}
                     </button>
                 </div>
             </form>

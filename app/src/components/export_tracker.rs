@@ -57,9 +57,14 @@ impl ExportTracker {
         }
     }
 
+    /// A watched job ended: one toast per job, however many answers say so
+    /// (the poll and a Cancel crossing the finish both do).
     fn ended(&self, job: ExportJob) {
         self.jobs.update(|jobs| jobs.retain(|j| j.id != job.id));
-        self.toasts.update(|t| t.push(job));
+        self.toasts.update(|t| {
+            t.retain(|j| j.id != job.id);
+            t.push(job);
+        });
         self.version.update(|v| *v += 1);
     }
 
@@ -182,10 +187,98 @@ pub fn ExportActivity() -> impl IntoView {
                         on:click=move |_| tracker.error.set(None)>"✕"</button>
                 </div>
             </Show>
-            <For each=move || tracker.toasts.get() key=|j| j.id let:job>
-                <Toast job slug=slug()/>
-            </For>
+            <Toasts tracker slug=Signal::derive(slug)/>
         </div>
+    }
+}
+
+/// How many toasts show at once; the rest wait behind "+N more".
+const MAX_TOASTS: usize = 3;
+/// How long a success toast stays, not counting time hovered or focused.
+const TOAST_LIFETIME_MS: u32 = 8_000;
+
+/// The ended exports, newest first: at most three, "+N more" for the rest,
+/// and "Dismiss all".
+#[component]
+fn Toasts(tracker: ExportTracker, #[prop(into)] slug: Signal<String>) -> impl IntoView {
+    let expanded = RwSignal::new(false);
+    let shown = move || {
+        let all = tracker.toasts.get();
+        let keep = if expanded.get() {
+            all.len()
+        } else {
+            MAX_TOASTS
+        };
+        all.into_iter().rev().take(keep).collect::<Vec<_>>()
+    };
+    let hidden = move || tracker.toasts.with(|t| t.len().saturating_sub(MAX_TOASTS));
+    view! {
+        <For each=shown key=|j| j.id let:job>
+            <Toast job slug=slug.get_untracked()/>
+        </For>
+        <Show when=move || { tracker.toasts.with(|t| t.len() > 1) }>
+            <div class="toast-stack-actions">
+                <Show when=move || { hidden() > 0 && !expanded.get() }>
+                    <button class="btn btn-ghost btn-small" type="button" on:click=move |_| expanded.set(true)>
+                        {move || format!("+{} more", hidden())}
+                    </button>
+                </Show>
+                <button class="btn btn-ghost btn-small" type="button"
+                    on:click=move |_| {
+                        tracker.toasts.set(Vec::new());
+                        expanded.set(false);
+                    }>"Dismiss all"</button>
+            </div>
+        </Show>
+    }
+}
+
+/// Counts a success toast's life down while nobody looks at it: hovering
+/// or focusing it pauses the count, leaving resumes it with what was left.
+#[derive(Clone, Copy)]
+struct Lifetime {
+    left_ms: StoredValue<f64>,
+    since: StoredValue<f64>,
+    hovered: RwSignal<bool>,
+    focused: RwSignal<bool>,
+    timer: StoredValue<Option<gloo_timers::callback::Timeout>, LocalStorage>,
+}
+
+impl Lifetime {
+    fn start(on_end: impl Fn() + Clone + 'static) -> Self {
+        let life = Self {
+            left_ms: StoredValue::new(f64::from(TOAST_LIFETIME_MS)),
+            since: StoredValue::new(0.0),
+            hovered: RwSignal::new(false),
+            focused: RwSignal::new(false),
+            timer: StoredValue::new_local(None),
+        };
+        Effect::new(move |_| {
+            let paused = life.hovered.get() || life.focused.get();
+            let now = web_sys::js_sys::Date::now();
+            if paused {
+                // Dropping the timeout cancels it; keep what was left.
+                if life
+                    .timer
+                    .try_update_value(|t| t.take())
+                    .flatten()
+                    .is_some()
+                {
+                    life.left_ms
+                        .update_value(|l| *l -= now - life.since.get_value());
+                }
+            } else {
+                life.since.set_value(now);
+                let on_end = on_end.clone();
+                let ms = life.left_ms.get_value().max(0.0) as u32;
+                life.timer
+                    .set_value(Some(gloo_timers::callback::Timeout::new(ms, on_end)));
+            }
+        });
+        on_cleanup(move || {
+            life.timer.try_update_value(|t| t.take());
+        });
+        life
     }
 }
 
@@ -197,36 +290,67 @@ fn Toast(job: ExportJob, slug: String) -> impl IntoView {
         <button class="btn btn-ghost btn-small" type="button" aria-label="Dismiss"
             on:click=move |_| tracker.dismiss(id)>"✕"</button>
     };
+    // Failures stay until closed; the rest go by themselves.
+    let life =
+        (job.status != JobStatus::Failed).then(|| Lifetime::start(move || tracker.dismiss(id)));
+    let hover = move |on: bool| {
+        if let Some(l) = life {
+            l.hovered.set(on);
+        }
+    };
+    let focus = move |on: bool| {
+        if let Some(l) = life {
+            l.focused.set(on);
+        }
+    };
+    // Focus moving between the toast's own buttons is not leaving it.
+    let focus_out = move |ev: leptos::ev::FocusEvent| {
+        let inside = ev
+            .related_target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok())
+            .zip(
+                ev.current_target()
+                    .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok()),
+            )
+            .is_some_and(|(to, toast)| toast.contains(Some(&to)));
+        if !inside {
+            focus(false);
+        }
+    };
     // Download links carry rel=external: the router must not treat the file
     // as a page of the app.
-    match job.status {
+    let body = match job.status {
         JobStatus::Done => view! {
-            <div class="toast toast--done" role="status">
-                <p>
-                    <strong>"Export ready: "</strong>{job.filename.clone()}
-                    <span class="muted">{format!(" · {} · {}", thousands(job.processed), bytes(job.size_bytes.unwrap_or(0)))}</span>
-                </p>
-                <a class="btn btn-primary btn-small" href=job.download_url(&slug) rel="external" download=""
-                    on:click=move |_| tracker.dismiss(id)>"Download"</a>
-                {dismiss}
-            </div>
+            <p>
+                <strong>"Export ready: "</strong>{job.filename.clone()}
+                <span class="muted">{format!(" · {} · {}", thousands(job.processed), bytes(job.size_bytes.unwrap_or(0)))}</span>
+            </p>
+            <a class="btn btn-primary btn-small" href=job.download_url(&slug) rel="external" download=""
+                on:click=move |_| tracker.dismiss(id)>"Download"</a>
         }
         .into_any(),
         JobStatus::Failed => view! {
-            <div class="toast toast--error" role="alert">
-                <p><strong>"Export failed: "</strong>{job.progress_text()}</p>
-                <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Retry"</button>
-                {dismiss}
-            </div>
+            <p><strong>"Export failed: "</strong>{job.progress_text()}</p>
+            <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Retry"</button>
         }
         .into_any(),
         _ => view! {
-            <div class="toast" role="status">
-                <p>{format!("Export of {} {}.", job.filename, job.status.label().to_lowercase())}</p>
-                <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Start again"</button>
-                {dismiss}
-            </div>
+            <p>{format!("Export of {} {}.", job.filename, job.status.label().to_lowercase())}</p>
+            <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Start again"</button>
         }
         .into_any(),
+    };
+    let (class, role) = match job.status {
+        JobStatus::Done => ("toast toast--done", "status"),
+        JobStatus::Failed => ("toast toast--error", "alert"),
+        _ => ("toast", "status"),
+    };
+    view! {
+        <div class=class role=role
+            on:mouseenter=move |_| hover(true) on:mouseleave=move |_| hover(false)
+            on:focusin=move |_| focus(true) on:focusout=focus_out>
+            {body}
+            {dismiss}
+        </div>
     }
 }

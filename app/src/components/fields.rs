@@ -49,7 +49,22 @@ pub fn SelectField(
     }
 }
 
+/// How long typing must pause before a filter bar's text applies.
+const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(450);
+
+/// Submits the form of `input`, if it has one.
+fn submit_form_of(input: &web_sys::HtmlInputElement) {
+    if let Some(form) = input.form() {
+        let _ = form.request_submit();
+    }
+}
+
 /// A labelled text-like `<input>`.
+///
+/// In a filter bar (`auto_submit`) it applies like the selects do, without
+/// Apply: a date when it is picked, text and numbers once typing pauses.
+/// The URL then updates the value; it is not written back while the field
+/// has focus, so a keystroke made meanwhile is never overwritten.
 #[component]
 pub fn InputField(
     label: &'static str,
@@ -58,11 +73,52 @@ pub fn InputField(
     #[prop(into)] value: Signal<String>,
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] class: &'static str,
+    #[prop(default = true)] auto_submit: bool,
 ) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let v = value.get();
+        if let Some(el) = input.get() {
+            let focused = document().active_element().is_some_and(|a| {
+                let el: &web_sys::Element = &el;
+                &a == el
+            });
+            if !focused && el.value() != v {
+                el.set_value(&v);
+            }
+        }
+    });
+    let typed = move |_| {
+        if !auto_submit || kind == "date" {
+            return;
+        }
+        if let Some(h) = pending.get_value() {
+            h.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                if let Some(el) = input.get_untracked() {
+                    submit_form_of(&el);
+                }
+            },
+            TYPING_PAUSE,
+        )
+        .ok();
+        pending.set_value(handle);
+    };
+    let changed = move |_| {
+        if auto_submit && kind == "date" {
+            if let Some(el) = input.get_untracked() {
+                submit_form_of(&el);
+            }
+        }
+    };
     view! {
         <label class=format!("field {class}")>
             <span>{label}</span>
-            <input type=kind name=name placeholder=placeholder value=move || value.get() prop:value=move || value.get()/>
+            <input node_ref=input type=kind name=name placeholder=placeholder value=move || value.get()
+                on:input=typed on:change=changed/>
         </label>
     }
 }

@@ -7,6 +7,7 @@ pub mod error_panel;
 pub mod export_dialog;
 pub mod export_tracker;
 pub mod fields;
+pub mod filter_fields;
 pub mod pager;
 pub mod post_card;
 pub mod selection;

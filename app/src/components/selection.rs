@@ -23,6 +23,14 @@ pub fn view_filters(params: &Params) -> Params {
         .collect()
 }
 
+/// A selection as it was, to put back (see [`SelectionState::borrow`]).
+#[derive(Clone, Debug, PartialEq)]
+struct Saved {
+    ids: BTreeSet<i64>,
+    all: bool,
+    anchor: Option<i64>,
+}
+
 #[derive(Clone, Copy)]
 pub struct SelectionState {
     /// Ticked ids, or with `all` the unticked ones.
@@ -39,6 +47,10 @@ pub struct SelectionState {
     filters: RwSignal<Params>,
     /// Said once, e.g. "The filters changed, so the selection was cleared."
     pub notice: RwSignal<Option<String>>,
+    /// What the member had selected before a dialog replaced it for one
+    /// action (a row's Restore, Empty trash); put back when the dialog
+    /// closes unconfirmed.
+    saved: RwSignal<Option<Saved>>,
     /// "post" / "posts", for the sentences.
     one: &'static str,
     many: &'static str,
@@ -54,8 +66,34 @@ impl SelectionState {
             anchor: RwSignal::new(None),
             filters: RwSignal::new(Params::new()),
             notice: RwSignal::new(None),
+            saved: RwSignal::new(None),
             one,
             many,
+        }
+    }
+
+    /// Replaces the selection for one action, keeping the member's own to
+    /// put back with [`Self::give_back`] if the action is not confirmed.
+    pub fn borrow(&self, replace: impl FnOnce(&Self)) {
+        if self.saved.get_untracked().is_none() {
+            self.saved.set(Some(Saved {
+                ids: self.ids.get_untracked(),
+                all: self.all.get_untracked(),
+                anchor: self.anchor.get_untracked(),
+            }));
+        }
+        replace(self);
+    }
+
+    /// A dialog closed without confirming: the selection is exactly what it
+    /// was before the dialog borrowed it. Nothing to do if nothing was
+    /// borrowed (the dialog acted on the member's own selection).
+    pub fn give_back(&self) {
+        if let Some(saved) = self.saved.get_untracked() {
+            self.saved.set(None);
+            self.ids.set(saved.ids);
+            self.all.set(saved.all);
+            self.anchor.set(saved.anchor);
         }
     }
 
@@ -82,8 +120,11 @@ impl SelectionState {
         self.anchor.set(None);
     }
 
+    /// Empties the selection (and forgets a borrowed one: a confirmed
+    /// action ends with this).
     pub fn clear(&self) {
         self.reset();
+        self.saved.set(None);
         self.notice.set(None);
     }
 
@@ -237,8 +278,10 @@ pub fn SelectBox(selection: SelectionState, id: i64, label: String) -> impl Into
         let input: web_sys::HtmlInputElement = event_target(&ev);
         input.set_checked(selection.is_selected_untracked(id));
     };
+    // Disabled until the wasm runs: a tick made before would be lost.
     view! {
         <input type="checkbox" class="card-check" aria-label=label
+            disabled=move || !crate::Hydrated::get()
             prop:checked=move || selection.is_selected(id)
             on:click=on_click/>
     }
@@ -302,6 +345,7 @@ pub fn SelectionToolbar(selection: SelectionState) -> impl IntoView {
         <div class="select-toolbar">
             <label class="select-page">
                 <input type="checkbox" class="page-check"
+                    disabled=move || !crate::Hydrated::get()
                     prop:checked=move || s.page_all_selected()
                     prop:indeterminate=move || s.page_some_selected() && !s.page_all_selected()
                     on:change=move |_| s.toggle_page()/>

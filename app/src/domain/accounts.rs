@@ -1,8 +1,8 @@
 //! Reading tracked accounts.
 
-use super::db::like_contains;
 use super::{list_sql, Arg, Db, GuildScope, Sql};
 use crate::error::AppError;
+use crate::model::search::Search;
 use crate::model::{Account, AccountFilter, AccountSort, AccountStatus, Named, Page, Platform};
 use chrono::{DateTime, Utc};
 
@@ -65,12 +65,12 @@ pub(crate) fn where_clause(
 ) {
     let g = sql.arg(Arg::Int(scope.guild_id()));
     sql.push(&format!(" WHERE a.guild_id = {g} AND a.deleted_at IS NULL"));
-    if !f.q.is_empty() {
-        let p = sql.arg(Arg::Text(like_contains(&f.q)));
-        let like = dialect.ilike();
-        sql.push(&format!(
-            " AND (a.handle {like} {p} ESCAPE '\\' OR a.display_name {like} {p} ESCAPE '\\')"
-        ));
+    match Search::parse(&f.q) {
+        Search::Everything => {}
+        Search::Text(text) => {
+            list_sql::contains(sql, dialect, &text, &["a.handle", "a.display_name"])
+        }
+        Search::HandlePrefix(prefix) => list_sql::prefix(sql, dialect, "a.handle", &prefix),
     }
     if let Some(platform) = f.platform {
         let p = sql.arg(Arg::Text(platform.as_str().into()));

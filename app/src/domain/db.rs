@@ -40,6 +40,17 @@ impl Dialect {
             Self::Postgres => "ILIKE",
         }
     }
+
+    /// `>=` and `<` in byte order, for a prefix as an index range.
+    /// PostgreSQL's ordinary operators follow the database collation, which
+    /// need not be byte order; its `~>=~`/`~<~` are byte order and are what
+    /// a `text_pattern_ops` index serves (migration `20261201000001_handle_prefix`).
+    pub fn byte_order_range(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Sqlite => (">=", "<"),
+            Self::Postgres => ("~>=~", "~<~"),
+        }
+    }
 }
 
 /// A bind parameter of a dynamically built query.

@@ -4,6 +4,7 @@ use super::accounts::named;
 use super::db::like_contains;
 use super::{list_sql, Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
+use crate::model::search::Search;
 use crate::model::{Page, Platform, Post, PostFilter, PostSort};
 use chrono::{DateTime, Days, NaiveTime, Utc};
 
@@ -61,14 +62,26 @@ fn day_start(d: chrono::NaiveDate) -> DateTime<Utc> {
 pub(crate) fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFilter) {
     let g = sql.arg(Arg::Int(scope.guild_id()));
     sql.push(&format!(" WHERE p.guild_id = {g} AND p.deleted_at IS NULL"));
-    if !f.q.is_empty() {
-        // Caption text, or the handle/name of the post's account.
-        let p = sql.arg(Arg::Text(like_contains(&f.q)));
-        let like = dialect.ilike();
-        sql.push(&format!(
-            " AND (p.caption {like} {p} ESCAPE '\\' OR p.account_id IN (SELECT a.id FROM accounts a \
-             WHERE a.guild_id = {g} AND (a.handle {like} {p} ESCAPE '\\' OR a.display_name {like} {p} ESCAPE '\\')))"
-        ));
+    match Search::parse(&f.q) {
+        Search::Everything => {}
+        Search::Text(text) => {
+            // Caption text, or the handle/name of the post's account.
+            let p = sql.arg(Arg::Text(like_contains(&text)));
+            let like = dialect.ilike();
+            sql.push(&format!(
+                " AND (p.caption {like} {p} ESCAPE '\\' OR p.account_id IN (SELECT a.id FROM accounts a \
+                 WHERE a.guild_id = {g} AND (a.handle {like} {p} ESCAPE '\\' OR a.display_name {like} {p} ESCAPE '\\')))"
+            ));
+        }
+        Search::HandlePrefix(prefix) => {
+            // The accounts come from the live-handle index; their posts from
+            // `posts_live_by_account`.
+            sql.push(&format!(
+                " AND p.account_id IN (SELECT a.id FROM accounts a WHERE a.guild_id = {g} AND a.deleted_at IS NULL"
+            ));
+            list_sql::prefix(sql, dialect, "a.handle", &prefix);
+            sql.push(")");
+        }
     }
     if let Some(platform) = f.platform {
         let p = sql.arg(Arg::Text(platform.as_str().into()));

@@ -122,6 +122,12 @@ fn digits_of(typed: &str) -> Option<String> {
 }
 
 /// Whether the confirmation dialog asks the user to type anything.
+/// Whether `typed` is `count`, with or without thousands separators (the
+/// confirmation of an export of selected items).
+pub fn confirms_count(typed: &str, count: i64) -> bool {
+    digits_of(typed.trim()).is_some_and(|d| d == count.to_string())
+}
+
 pub fn needs_typing(action: BulkAction, count: i64) -> bool {
     !(action == BulkAction::Restore && count == 1)
 }
@@ -232,6 +238,8 @@ pub struct BulkRun {
     /// The first [`MAX_NAMED_FAILURES`] failed items.
     pub failures: Vec<FailedItem>,
     pub summary: Option<String>,
+    /// `delete-12`: the Deleted Items view of what a delete moved there.
+    pub batch_id: String,
 }
 
 impl BulkRun {

@@ -24,6 +24,13 @@ impl ExportEntity {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|e| e.as_str() == s)
     }
+    /// "account", "post": one of them, in sentences and audit targets.
+    pub fn one(self) -> &'static str {
+        match self {
+            Self::Accounts => "account",
+            Self::Posts => "post",
+        }
+    }
     /// "Accounts", for headings and sheet names.
     pub fn title(self) -> &'static str {
         match self {
@@ -116,6 +123,18 @@ pub struct ExportRequest {
     /// What the user typed; cleaned by [`clean_filename`]. Empty means the
     /// default name.
     pub filename: String,
+    /// Required for a selection: exporting selected items is a bulk action,
+    /// confirmed by typing the count like the others. Views and everything
+    /// are one click.
+    #[serde(default)]
+    pub confirm: Option<ExportConfirm>,
+}
+
+/// The count the member saw for a selection and what they typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportConfirm {
+    pub count: i64,
+    pub typed: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +254,18 @@ impl ExportJob {
     pub fn download_url(&self, guild: &str) -> String {
         format!("/g/{guild}/exports/{}/download", self.id)
     }
+}
+
+/// What an export would hold, before it starts (the dialog's counts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportPreview {
+    pub count: i64,
+    /// Under the instant limit: the file downloads at once.
+    pub instant: bool,
+    /// The name the file gets when the name field is left empty.
+    pub default_filename: String,
+    /// The history's Scope column: "TikTok · Nightfall Energy".
+    pub label: String,
 }
 
 /// What starting an export gives back.

@@ -322,11 +322,21 @@ impl AccountFilter {
     /// True when any filter narrows the list (drives the "clear filters" link
     /// and the empty-state wording).
     pub fn is_filtered(&self) -> bool {
-        !self.q.is_empty()
-            || self.platform.is_some()
-            || self.brand.is_some()
-            || self.group.is_some()
-            || self.status.is_some()
+        self.active_count() > 0
+    }
+
+    /// How many filters are set ("Filters (3)" on small screens).
+    pub fn active_count(&self) -> usize {
+        [
+            !self.q.is_empty(),
+            self.platform.is_some(),
+            self.brand.is_some(),
+            self.group.is_some(),
+            self.status.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
     }
 }
 
@@ -379,14 +389,24 @@ impl PostFilter {
     }
 
     pub fn is_filtered(&self) -> bool {
-        !self.q.is_empty()
-            || self.platform.is_some()
-            || self.brand.is_some()
-            || self.group.is_some()
-            || self.account.is_some()
-            || self.from.is_some()
-            || self.to.is_some()
-            || self.min_views.is_some()
+        self.active_count() > 0
+    }
+
+    /// How many filters are set ("Filters (3)" on small screens).
+    pub fn active_count(&self) -> usize {
+        [
+            !self.q.is_empty(),
+            self.platform.is_some(),
+            self.brand.is_some(),
+            self.group.is_some(),
+            self.account.is_some(),
+            self.from.is_some(),
+            self.to.is_some(),
+            self.min_views.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
     }
 }
 
@@ -445,7 +465,20 @@ impl AuditFilter {
     }
 
     pub fn is_filtered(&self) -> bool {
-        self.action.is_some() || self.actor.is_some() || self.from.is_some() || self.to.is_some()
+        self.active_count() > 0
+    }
+
+    /// How many filters are set ("Filters (3)" on small screens).
+    pub fn active_count(&self) -> usize {
+        [
+            self.action.is_some(),
+            self.actor.is_some(),
+            self.from.is_some(),
+            self.to.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
     }
 }
 
@@ -515,7 +548,20 @@ impl TrashFilter {
     }
 
     pub fn is_filtered(&self) -> bool {
-        !self.q.is_empty() || self.platform.is_some() || self.batch.is_some() || self.expiring
+        self.active_count() > 0
+    }
+
+    /// How many filters are set ("Filters (3)" on small screens).
+    pub fn active_count(&self) -> usize {
+        [
+            !self.q.is_empty(),
+            self.platform.is_some(),
+            self.batch.is_some(),
+            self.expiring,
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
     }
 }
 

@@ -10,6 +10,7 @@ mod page;
 mod platform;
 mod post;
 pub mod query;
+pub mod search;
 pub mod selection;
 pub mod trash;
 
@@ -20,7 +21,8 @@ pub use bulk::{
     RunStatus,
 };
 pub use export::{
-    ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
+    ExportConfirm, ExportEntity, ExportFormat, ExportJob, ExportPreview, ExportRequest,
+    ExportScope, ExportStarted, JobStatus,
 };
 pub use filter::{
     AccountFilter, AccountSort, AuditFilter, PostFilter, PostSort, TrashFilter, PAGE_SIZES,

@@ -1,18 +1,15 @@
 use super::guild_layout::use_guild;
-use super::list_support::{
-    named_options, page_size_options, platform_options, url_params, FilterForm, ListResults,
-};
+use super::list_support::{url_params, FilterForm, ListResults};
 use crate::api::list_accounts;
 use crate::components::account_card::AccountCard;
 use crate::components::bulk_bar::BulkBar;
 use crate::components::bulk_progress::BulkProgress;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::export_dialog::ExportButton;
-use crate::components::fields::{InputField, SelectField};
+use crate::components::filter_fields::AccountFilterFields;
 use crate::components::selection::{SelectionState, SelectionToolbar};
 use crate::components::skeleton::CardSkeletons;
-use crate::model::filter::Assigned;
-use crate::model::{AccountFilter, AccountSort, AccountStatus};
+use crate::model::AccountFilter;
 use crate::model::{BulkRun, ExportEntity};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,27 +41,12 @@ pub fn AccountsPage() -> impl IntoView {
         guild.data.refetch();
     });
 
-    let field = move |f: fn(&AccountFilter) -> String| Signal::derive(move || f(&filter.get()));
     let bar = move || {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
             Some(view! {
-                <FilterForm label="Filter accounts" path filtered=Signal::derive(move || filter.get().is_filtered())>
-                    <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Handle or name"
-                        value=field(|f| f.q.clone())/>
-                    <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options()
-                        value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())/>
-                    <SelectField label="Brand" name="brand" any_label="All brands" options=named_options(&ctx.brands, "No brand")
-                        value=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())/>
-                    <SelectField label="Group" name="group" any_label="All groups" options=named_options(&ctx.groups, "No group")
-                        value=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())/>
-                    <SelectField label="Status" name="status" any_label="Any status"
-                        options=AccountStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
-                        value=field(|f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default())/>
-                    <SelectField label="Sort" name="sort"
-                        options=AccountSort::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
-                        value=field(|f| f.sort.as_str().to_string())/>
-                    <SelectField label="Show" name="per_page" options=page_size_options() value=field(|f| f.page_size.to_string())/>
+                <FilterForm active=Signal::derive(move || filter.get().active_count()) label="Filter accounts" path filtered=Signal::derive(move || filter.get().is_filtered()) canonical=|p| crate::model::AccountFilter::from_params(p).ok().map(|f| f.to_query(1))>
+                    <AccountFilterFields ctx filter/>
                 </FilterForm>
             })
         })

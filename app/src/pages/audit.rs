@@ -47,7 +47,7 @@ pub fn AuditPage() -> impl IntoView {
         Suspend::new(async move {
             let members = actors.await;
             view! {
-                <FilterForm label="Filter the audit log" path filtered=Signal::derive(move || filter.get().is_filtered())>
+                <FilterForm active=Signal::derive(move || filter.get().active_count()) label="Filter the audit log" path filtered=Signal::derive(move || filter.get().is_filtered()) canonical=|p| crate::model::AuditFilter::from_params(p).ok().map(|f| f.to_query(1))>
                     <SelectField label="Action" name="action" any_label="All actions"
                         options=AUDIT_ACTIONS.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()
                         value=field(|f| f.action.clone().unwrap_or_default())/>
@@ -81,7 +81,7 @@ pub fn AuditPage() -> impl IntoView {
                 let href = Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)));
                 let entries = page.items.into_iter().map(|e| view! { <EntryRow entry=e/> }).collect_view();
                 view! {
-                    <table class="table audit-table">
+                    <table class="table audit-table stack-table">
                         <thead><tr>
                             <th scope="col">"When"</th><th scope="col">"Who"</th>
                             <th scope="col">"Action"</th><th scope="col">"What"</th>
@@ -112,7 +112,7 @@ fn action_label(action: &str) -> String {
         .iter()
         .find(|(v, _)| *v == action)
         .map(|(_, l)| l.to_string())
-        .unwrap_or_else(|| action.replace(".item", ""))
+        .unwrap_or_else(|| action.replace(".item", "").replace(".failed", ""))
 }
 
 /// One entry; a batch summary gets a button that shows its items.
@@ -126,10 +126,10 @@ fn EntryRow(entry: AuditEntry) -> impl IntoView {
     view! {
         <tbody class="audit-entry">
             <tr>
-                <td class="nowrap"><time datetime=entry.at.to_rfc3339()>{datetime(entry.at)}</time></td>
-                <td>{entry.actor.clone().unwrap_or_else(|| "System".into())}</td>
-                <td><span class="role-pill">{action_label(&entry.action)}</span></td>
-                <td>
+                <td data-label="When" class="nowrap"><time datetime=entry.at.to_rfc3339()>{datetime(entry.at)}</time></td>
+                <td data-label="Who">{entry.actor.clone().unwrap_or_else(|| "System".into())}</td>
+                <td data-label="Action"><span class="role-pill">{action_label(&entry.action)}</span></td>
+                <td data-label="What">
                     <span class="audit-summary">{entry.summary.clone()}</span>
                     {entry.selection.clone().map(|s| view! { <span class="muted small">{format!(" · {s}")}</span> })}
                     {entry.reason.clone().map(|r| view! { <div class="muted small">"Reason: "{r}</div> })}
@@ -175,7 +175,10 @@ fn BatchItems(batch: String) -> impl IntoView {
                         let (current, last) = (info.page, info.page_count());
                         view! {
                             <ul class="audit-items">
-                                {p.items.into_iter().map(|e| view! { <li>{e.summary}</li> }).collect_view()}
+                                {p.items.into_iter().map(|e| {
+                                    let failed = e.action.ends_with(".failed");
+                                    view! { <li class:audit-item--failed=failed>{e.summary}</li> }
+                                }).collect_view()}
                             </ul>
                             <p class="audit-items__nav muted small">
                                 {format!("{}–{} of {}", thousands(info.first_index()), thousands(info.last_index()), thousands(info.total))}

@@ -2,18 +2,17 @@
 //! export history with progress, downloads, Cancel and Retry.
 
 use super::guild_layout::use_guild;
-use super::list_support::{named_options, platform_options};
+use super::list_support::form_values;
 use crate::api::{export_history, StartExport};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::export_dialog::{FilenameField, FormatChoice};
 use crate::components::export_tracker::use_exports;
-use crate::components::fields::{InputField, SelectField};
+use crate::components::filter_fields::{AccountFilterFields, FieldsFor, PostFilterFields};
 use crate::format::{bytes, datetime, thousands};
 use crate::model::export::default_filename_for_today;
-use crate::model::query::Params;
 use crate::model::{
-    AccountFilter, AccountStatus, ExportEntity, ExportFormat, ExportJob, ExportRequest,
-    ExportScope, JobStatus, PostFilter,
+    AccountFilter, ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, JobStatus,
+    PostFilter,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -72,38 +71,42 @@ fn NewExport() -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        // The filter fields are ordinary named inputs; read them off the form.
         let Some(form) = ev
             .target()
             .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok())
         else {
             return;
         };
-        let mut params = Params::new();
-        let mut all = true;
-        for name in ["q", "platform", "brand", "group", "status", "from", "to"] {
-            if let Some(el) = form
-                .query_selector(&format!("[name=\"{name}\"]"))
-                .ok()
-                .flatten()
-            {
-                let value = js_value(&el);
-                if !value.trim().is_empty() {
-                    all = false;
-                    params.insert(name.to_string(), value);
-                }
-            }
+        // The filter fields are the list pages' own; read them off the form.
+        let mut params = form_values(&form);
+        for not_a_filter in ["entity", "format", "filename", "scope"] {
+            params.remove(not_a_filter);
+        }
+        // The default order is no choice: keep the request (and its JSON
+        // header) to what was set.
+        let default_sort = match entity.get_untracked() {
+            ExportEntity::Accounts => crate::model::AccountSort::default().as_str(),
+            ExportEntity::Posts => crate::model::PostSort::default().as_str(),
+        };
+        if params.get("sort").map(String::as_str) == Some(default_sort) {
+            params.remove("sort");
         }
         // The filter parser is shared with the server: say what is wrong
-        // before sending anything (the server checks again).
+        // before sending anything (the server checks again). Nothing that
+        // narrows the export, in the default order, is everything.
         let checked = match entity.get_untracked() {
-            ExportEntity::Accounts => AccountFilter::from_params(&params).map(|_| ()),
-            ExportEntity::Posts => PostFilter::from_params(&params).map(|_| ()),
+            ExportEntity::Accounts => AccountFilter::from_params(&params)
+                .map(|f| f.is_filtered() || f.sort != Default::default()),
+            ExportEntity::Posts => PostFilter::from_params(&params)
+                .map(|f| f.is_filtered() || f.sort != Default::default()),
         };
-        if let Err(e) = checked {
-            error.set(Some(e.to_string()));
-            return;
-        }
+        let all = match checked {
+            Ok(narrowed) => !narrowed,
+            Err(e) => {
+                error.set(Some(e.to_string()));
+                return;
+            }
+        };
         let scope = if all {
             ExportScope::All
         } else {
@@ -116,26 +119,22 @@ fn NewExport() -> impl IntoView {
                 format: format.get_untracked(),
                 scope,
                 filename: filename.get_untracked(),
+                confirm: None,
             },
         });
     };
     let filters = move || {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
-            Some(view! {
-                <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Text or @handle" value=Signal::derive(String::new)/>
-                <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options() value=Signal::derive(String::new) auto_submit=false/>
-                <SelectField label="Brand" name="brand" any_label="All brands" options=named_options(&ctx.brands, "No brand") value=Signal::derive(String::new) auto_submit=false/>
-                <SelectField label="Group" name="group" any_label="All groups" options=named_options(&ctx.groups, "No group") value=Signal::derive(String::new) auto_submit=false/>
-                <Show when=move || entity.get() == ExportEntity::Accounts>
-                    <SelectField label="Status" name="status" any_label="Any status"
-                        options=AccountStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
-                        value=Signal::derive(String::new) auto_submit=false/>
-                </Show>
-                <Show when=move || entity.get() == ExportEntity::Posts>
-                    <InputField label="Posted from" name="from" kind="date" value=Signal::derive(String::new)/>
-                    <InputField label="Posted to" name="to" kind="date" value=Signal::derive(String::new)/>
-                </Show>
+            Some(match entity.get() {
+                ExportEntity::Posts => view! {
+                    <PostFilterFields ctx filter=Signal::derive(PostFilter::default) used_in=FieldsFor::Export/>
+                }
+                .into_any(),
+                ExportEntity::Accounts => view! {
+                    <AccountFilterFields ctx filter=Signal::derive(AccountFilter::default) used_in=FieldsFor::Export/>
+                }
+                .into_any(),
             })
         })
     };
@@ -174,18 +173,6 @@ fn NewExport() -> impl IntoView {
     }
 }
 
-/// The value of a form control (input or select) from `elements.namedItem`.
-fn js_value(el: &web_sys::Element) -> String {
-    use wasm_bindgen::JsCast;
-    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-        i.value()
-    } else if let Some(s) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
-        s.value()
-    } else {
-        String::new()
-    }
-}
-
 #[component]
 fn HistoryTable(jobs: Vec<ExportJob>, slug: String) -> impl IntoView {
     if jobs.is_empty() {
@@ -221,21 +208,21 @@ fn HistoryTable(jobs: Vec<ExportJob>, slug: String) -> impl IntoView {
             };
             view! {
                 <tr data-status=job.status.as_str()>
-                    <td><span class="filename">{job.filename.clone()}</span>
+                    <td data-label="File"><span class="filename">{job.filename.clone()}</span>
                         <span class="muted">{format!("{} · {}", job.entity.title(), job.format.label())}</span></td>
-                    <td>{job.scope.clone()}</td>
-                    <td>{job.requested_by.clone()}<span class="muted">{datetime(job.created_at)}</span></td>
-                    <td class="num">{job.total.map(thousands).unwrap_or_else(|| "—".into())}</td>
-                    <td class="num">{job.size_bytes.map(bytes).unwrap_or_else(|| "—".into())}</td>
-                    <td class="status-cell">{status}</td>
-                    <td>{action}</td>
+                    <td data-label="Scope">{job.scope.clone()}</td>
+                    <td data-label="By, when">{job.requested_by.clone()}<span class="muted">{datetime(job.created_at)}</span></td>
+                    <td data-label="Rows" class="num">{job.total.map(thousands).unwrap_or_else(|| "—".into())}</td>
+                    <td data-label="Size" class="num">{job.size_bytes.map(bytes).unwrap_or_else(|| "—".into())}</td>
+                    <td data-label="Status" class="status-cell">{status}</td>
+                    <td class="actions-cell">{action}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
         <div class="table-wrap">
-            <table class="history-table">
+            <table class="history-table stack-table">
                 <thead><tr>
                     <th scope="col">"File"</th><th scope="col">"Scope"</th><th scope="col">"By, when"</th>
                     <th scope="col" class="num">"Rows"</th><th scope="col" class="num">"Size"</th>

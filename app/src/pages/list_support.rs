@@ -2,10 +2,9 @@
 
 use crate::components::pager::Pager;
 use crate::format::count;
-use crate::model::query::Params;
+use crate::model::query::{to_query_string, Params};
 use crate::model::{Named, PageInfo, Platform, PAGE_SIZES};
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
@@ -67,8 +66,14 @@ pub fn EmptyState(filtered: bool, what: &'static str, clear_href: String) -> imp
     }
 }
 
-/// The filter bar: a GET form (client-side navigation once hydrated, a plain
-/// form before), the fields, Apply, and "Clear filters" when filtered.
+/// The filter bar: a GET form (a plain form before the wasm loads), the
+/// fields, Apply, and "Clear filters" when filtered.
+///
+/// Once hydrated, a submit navigates to the canonical URL of what was
+/// chosen: `canonical` parses the set fields with the page's own filter
+/// parser and writes them back without empty fields or defaults, so a
+/// shared link holds only the filters that are set. A value the parser
+/// refuses is kept as typed, for the list to explain.
 #[component]
 pub fn FilterForm(
     label: &'static str,
@@ -76,19 +81,85 @@ pub fn FilterForm(
     #[prop(into)]
     path: Signal<String>,
     #[prop(into)] filtered: Signal<bool>,
+    /// How many filters are set: small screens fold the bar behind a
+    /// "Filters (3)" button.
+    #[prop(into)]
+    active: Signal<usize>,
+    /// The page's filter, parsed and written back (`PostFilter::to_query`).
+    canonical: fn(&Params) -> Option<String>,
     children: Children,
 ) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let panel_id = format!(
+        "filters-{}",
+        label
+            .to_lowercase()
+            .replace(|c: char| !c.is_alphanumeric(), "-")
+    );
+    let controls = panel_id.clone();
+    let navigate = leptos_router::hooks::use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        let Some(form) = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok())
+        else {
+            return;
+        };
+        ev.prevent_default();
+        let set = form_values(&form);
+        let query = canonical(&set)
+            .unwrap_or_else(|| to_query_string(set.iter().map(|(k, v)| (k.as_str(), v.clone()))));
+        navigate(
+            &format!("{}{query}", path.get_untracked()),
+            Default::default(),
+        );
+    };
     view! {
-        <Form method="GET" action=move || path.get() attr:class="filter-bar" attr:role="search" attr:aria-label=label>
-            {children()}
-            <div class="filter-actions">
-                <button class="btn btn-primary" type="submit">"Apply"</button>
-                <Show when=move || filtered.get()>
-                    <a class="btn btn-ghost" href=move || path.get()>"Clear filters"</a>
-                </Show>
-            </div>
-        </Form>
+        <div class="filter-panel" class:filter-panel--open=move || open.get()>
+            <button class="btn filter-toggle" type="button" aria-controls=controls
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                {move || match active.get() {
+                    0 => "Filters".to_string(),
+                    n => format!("Filters ({n})"),
+                }}
+            </button>
+            <form id=panel_id method="GET" action=move || path.get() class="filter-bar" role="search" aria-label=label
+                on:submit=submit>
+                {children()}
+                <div class="filter-actions">
+                    <button class="btn btn-primary" type="submit">"Apply"</button>
+                    <Show when=move || filtered.get()>
+                        <a class="btn btn-ghost" href=move || path.get()>"Clear filters"</a>
+                    </Show>
+                </div>
+            </form>
+        </div>
     }
+}
+
+/// The named, non-empty fields of a form (inputs and selects), trimmed.
+pub fn form_values(form: &web_sys::HtmlFormElement) -> Params {
+    let mut out = Params::new();
+    let elements = form.elements();
+    for i in 0..elements.length() {
+        let Some(el) = elements.item(i) else { continue };
+        let (name, value) =
+            if let Some(input) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlInputElement>(&el) {
+                (input.name(), input.value())
+            } else if let Some(select) =
+                wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlSelectElement>(&el)
+            {
+                (select.name(), select.value())
+            } else {
+                continue;
+            };
+        let value = value.trim();
+        if !name.is_empty() && !value.is_empty() {
+            out.insert(name, value.to_string());
+        }
+    }
+    out
 }
 
 /// The results of a list page: the total, then the cards and the pager, or

@@ -1,19 +1,16 @@
 use super::guild_layout::use_guild;
-use super::list_support::{
-    named_options, page_size_options, platform_options, url_params, FilterForm, ListResults,
-};
+use super::list_support::{url_params, FilterForm, ListResults};
 use crate::api::list_posts;
 use crate::components::bulk_bar::BulkBar;
 use crate::components::bulk_progress::BulkProgress;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::export_dialog::ExportButton;
-use crate::components::fields::{InputField, SelectField};
+use crate::components::filter_fields::PostFilterFields;
 use crate::components::post_card::PostCard;
 use crate::components::selection::{SelectionState, SelectionToolbar};
 use crate::components::skeleton::CardSkeletons;
-use crate::model::filter::Assigned;
+use crate::model::PostFilter;
 use crate::model::{BulkRun, ExportEntity};
-use crate::model::{PostFilter, PostSort};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -44,31 +41,12 @@ pub fn PostsPage() -> impl IntoView {
         guild.data.refetch();
     });
 
-    let field = move |f: fn(&PostFilter) -> String| Signal::derive(move || f(&filter.get()));
     let bar = move || {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
             Some(view! {
-                <FilterForm label="Filter posts" path filtered=Signal::derive(move || filter.get().is_filtered())>
-                    <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Caption or @handle"
-                        value=field(|f| f.q.clone())/>
-                    <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options()
-                        value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())/>
-                    <SelectField label="Brand" name="brand" any_label="All brands" options=named_options(&ctx.brands, "No brand")
-                        value=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())/>
-                    <SelectField label="Group" name="group" any_label="All groups" options=named_options(&ctx.groups, "No group")
-                        value=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())/>
-                    <SelectField label="Account" name="account" any_label="All accounts"
-                        options=ctx.accounts.iter().map(|a| (a.id.to_string(), a.name.clone())).collect()
-                        value=field(|f| f.account.map(|id| id.to_string()).unwrap_or_default())/>
-                    <InputField label="From" name="from" kind="date" value=field(|f| f.from.map(|d| d.to_string()).unwrap_or_default())/>
-                    <InputField label="To" name="to" kind="date" value=field(|f| f.to.map(|d| d.to_string()).unwrap_or_default())/>
-                    <InputField label="Min. views" name="min_views" kind="number" class="field--narrow" placeholder="0"
-                        value=field(|f| f.min_views.map(|v| v.to_string()).unwrap_or_default())/>
-                    <SelectField label="Sort" name="sort"
-                        options=PostSort::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
-                        value=field(|f| f.sort.as_str().to_string())/>
-                    <SelectField label="Show" name="per_page" options=page_size_options() value=field(|f| f.page_size.to_string())/>
+                <FilterForm active=Signal::derive(move || filter.get().active_count()) label="Filter posts" path filtered=Signal::derive(move || filter.get().is_filtered()) canonical=|p| crate::model::PostFilter::from_params(p).ok().map(|f| f.to_query(1))>
+                    <PostFilterFields ctx filter/>
                 </FilterForm>
             })
         })

@@ -49,14 +49,15 @@ pub fn TrashPage() -> impl IntoView {
         trash.refetch();
         guild.data.refetch();
     });
+    // Both borrow the selection for their dialog: cancelling it puts back
+    // what was selected before.
     let restore_one = Callback::new(move |id: i64| {
-        selection.select_ids([id]);
+        selection.borrow(|s| s.select_ids([id]));
         ask.set(Some(BulkAction::Restore));
     });
     // Everything this view shows (a whole tab, or one deletion), at once.
     let act_on_view = Callback::new(move |action: BulkAction| {
-        selection.clear();
-        selection.select_all_matching();
+        selection.borrow(|s| s.select_all_matching());
         ask.set(Some(action));
     });
     let empty_trash = move |_| act_on_view.run(BulkAction::Purge);
@@ -184,7 +185,7 @@ pub fn TrashPage() -> impl IntoView {
         <div class="trash-head">
             <Transition fallback=|| ()>{head}</Transition>
         </div>
-        <FilterForm label="Filter deleted items" path filtered=Signal::derive(move || filter.get().is_some_and(|f| f.is_filtered()))>
+        <FilterForm active=Signal::derive(move || filter.get().map_or(0, |f| f.active_count())) label="Filter deleted items" path filtered=Signal::derive(move || filter.get().is_some_and(|f| f.is_filtered())) canonical=|p| crate::model::TrashFilter::from_params(p).ok().map(|f| f.to_query(1))>
             <input type="hidden" name="show" value=move || entity.get().as_str()/>
             <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Caption, name or @handle"
                 value=field(|f| f.q.clone())/>

@@ -514,8 +514,9 @@ pub(super) async fn audit_items(
             )
         }
         BulkAction::Reassign { .. } => {
-            let to = sql.arg(Arg::Text(targets.describe()));
             let mut pairs = Vec::new();
+            // "group Team Blaze → Team Echo", "brand none → Nightfall".
+            let mut moves = Vec::new();
             for (key, target, old) in [
                 ("group", &targets.group, "g"),
                 ("brand", &targets.brand, "br"),
@@ -525,6 +526,9 @@ pub(super) async fn audit_items(
                         Some(n) => format!("CAST({} AS TEXT)", sql.arg(Arg::Text(n.into()))),
                         None => "NULL".into(),
                     };
+                    moves.push(format!(
+                        "'{key} ' || COALESCE({old}.name, 'none') || ' → ' || COALESCE({new}, 'none')"
+                    ));
                     pairs.push((
                         key,
                         json_object(dialect, &[("from", format!("{old}.name")), ("to", new)]),
@@ -532,7 +536,10 @@ pub(super) async fn audit_items(
                 }
             }
             (
-                format!("'Moved ' || {name} || ' to ' || CAST({to} AS TEXT)"),
+                format!(
+                    "'Moved ' || {name} || ': ' || {}",
+                    moves.join(" || ', ' || ")
+                ),
                 json_object(dialect, &pairs),
             )
         }

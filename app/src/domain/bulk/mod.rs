@@ -352,3 +352,59 @@ pub async fn launch(
     });
     get(&state.db, scope, run_id).await
 }
+
+/// Undo of a finished delete: restores exactly the items that delete moved
+/// to the trash (its batch), as an ordinary restore run, audited like any.
+///
+/// The member already confirmed the delete, and Undo puts back only what it
+/// took, so no count is typed; the count is still re-checked like any
+/// restore. Items restored or purged since are simply no longer in the
+/// batch; a batch with nothing left says so.
+pub async fn undo(
+    state: &super::AppState,
+    scope: &GuildScope,
+    run_id: i64,
+) -> Result<crate::model::BulkRun, AppError> {
+    let run = get(&state.db, scope, run_id).await?;
+    if run.action != BulkAction::Delete.as_str() {
+        return Err(AppError::invalid("Only a delete can be undone."));
+    }
+    if run.status == crate::model::RunStatus::Running {
+        return Err(AppError::invalid(
+            "This delete is still running: wait for it to finish, then undo it.",
+        ));
+    }
+    let mut filter = crate::model::query::Params::new();
+    filter.insert("show".into(), run.entity.as_str().into());
+    filter.insert("batch".into(), run.batch_id.clone());
+    let request = BulkRequest {
+        entity: run.entity,
+        selection: Selection::AllMatching {
+            filter,
+            except: Vec::new(),
+        },
+        action: BulkAction::Restore,
+    };
+    let window = state.trash_window();
+    let n = count(
+        &state.db,
+        scope,
+        request.entity,
+        &request.selection,
+        Some(window),
+    )
+    .await?;
+    if n == 0 {
+        return Err(AppError::invalid(
+            "Nothing to undo: the deleted items were restored or deleted for good meanwhile.",
+        ));
+    }
+    let confirm = crate::model::BulkConfirm {
+        request,
+        confirmed_count: n,
+        typed: n.to_string(),
+        as_of: window.now,
+        reason: format!("Undo of {}", run.batch_id),
+    };
+    launch(state, scope, &confirm).await
+}

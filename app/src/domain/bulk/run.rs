@@ -269,7 +269,7 @@ impl Runner {
                 Some(reason) => failed.push((*id, reason)),
             }
         }
-        let failures_changed = self.note_failures(&mut tx, dialect, &failed).await?;
+        let failures_changed = self.note_failures(&mut tx, dialect, &failed, now).await?;
 
         if !ok.is_empty() {
             let changed = self.apply(&mut tx, dialect, &ok, now).await?;
@@ -313,26 +313,49 @@ impl Runner {
         tx: &mut Tx,
         dialect: Dialect,
         failed: &[(i64, FailureReason)],
+        now: DateTime<Utc>,
     ) -> Result<bool, AppError> {
         self.failed += failed.len() as i64;
-        let room = MAX_NAMED_FAILURES.saturating_sub(self.failures.len());
-        let named = &failed[..failed.len().min(room)];
-        if named.is_empty() {
+        if failed.is_empty() {
             return Ok(false);
         }
-        let ids: Vec<i64> = named.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<i64> = failed.iter().map(|(id, _)| *id).collect();
         let names: HashMap<i64, String> = items::read(tx, dialect, &self.scope, self.entity, &ids)
             .await?
             .into_iter()
             .map(|i| (i.id, i.name(self.entity)))
             .collect();
-        for (id, reason) in named {
+        let name_of = |id: &i64| {
+            names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| items::unknown_name(self.entity, *id))
+        };
+        // Every failed item is in the audit log beside the ones that
+        // succeeded, with its reason: the batch tells the whole story.
+        let entries: Vec<Entry> = failed
+            .iter()
+            .map(|(id, reason)| Entry {
+                actor_id: Some(self.scope.user_id()),
+                action: format!("{}.failed", self.action.as_str()),
+                target_type: Some(self.entity.one().into()),
+                target_id: Some(*id),
+                summary: format!(
+                    "Not {}: {}. {}",
+                    past_tense(self.action.as_str()),
+                    name_of(id),
+                    reason.sentence()
+                ),
+                details: Some(serde_json::json!({ "reason": format!("{reason:?}") }).to_string()),
+                batch_id: Some(self.batch_id.clone()),
+            })
+            .collect();
+        audit::record(tx, dialect, self.scope.guild_id(), now, &entries).await?;
+        let room = MAX_NAMED_FAILURES.saturating_sub(self.failures.len());
+        for (id, reason) in &failed[..failed.len().min(room)] {
             self.failures.push(FailedItem {
                 id: *id,
-                name: names
-                    .get(id)
-                    .cloned()
-                    .unwrap_or_else(|| items::unknown_name(self.entity, *id)),
+                name: name_of(id),
                 reason: *reason,
             });
         }
@@ -535,6 +558,7 @@ impl RunRow {
                 AppError::Internal
             })?,
             summary: self.summary,
+            batch_id: self.batch_id,
         })
     }
 }

@@ -84,17 +84,32 @@ fn select(where_: &str) -> String {
     )
 }
 
+/// An export about to be recorded.
+pub struct NewJob<'a> {
+    pub req: &'a ExportRequest,
+    /// The history's Scope column ("TikTok · Nightfall Energy").
+    pub label: &'a str,
+    pub filename: &'a str,
+    /// Made while the member waits, by `worker`; otherwise queued.
+    pub instant: bool,
+    pub worker: Option<&'a str>,
+}
+
 /// Records a new export. Instant ones start as running (the request thread
 /// makes the file), background ones as queued.
 pub async fn insert(
     db: &Db,
     scope: &GuildScope,
-    req: &ExportRequest,
-    filename: &str,
-    instant: bool,
-    worker: Option<&str>,
+    job: NewJob<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
+    let NewJob {
+        req,
+        label,
+        filename,
+        instant,
+        worker,
+    } = job;
     let request = serde_json::to_string(req).map_err(|e| {
         tracing::error!("serialize export request: {e}");
         AppError::Internal
@@ -115,7 +130,7 @@ pub async fn insert(
             Arg::Int(scope.user_id()),
             Arg::Text(req.entity.as_str().into()),
             Arg::Text(req.format.ext().into()),
-            Arg::Text(req.scope.describe()),
+            Arg::Text(label.into()),
             Arg::Text(request),
             Arg::Text(filename.into()),
             Arg::Int(i64::from(instant)),
@@ -228,12 +243,12 @@ pub async fn cancel(
     if owner != Some(scope.user_id()) {
         scope.require(Role::Admin, "cancel another member’s export")?;
     }
+    // A Cancel that crosses the finish is not an error: nothing failed, and
+    // the member gets the job as it ended (a finished file to download).
     if !job.status.is_active() {
-        return Err(AppError::invalid(format!(
-            "This export is already {}.",
-            job.status.label().to_lowercase()
-        )));
+        return Ok(job);
     }
+    // Conditional, so a worker finishing in between wins and `get` says so.
     db.execute(&Sql::bound(
         "UPDATE export_jobs SET status = 'cancelled', finished_at = $1, worker = NULL \
          WHERE id = $2 AND status IN ('queued', 'running')",
@@ -250,6 +265,8 @@ pub struct Claimed {
     pub guild_id: i64,
     pub requested_by: Option<i64>,
     pub request: String,
+    /// What the history says the export holds (its Scope column).
+    pub scope_label: String,
     pub filename: String,
     pub attempts: i64,
 }
@@ -269,7 +286,7 @@ pub async fn claim_next(
                     AND r.status = 'running') < $3 \
                ORDER BY j.id LIMIT 1{lock}) \
              AND status = 'queued' \
-             RETURNING id, guild_id, requested_by, request, filename, attempts"
+             RETURNING id, guild_id, requested_by, request, scope_label, filename, attempts"
         )
     };
     let args = vec![

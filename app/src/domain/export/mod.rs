@@ -14,6 +14,7 @@ mod csv_sink;
 mod iso;
 pub mod jobs;
 mod json_sink;
+pub mod naming;
 mod pg_source;
 pub mod plan;
 pub mod service;

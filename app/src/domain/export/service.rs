@@ -3,14 +3,17 @@
 
 use super::blob::BlobStore;
 use super::jobs::{self, Claimed};
+use super::naming;
 use super::plan::{plan, Plan};
 use super::sink::{Meta, SinkSpec, XlsxOptions, XLSX_MAX_DATA_ROWS};
 use super::{write, ExportError, Progress};
 use crate::domain::audit::{self, Entry};
 use crate::domain::{AppState, GuildScope};
 use crate::error::AppError;
-use crate::model::export::{clean_filename, default_filename};
-use crate::model::{ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus};
+use crate::model::export::clean_filename;
+use crate::model::{
+    ExportJob, ExportPreview, ExportRequest, ExportScope, ExportStarted, JobStatus,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,29 +77,108 @@ pub async fn start(
             ),
         }));
     }
+    check_confirmed(&req, count)?;
     let now = state.clock.now();
-    let default = default_filename(scope.slug(), req.entity, now.date_naive(), req.format);
+    let names = naming::resolve(db, scope, req.entity, &req.scope).await?;
+    let described = naming::describe(req.entity, &req.scope, &names)?;
+    let default = naming::default_filename(
+        scope.slug(),
+        req.entity,
+        &described,
+        now.date_naive(),
+        req.format,
+    );
     let filename = clean_filename(&req.filename, &default, req.format);
     let exports = &state.exports;
     if count < exports.instant_limit {
         let worker = format!("instant-{}", std::process::id());
-        let id = jobs::insert(db, scope, &req, &filename, true, Some(&worker), now).await?;
+        let job = jobs::NewJob {
+            req: &req,
+            label: &described.label,
+            filename: &filename,
+            instant: true,
+            worker: Some(&worker),
+        };
+        let id = jobs::insert(db, scope, job, now).await?;
         let job = Run {
             id,
             worker,
             req,
             plan,
             filename,
+            label: described.label,
         };
         if let Err(message) = run(state, scope, job).await {
             return Err(AppError::invalid(message));
         }
         Ok(ExportStarted::Ready(jobs::get(db, scope, id).await?))
     } else {
-        let id = jobs::insert(db, scope, &req, &filename, false, None, now).await?;
+        let job = jobs::NewJob {
+            req: &req,
+            label: &described.label,
+            filename: &filename,
+            instant: false,
+            worker: None,
+        };
+        let id = jobs::insert(db, scope, job, now).await?;
         exports.wake.notify_waiters();
         Ok(ExportStarted::Queued(jobs::get(db, scope, id).await?))
     }
+}
+
+/// An export of selected items is a bulk action: the member typed the
+/// count they saw, and the selection must still hold exactly that many.
+/// An HTTP client cannot skip this; views and everything need nothing.
+fn check_confirmed(req: &ExportRequest, count: i64) -> Result<(), AppError> {
+    if !matches!(req.scope, ExportScope::Selected(_)) {
+        return Ok(());
+    }
+    let Some(confirm) = &req.confirm else {
+        return Err(AppError::invalid(
+            "Confirm the export of the selected items by typing their count.",
+        ));
+    };
+    if !crate::model::bulk::confirms_count(&confirm.typed, confirm.count) {
+        return Err(AppError::invalid(format!(
+            "Type {} to confirm (you typed “{}”).",
+            crate::format::thousands(confirm.count),
+            confirm.typed.trim()
+        )));
+    }
+    if confirm.count != count {
+        return Err(AppError::invalid(format!(
+            "The selection changed: it now has {}. Review and confirm again.",
+            req.entity.count(count)
+        )));
+    }
+    Ok(())
+}
+
+/// What the export dialog says before anything starts: how many items the
+/// request holds, whether the file comes at once, and its default name.
+pub async fn preview(
+    state: &AppState,
+    scope: &GuildScope,
+    req: &ExportRequest,
+) -> Result<ExportPreview, AppError> {
+    let db = &state.db;
+    let plan = plan(db.dialect(), scope, req.entity, &req.scope)?;
+    let count = super::count(db, &plan).await?;
+    let names = naming::resolve(db, scope, req.entity, &req.scope).await?;
+    let described = naming::describe(req.entity, &req.scope, &names)?;
+    let default_filename = naming::default_filename(
+        scope.slug(),
+        req.entity,
+        &described,
+        state.clock.now().date_naive(),
+        req.format,
+    );
+    Ok(ExportPreview {
+        count,
+        instant: count < state.exports.instant_limit,
+        default_filename,
+        label: described.label,
+    })
 }
 
 /// Starts the same export again (the toast's Retry).
@@ -120,6 +202,8 @@ struct Run {
     req: ExportRequest,
     plan: Plan,
     filename: String,
+    /// The history's words for the scope, for the audit summary.
+    label: String,
 }
 
 /// Runs a job a worker claimed. Failures end up on the job, never lost.
@@ -159,6 +243,7 @@ pub async fn run_claimed(state: &AppState, claimed: Claimed, worker: &str) {
         req,
         plan,
         filename: claimed.filename,
+        label: claimed.scope_label,
     };
     // `run` records its own failures.
     let _ = run(state, &scope, job).await;
@@ -341,6 +426,27 @@ async fn record_failure(state: &AppState, id: i64, message: &str) {
 
 /// One summary entry; for a selection (a bulk operation) one more per item,
 /// linked by the batch id.
+/// The audit summary of an export, as a plain sentence: "Exported all
+/// 30,000 posts as CSV", "Exported 1,721 posts as CSV, filtered by TikTok ·
+/// Nightfall Energy", "Exported 7 posts picked by hand as JSON".
+fn export_summary(req: &ExportRequest, rows: i64, label: &str) -> String {
+    let (items, format) = (req.entity.count(rows), req.format.label());
+    match &req.scope {
+        ExportScope::All => format!("Exported all {items} as {format}"),
+        ExportScope::View(_) if label == "Everything" => {
+            format!("Exported all {items} as {format}")
+        }
+        ExportScope::View(_) => format!("Exported {items} as {format}, filtered by {label}"),
+        ExportScope::Selected(crate::model::Selection::Ids(_)) => {
+            format!("Exported {items} picked by hand as {format}")
+        }
+        ExportScope::Selected(crate::model::Selection::AllMatching { .. }) => {
+            let from = label.trim_start_matches("Selection: ");
+            format!("Exported {items} as {format}, selected from {from}")
+        }
+    }
+}
+
 fn audit_entries(scope: &GuildScope, job: &Run, rows: i64, ids: &[i64]) -> Vec<Entry> {
     let req = &job.req;
     let selected = matches!(req.scope, ExportScope::Selected(_));
@@ -358,12 +464,7 @@ fn audit_entries(scope: &GuildScope, job: &Run, rows: i64, ids: &[i64]) -> Vec<E
         action: "export".into(),
         target_type: None,
         target_id: None,
-        summary: format!(
-            "Exported {} as {} ({})",
-            req.entity.count(rows),
-            req.format.label(),
-            req.scope.describe().to_lowercase()
-        ),
+        summary: export_summary(req, rows, &job.label),
         details: Some(details.to_string()),
         batch_id: batch.clone(),
     }];

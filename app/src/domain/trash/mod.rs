@@ -8,10 +8,10 @@
 pub mod purge;
 pub mod sample;
 
-use super::db::like_contains;
 use super::{list_sql, Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::filter::EXPIRING_WITHIN_DAYS;
+use crate::model::search::Search;
 use crate::model::{ExportEntity, Platform, TrashFilter, TrashItem, TrashPage};
 use chrono::{DateTime, Duration, Utc};
 
@@ -53,16 +53,16 @@ pub(crate) fn where_clause(
     sql.push(&format!(
         " WHERE {x}.guild_id = {g} AND {x}.deleted_at IS NOT NULL"
     ));
-    if !f.q.is_empty() {
-        let p = sql.arg(Arg::Text(like_contains(&f.q)));
-        let like = dialect.ilike();
-        let text = match entity {
-            ExportEntity::Accounts => "a.display_name",
-            ExportEntity::Posts => "p.caption",
-        };
-        sql.push(&format!(
-            " AND ({text} {like} {p} ESCAPE '\\' OR a.handle {like} {p} ESCAPE '\\')"
-        ));
+    match Search::parse(&f.q) {
+        Search::Everything => {}
+        Search::Text(q) => {
+            let text = match entity {
+                ExportEntity::Accounts => "a.display_name",
+                ExportEntity::Posts => "p.caption",
+            };
+            list_sql::contains(sql, dialect, &q, &[text, "a.handle"]);
+        }
+        Search::HandlePrefix(prefix) => list_sql::prefix(sql, dialect, "a.handle", &prefix),
     }
     if let Some(platform) = f.platform {
         let p = sql.arg(Arg::Text(platform.as_str().into()));
