@@ -75,7 +75,7 @@ test('the Export page starts a filtered export and a bad filter explains itself'
   await signIn(page, `/g/${DEMO.guild}/exports`);
   await hydrated(page);
   const form = page.getByRole('region', { name: 'New export' });
-  await form.getByLabel('Accounts').check();
+  await form.getByRole('radio', { name: 'Accounts' }).check();
   await form.locator('select[name=platform]').selectOption('youtube');
   await form.getByLabel('JSON').check();
   const downloading = page.waitForEvent('download');
@@ -92,7 +92,7 @@ test('the Export page starts a filtered export and a bad filter explains itself'
   await expect(first.locator('td[data-label="Scope"]')).toHaveText('YouTube');
 
   // Dates the wrong way round: the filter parser's sentence (shared with the server).
-  await form.getByLabel('Posts').check();
+  await form.getByRole('radio', { name: 'Posts' }).check();
   await form.getByLabel('From', { exact: true }).fill('2026-03-01');
   await form.getByLabel('To', { exact: true }).fill('2026-02-01');
   await form.getByRole('button', { name: 'Start export' }).click();

@@ -294,49 +294,56 @@ pub fn BulkBar(
     );
     let restore_reason = refusal(BulkAction::Restore, "restore");
     let purge_reason = refusal(BulkAction::Purge, "permanently delete");
-    // The reasons are visible text the buttons point to, so keyboard and
+    // The reasons are visible text each button points to, so keyboard and
     // screen-reader users get them too (a `title` alone reaches neither).
-    let note_id = format!("bulk-{what}-refusals");
-    let reasons = if trash {
-        vec![restore_reason, purge_reason]
+    let why_id = move |key: &str| format!("bulk-{what}-why-{key}");
+    let reasons: Vec<(&'static str, Signal<Option<String>>)> = if trash {
+        vec![("restore", restore_reason), ("purge", purge_reason)]
     } else {
-        vec![delete_reason, reassign_reason]
+        vec![("delete", delete_reason), ("reassign", reassign_reason)]
     };
-    let refusals = Signal::derive(move || {
-        let mut all: Vec<String> = reasons.iter().filter_map(|r| r.get()).collect();
-        all.dedup();
-        all.join(" ")
-    });
-    let button = {
-        let note_id = note_id.clone();
-        move |label: &'static str,
-              class: &'static str,
-              refused: Signal<Option<String>>,
-              act: Option<BulkAction>| {
-            let described = note_id.clone();
+    let any_refused = {
+        let reasons = reasons.clone();
+        Signal::derive(move || reasons.iter().any(|(_, r)| r.get().is_some()))
+    };
+    let refusals = reasons
+        .into_iter()
+        .map(|(key, reason)| {
             view! {
-                <button
-                    class=class
-                    type="button"
-                    aria-haspopup="dialog"
-                    disabled=move || refused.get().is_some()
-                    aria-describedby=move || refused.get().map(|_| described.clone())
-                    on:click=move |_| open(act)
-                >
-                    {label}
-                </button>
+                <span id=why_id(key) hidden=move || reason.get().is_none()>
+                    {move || reason.get().map(|r| format!("{r} "))}
+                </span>
             }
+        })
+        .collect_view();
+    let button = move |label: &'static str,
+                       class: &'static str,
+                       key: &'static str,
+                       refused: Signal<Option<String>>,
+                       act: Option<BulkAction>| {
+        let described = why_id(key);
+        view! {
+            <button
+                class=class
+                type="button"
+                aria-haspopup="dialog"
+                disabled=move || refused.get().is_some()
+                aria-describedby=move || refused.get().map(|_| described.clone())
+                on:click=move |_| open(act)
+            >
+                {label}
+            </button>
         }
     };
     let actions = if trash {
         view! {
-            {button("Restore…", "btn btn-primary", restore_reason, Some(BulkAction::Restore))}
-            {button("Delete permanently…", "btn btn-danger", purge_reason, Some(BulkAction::Purge))}
+            {button("Restore…", "btn btn-primary", "restore", restore_reason, Some(BulkAction::Restore))}
+            {button("Delete permanently…", "btn btn-danger", "purge", purge_reason, Some(BulkAction::Purge))}
         }
         .into_any()
     } else {
         view! {
-            {button("Delete…", "btn btn-danger", delete_reason, Some(BulkAction::Delete))}
+            {button("Delete…", "btn btn-danger", "delete", delete_reason, Some(BulkAction::Delete))}
             <ExportButton
                 entity
                 selected=selection
@@ -344,7 +351,7 @@ pub fn BulkBar(
                 params=Signal::derive(Default::default)
                 filtered=Signal::derive(|| false)
             />
-            {button("Reassign…", "btn", reassign_reason, None)}
+            {button("Reassign…", "btn", "reassign", reassign_reason, None)}
         }
         .into_any()
     };
@@ -426,7 +433,7 @@ pub fn BulkBar(
                     "Clear"
                 </button>
             </div>
-            <p class="bulk-bar__refusals small" id=note_id hidden=move || refusals.get().is_empty()>
+            <p class="bulk-bar__refusals small" hidden=move || !any_refused.get()>
                 {refusals}
             </p>
         </div>

@@ -93,12 +93,13 @@ pub fn InputField(
         if !auto_submit || kind == "date" {
             return;
         }
-        if let Some(h) = pending.get_value() {
+        if let Some(h) = pending.try_get_value().flatten() {
             h.clear();
         }
+        // The field may be gone by then (the page moved on): then nothing.
         let handle = set_timeout_with_handle(
             move || {
-                if let Some(el) = input.get_untracked() {
+                if let Some(el) = input.try_get_untracked().flatten() {
                     submit_form_of(&el);
                 }
             },
@@ -107,6 +108,11 @@ pub fn InputField(
         .ok();
         pending.set_value(handle);
     };
+    on_cleanup(move || {
+        if let Some(h) = pending.try_get_value().flatten() {
+            h.clear();
+        }
+    });
     let changed = move |_| {
         if auto_submit && kind == "date" {
             if let Some(el) = input.get_untracked() {

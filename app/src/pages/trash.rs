@@ -85,12 +85,15 @@ pub fn TrashPage() -> impl IntoView {
                     "Restoring puts an item back in its group and brand. "
                     "A post whose account is deleted too comes back with its account."
                 </p>
-                <button class="btn btn-danger" type="button" aria-haspopup="dialog"
-                    disabled=refused.is_some() || nothing
-                    title=refused
-                    on:click=empty_trash>
-                    {if filtered { "Delete all matching permanently…" } else { "Empty trash…" }}
-                </button>
+                <div class="trash-head__action">
+                    <button class="btn btn-danger" type="button" aria-haspopup="dialog"
+                        disabled=refused.is_some() || nothing
+                        aria-describedby=refused.is_some().then_some("empty-trash-why")
+                        on:click=empty_trash>
+                        {if filtered { "Delete all matching permanently…" } else { "Empty trash…" }}
+                    </button>
+                    {refused.map(|r| view! { <p id="empty-trash-why" class="muted small">{r}</p> })}
+                </div>
             }
         })
     };
