@@ -21,7 +21,7 @@ async function shoot(width) {
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   const hydrated = () => page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
-  const snap = async (name) => page.screenshot({ path: `${out}/${name}-${width}.png`, fullPage: false });
+  const snap = async (name, fullPage = false) => page.screenshot({ path: `${out}/${name}-${width}.png`, fullPage });
 
   await page.goto(`${base}/login`);
   await page.getByLabel('Username').fill(user);
@@ -54,11 +54,21 @@ async function shoot(width) {
   await result.getByRole('button', { name: 'Undo' }).click();
   await result.getByText('2 restored').waitFor();
 
+  // A row in the export history: an instant export of the TikTok accounts.
+  await page.goto(`${base}/g/${guild}/exports`);
+  await hydrated();
+  const form = page.getByRole('region', { name: 'New export' });
+  await form.getByRole('radio', { name: 'Accounts' }).check();
+  await form.locator('select[name=platform]').selectOption('tiktok');
+  const downloading = page.waitForEvent('download');
+  await form.getByRole('button', { name: 'Start export' }).click();
+  await downloading;
+
   for (const [name, path] of [['exports', 'exports'], ['trash', 'settings/trash'], ['audit', 'settings/audit'], ['accounts', 'accounts']]) {
     await page.goto(`${base}/g/${guild}/${path}`);
     await hydrated();
     await page.waitForTimeout(300);
-    await snap(name);
+    await snap(name, name !== 'accounts');
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     if (wide > width) errors.push(`${path} is ${wide}px wide at ${width}px`);
   }

@@ -268,6 +268,9 @@ test.describe('on a phone', () => {
   test.use({ viewport: { width: 390, height: 844 } });
 
   test('every page fits 390 px, the filters fold away, and the navigation reads in full', async ({ page }) => {
+    await page.goto('/login');
+    await hydrated(page);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await signIn(page, postsPath, ADMIN);
     await hydrated(page);
     const pages = ['posts', 'accounts', 'exports', 'settings', 'settings/audit', 'settings/trash'];

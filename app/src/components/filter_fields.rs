@@ -32,6 +32,55 @@ fn sort_options<T: Copy>(
         .collect()
 }
 
+/// Search, platform, brand and group: what both entities filter by, with
+/// the values of the filter on screen.
+#[component]
+fn SharedFields(
+    ctx: GuildContext,
+    placeholder: &'static str,
+    auto: bool,
+    q: Signal<String>,
+    platform: Signal<String>,
+    brand: Signal<String>,
+    group: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <InputField
+            label="Search"
+            name="q"
+            kind="search"
+            class="field--grow"
+            placeholder=placeholder
+            auto_submit=auto
+            value=q
+        />
+        <SelectField
+            label="Platform"
+            name="platform"
+            any_label="All platforms"
+            options=platform_options()
+            auto_submit=auto
+            value=platform
+        />
+        <SelectField
+            label="Brand"
+            name="brand"
+            any_label="All brands"
+            options=named_options(&ctx.brands, "No brand")
+            auto_submit=auto
+            value=brand
+        />
+        <SelectField
+            label="Group"
+            name="group"
+            any_label="All groups"
+            options=named_options(&ctx.groups, "No group")
+            auto_submit=auto
+            value=group
+        />
+    }
+}
+
 #[component]
 pub fn PostFilterFields(
     ctx: GuildContext,
@@ -41,38 +90,14 @@ pub fn PostFilterFields(
     let field = move |f: fn(&PostFilter) -> String| Signal::derive(move || f(&filter.get()));
     let auto = used_in.auto_submit();
     view! {
-        <InputField
-            label="Search"
-            name="q"
-            kind="search"
-            class="field--grow"
+        <SharedFields
+            ctx=ctx.clone()
             placeholder="Caption or @handle"
-            auto_submit=auto
-            value=field(|f| f.q.clone())
-        />
-        <SelectField
-            label="Platform"
-            name="platform"
-            any_label="All platforms"
-            options=platform_options()
-            auto_submit=auto
-            value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())
-        />
-        <SelectField
-            label="Brand"
-            name="brand"
-            any_label="All brands"
-            options=named_options(&ctx.brands, "No brand")
-            auto_submit=auto
-            value=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())
-        />
-        <SelectField
-            label="Group"
-            name="group"
-            any_label="All groups"
-            options=named_options(&ctx.groups, "No group")
-            auto_submit=auto
-            value=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())
+            auto
+            q=field(|f| f.q.clone())
+            platform=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())
+            brand=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())
+            group=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())
         />
         <SelectField
             label="Account"
@@ -135,38 +160,14 @@ pub fn AccountFilterFields(
     let field = move |f: fn(&AccountFilter) -> String| Signal::derive(move || f(&filter.get()));
     let auto = used_in.auto_submit();
     view! {
-        <InputField
-            label="Search"
-            name="q"
-            kind="search"
-            class="field--grow"
+        <SharedFields
+            ctx
             placeholder="Handle, name or @handle"
-            auto_submit=auto
-            value=field(|f| f.q.clone())
-        />
-        <SelectField
-            label="Platform"
-            name="platform"
-            any_label="All platforms"
-            options=platform_options()
-            auto_submit=auto
-            value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())
-        />
-        <SelectField
-            label="Brand"
-            name="brand"
-            any_label="All brands"
-            options=named_options(&ctx.brands, "No brand")
-            auto_submit=auto
-            value=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())
-        />
-        <SelectField
-            label="Group"
-            name="group"
-            any_label="All groups"
-            options=named_options(&ctx.groups, "No group")
-            auto_submit=auto
-            value=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())
+            auto
+            q=field(|f| f.q.clone())
+            platform=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())
+            brand=field(|f| f.brand.map(Assigned::to_param).unwrap_or_default())
+            group=field(|f| f.group.map(Assigned::to_param).unwrap_or_default())
         />
         <SelectField
             label="Status"

@@ -24,6 +24,12 @@ impl Selection {
     pub fn describe(&self) -> String {
         match self {
             Self::Ids(ids) => format!("{} picked by hand", ids.len()),
+            // Deleted Items' "Show this deletion", and Undo.
+            Self::AllMatching { filter, except }
+                if except.is_empty() && filter.contains_key("batch") =>
+            {
+                "the items of one deletion".into()
+            }
             Self::AllMatching { except, .. } if except.is_empty() => "all matching a view".into(),
             Self::AllMatching { except, .. } => {
                 format!("all matching a view, {} unticked", except.len())

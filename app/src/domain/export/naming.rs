@@ -300,6 +300,20 @@ pub fn default_filename(
     )
 }
 
+/// What an export request holds in words, and the file name it gets when
+/// none is typed, dated `day`: the names looked up, then described.
+pub async fn name(
+    db: &Db,
+    scope: &GuildScope,
+    req: &crate::model::ExportRequest,
+    day: NaiveDate,
+) -> Result<(Described, String), AppError> {
+    let names = resolve(db, scope, req.entity, &req.scope).await?;
+    let described = describe(req.entity, &req.scope, &names)?;
+    let filename = default_filename(scope.slug(), req.entity, &described, day, req.format);
+    Ok((described, filename))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

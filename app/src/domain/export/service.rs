@@ -79,15 +79,7 @@ pub async fn start(
     }
     check_confirmed(&req, count)?;
     let now = state.clock.now();
-    let names = naming::resolve(db, scope, req.entity, &req.scope).await?;
-    let described = naming::describe(req.entity, &req.scope, &names)?;
-    let default = naming::default_filename(
-        scope.slug(),
-        req.entity,
-        &described,
-        now.date_naive(),
-        req.format,
-    );
+    let (described, default) = naming::name(db, scope, &req, now.date_naive()).await?;
     let filename = clean_filename(&req.filename, &default, req.format);
     let exports = &state.exports;
     if count < exports.instant_limit {
@@ -164,15 +156,8 @@ pub async fn preview(
     let db = &state.db;
     let plan = plan(db.dialect(), scope, req.entity, &req.scope)?;
     let count = super::count(db, &plan).await?;
-    let names = naming::resolve(db, scope, req.entity, &req.scope).await?;
-    let described = naming::describe(req.entity, &req.scope, &names)?;
-    let default_filename = naming::default_filename(
-        scope.slug(),
-        req.entity,
-        &described,
-        state.clock.now().date_naive(),
-        req.format,
-    );
+    let (described, default_filename) =
+        naming::name(db, scope, req, state.clock.now().date_naive()).await?;
     Ok(ExportPreview {
         count,
         instant: count < state.exports.instant_limit,
