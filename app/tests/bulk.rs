@@ -9,13 +9,13 @@ use app::domain::{Arg, Db, GuildScope, Sql};
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{
-    BulkAction, BulkConfirm, BulkRequest, BulkRun, Change, ExportEntity, FailureReason, Role,
-    RunStatus, Selection,
+    BulkAction, BulkConfirm, BulkRequest, BulkRun, Change, Entity, FailureReason, Role, RunStatus,
+    Selection,
 };
 use chrono::Duration;
 
-const POSTS: ExportEntity = ExportEntity::Posts;
-const ACCOUNTS: ExportEntity = ExportEntity::Accounts;
+const POSTS: Entity = Entity::Posts;
+const ACCOUNTS: Entity = Entity::Accounts;
 
 fn params(pairs: &[(&str, &str)]) -> Params {
     pairs
@@ -44,7 +44,7 @@ async fn group_ids(db: &Db, guild: &str) -> Vec<i64> {
     .await
 }
 
-fn delete(entity: ExportEntity, selection: Selection) -> BulkRequest {
+fn delete(entity: Entity, selection: Selection) -> BulkRequest {
     BulkRequest {
         entity,
         selection,
@@ -485,7 +485,7 @@ db_test!(
         assert!(
             preview.sentence.starts_with(&format!(
                 "Delete 1 account and their {}",
-                ExportEntity::Posts.count(posts)
+                Entity::Posts.count(posts)
             )),
             "{}",
             preview.sentence

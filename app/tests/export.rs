@@ -10,7 +10,7 @@ use app::domain::{Arg, Db, GuildScope, Sql};
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{
-    ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
+    Entity, ExportFormat, ExportJob, ExportRequest, ExportScope, ExportStarted, JobStatus,
     Selection,
 };
 use calamine::{Data, Reader, Xlsx};
@@ -24,7 +24,7 @@ fn params(pairs: &[(&str, &str)]) -> Params {
         .collect()
 }
 
-fn request(entity: ExportEntity, format: ExportFormat, scope: ExportScope) -> ExportRequest {
+fn request(entity: Entity, format: ExportFormat, scope: ExportScope) -> ExportRequest {
     ExportRequest {
         entity,
         format,
@@ -49,7 +49,7 @@ async fn confirmed(fx: &Fixture, scope: &GuildScope, mut req: ExportRequest) -> 
 
 /// Every live post of the guild in `format`.
 fn all_posts(format: ExportFormat) -> ExportRequest {
-    request(ExportEntity::Posts, format, ExportScope::All)
+    request(Entity::Posts, format, ExportScope::All)
 }
 
 /// The post ids in a JSON export of `scope`, in file order.
@@ -57,7 +57,7 @@ async fn exported_ids(fx: &Fixture, scope: &GuildScope, export: ExportScope) -> 
     let (_, path) = instant(
         fx,
         scope,
-        request(ExportEntity::Posts, ExportFormat::Json, export),
+        request(Entity::Posts, ExportFormat::Json, export),
     )
     .await;
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -239,11 +239,7 @@ db_test!(json_has_metadata_and_typed_items, |db: Db| async move {
     let (_, path) = instant(
         &fx,
         &scope,
-        request(
-            ExportEntity::Posts,
-            ExportFormat::Json,
-            ExportScope::View(view),
-        ),
+        request(Entity::Posts, ExportFormat::Json, ExportScope::View(view)),
     )
     .await;
 
@@ -544,7 +540,7 @@ db_test!(
         let rows = live_posts(fx.db(), "alpha", BY_ID).await;
         let picked =
             ExportScope::Selected(Selection::Ids(vec![rows[0].id, rows[1].id, rows[2].id]));
-        let req = request(ExportEntity::Posts, ExportFormat::Csv, picked);
+        let req = request(Entity::Posts, ExportFormat::Csv, picked);
         let with = |count: i64, typed: &str| ExportRequest {
             confirm: Some(app::model::ExportConfirm {
                 count,
@@ -581,7 +577,7 @@ db_test!(accounts_export_with_post_counts, |db: Db| async move {
     let (job, path) = instant(
         &fx,
         &scope,
-        request(ExportEntity::Accounts, ExportFormat::Csv, ExportScope::All),
+        request(Entity::Accounts, ExportFormat::Csv, ExportScope::All),
     )
     .await;
     assert_eq!(job.filename, "alpha-accounts-2026-02-07.csv");
@@ -667,7 +663,7 @@ db_test!(
             &fx.state,
             &scope,
             request(
-                ExportEntity::Posts,
+                Entity::Posts,
                 ExportFormat::Csv,
                 ExportScope::View(params(&[("platform", "myspace")])),
             ),
@@ -678,7 +674,7 @@ db_test!(
             &fx.state,
             &scope,
             request(
-                ExportEntity::Posts,
+                Entity::Posts,
                 ExportFormat::Csv,
                 ExportScope::View(params(&[("q", "no such text anywhere")])),
             ),
@@ -723,7 +719,7 @@ db_test!(
         .await;
         let view = |pairs: &[(&str, &str)]| {
             request(
-                ExportEntity::Posts,
+                Entity::Posts,
                 ExportFormat::Csv,
                 ExportScope::View(params(pairs)),
             )
@@ -1075,7 +1071,7 @@ db_test!(
             &fx,
             &scope,
             request(
-                ExportEntity::Posts,
+                Entity::Posts,
                 ExportFormat::Json,
                 ExportScope::Selected(Selection::Ids(picked.clone())),
             ),

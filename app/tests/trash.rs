@@ -11,13 +11,13 @@ use app::domain::{Arg, Db, GuildScope, Sql};
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{
-    BulkAction, BulkConfirm, BulkRequest, BulkRun, ExportEntity, FailureReason, RunStatus,
-    Selection, TrashFilter,
+    BulkAction, BulkConfirm, BulkRequest, BulkRun, Entity, FailureReason, RunStatus, Selection,
+    TrashFilter,
 };
 use chrono::Duration;
 
-const POSTS: ExportEntity = ExportEntity::Posts;
-const ACCOUNTS: ExportEntity = ExportEntity::Accounts;
+const POSTS: Entity = Entity::Posts;
+const ACCOUNTS: Entity = Entity::Accounts;
 
 /// Live post ids of guild alpha, in id order.
 async fn live_posts(db: &Db) -> Vec<i64> {
@@ -67,7 +67,7 @@ async fn batch_entries(db: &Db, batch: String) -> i64 {
     .await
 }
 
-fn request(entity: ExportEntity, ids: &[i64], action: BulkAction) -> BulkRequest {
+fn request(entity: Entity, ids: &[i64], action: BulkAction) -> BulkRequest {
     BulkRequest {
         entity,
         selection: Selection::Ids(ids.to_vec()),
@@ -210,7 +210,7 @@ db_test!(
             Some(
                 format!(
                     "Restored 1 account and the {} deleted with them",
-                    ExportEntity::Posts.count(posts.len() as i64 - 1)
+                    Entity::Posts.count(posts.len() as i64 - 1)
                 )
                 .as_str()
             )

@@ -115,6 +115,9 @@ test('the guild switcher lists every guild with the role in it', async ({ page }
   // An admin sees the members.
   await page.locator('.guild-switcher summary').click();
   await page.locator('.switcher-item').filter({ hasText: 'Sonuha Empire' }).click();
+  // Wait for the switch, or the click below can still hit the old guild's link.
+  await expect(page).toHaveURL(new RegExp(`/g/${DEMO.guild}/posts`));
+  await expect(page.locator('.guild-switcher summary')).toContainText('Admin');
   await page.getByRole('link', { name: 'Guild settings' }).click();
   await expect(page.getByRole('cell', { name: 'demo', exact: true })).toBeVisible();
 });

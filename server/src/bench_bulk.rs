@@ -8,7 +8,7 @@ use app::domain::{bulk, posts, Arg, Db, GuildScope, SharedClock, Sql};
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{
-    BulkAction, BulkConfirm, BulkRequest, Change, ExportEntity, PostFilter, Role, Selection,
+    BulkAction, BulkConfirm, BulkRequest, Change, Entity, PostFilter, Role, Selection,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -72,7 +72,7 @@ async fn timed(
         })
     };
     let request = BulkRequest {
-        entity: ExportEntity::Posts,
+        entity: Entity::Posts,
         selection: Selection::AllMatching {
             filter: Params::new(),
             except: vec![],

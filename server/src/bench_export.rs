@@ -7,9 +7,7 @@ use crate::bench::{bench_user, ensure_seeded};
 use app::domain::export::{jobs, service, ExportSettings, LocalStore};
 use app::domain::{AppState, Db, GuildScope, SharedClock};
 use app::error::AppError;
-use app::model::{
-    ExportEntity, ExportFormat, ExportRequest, ExportScope, ExportStarted, JobStatus,
-};
+use app::model::{Entity, ExportFormat, ExportRequest, ExportScope, ExportStarted, JobStatus};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -80,7 +78,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
         trash_retention: chrono::Duration::days(app::domain::trash::Window::DEFAULT_RETENTION_DAYS),
     };
     let req = ExportRequest {
-        entity: ExportEntity::Posts,
+        entity: Entity::Posts,
         format,
         scope: ExportScope::All,
         filename: String::new(),
@@ -130,12 +128,8 @@ async fn compare_pg_reads(db: &Db, scope: &GuildScope) -> Result<(), AppError> {
     let Db::Postgres(pool) = db else {
         return Err(AppError::invalid("--compare-pg-reads needs PostgreSQL"));
     };
-    let plan = app::domain::export::plan::plan(
-        db.dialect(),
-        scope,
-        ExportEntity::Posts,
-        &ExportScope::All,
-    )?;
+    let plan =
+        app::domain::export::plan::plan(db.dialect(), scope, Entity::Posts, &ExportScope::All)?;
     let t = Instant::now();
     // The plan of "everything" has one parameter: the guild.
     let mut rows = sqlx::query(&plan.rows.text)

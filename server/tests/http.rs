@@ -10,6 +10,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use server::config::Config;
+use std::time::Duration;
 use tower::ServiceExt;
 
 struct TestApp {
@@ -58,16 +59,25 @@ impl TestApp {
     }
 
     async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self
-            .router
-            .clone()
-            .oneshot(req)
+        // A request that never answers fails its test in a minute, with its
+        // path, instead of holding the whole suite (and CI) until killed.
+        let what = format!("{} {}", req.method(), req.uri());
+        let answer = async {
+            let res = self
+                .router
+                .clone()
+                .oneshot(req)
+                .await
+                .expect("router answers");
+            let status = res.status();
+            let headers = res.headers().clone();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, headers, body)
+        };
+        let (status, headers, body) = tokio::time::timeout(Duration::from_secs(60), answer)
             .await
-            .expect("router answers");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
-            .into_owned();
+            .unwrap_or_else(|_| panic!("{what} did not answer within 60 s"));
+        let body = String::from_utf8_lossy(&body).into_owned();
         Reply {
             status,
             headers,

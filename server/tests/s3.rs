@@ -6,9 +6,7 @@ use app::domain::export::blob::{BlobStore, Disposition, Fetched};
 use app::domain::export::service::{self, Download};
 use app::domain::test_support::{Fixture, TempDir, TestDb};
 use app::error::AppError;
-use app::model::{
-    ExportEntity, ExportFormat, ExportRequest, ExportScope, ExportStarted, JobStatus,
-};
+use app::model::{Entity, ExportFormat, ExportRequest, ExportScope, ExportStarted, JobStatus};
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use server::s3_store::{S3Store, PART_SIZE};
@@ -190,7 +188,7 @@ async fn a_presigned_link_stops_working_after_five_minutes() {
 
 fn request() -> ExportRequest {
     ExportRequest {
-        entity: ExportEntity::Posts,
+        entity: Entity::Posts,
         format: ExportFormat::Csv,
         scope: ExportScope::All,
         filename: String::new(),

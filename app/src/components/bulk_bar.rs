@@ -12,8 +12,7 @@ use super::selection::SelectionState;
 use crate::api::{PreviewBulk, StartBulk};
 use crate::model::bulk::{confirm_hint, confirms, needs_typing};
 use crate::model::{
-    BulkAction, BulkConfirm, BulkPreview, BulkRequest, BulkRun, Change, ExportEntity, GuildContext,
-    Role,
+    BulkAction, BulkConfirm, BulkPreview, BulkRequest, BulkRun, Change, Entity, GuildContext, Role,
 };
 use crate::pages::guild_layout::use_guild;
 use leptos::prelude::*;
@@ -98,7 +97,7 @@ fn focus_in(dialog: NodeRef<leptos::html::Dialog>, selector: &'static str) {
 
 #[component]
 pub fn BulkBar(
-    entity: ExportEntity,
+    entity: Entity,
     selection: SelectionState,
     /// Where a started run goes; the progress panel shows it.
     run: RwSignal<Option<BulkRun>>,

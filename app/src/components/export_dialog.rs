@@ -14,7 +14,7 @@ use crate::model::bulk::confirms_count;
 use crate::model::export::default_filename_for_today;
 use crate::model::query::Params;
 use crate::model::{
-    ExportConfirm, ExportEntity, ExportFormat, ExportPreview, ExportRequest, ExportScope,
+    Entity, ExportConfirm, ExportFormat, ExportPreview, ExportRequest, ExportScope,
 };
 use leptos::prelude::*;
 
@@ -102,7 +102,7 @@ struct Counts {
 
 #[component]
 pub fn ExportButton(
-    entity: ExportEntity,
+    entity: Entity,
     /// The list's URL query (its filters).
     #[prop(into)]
     params: Signal<Params>,

@@ -73,12 +73,10 @@ pub(crate) fn where_clause(
         Search::HandlePrefix(prefix) => list_sql::prefix(sql, dialect, "a.handle", &prefix),
     }
     if let Some(platform) = f.platform {
-        let p = sql.arg(Arg::Text(platform.as_str().into()));
-        sql.push(&format!(" AND a.platform = {p}"));
+        sql.push(" AND a.platform = ").bind(platform.as_str());
     }
     if let Some(status) = f.status {
-        let p = sql.arg(Arg::Text(status.as_str().into()));
-        sql.push(&format!(" AND a.status = {p}"));
+        sql.push(" AND a.status = ").bind(status.as_str());
     }
     list_sql::assigned(sql, "a.brand_id", f.brand);
     list_sql::assigned(sql, "a.group_id", f.group);

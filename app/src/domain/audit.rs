@@ -133,8 +133,7 @@ pub async fn list(
         " WHERE l.guild_id = {g} AND (l.target_id IS NULL OR l.batch_id IS NULL)"
     ));
     if let Some(action) = &f.action {
-        let p = filter.arg(Arg::Text(action.clone()));
-        filter.push(&format!(" AND l.action = {p}"));
+        filter.push(" AND l.action = ").bind(action.clone());
     }
     if let Some(actor) = &f.actor {
         let p = filter.arg(Arg::Text(actor.clone()));
@@ -143,13 +142,15 @@ pub async fn list(
         ));
     }
     if let Some(from) = f.from {
-        let p = filter.arg(Arg::Time(from.and_time(NaiveTime::MIN).and_utc()));
-        filter.push(&format!(" AND l.created_at >= {p}"));
+        filter
+            .push(" AND l.created_at >= ")
+            .bind(from.and_time(NaiveTime::MIN).and_utc());
     }
     if let Some(to) = f.to {
         let next = to.checked_add_days(Days::new(1)).unwrap_or(to);
-        let p = filter.arg(Arg::Time(next.and_time(NaiveTime::MIN).and_utc()));
-        filter.push(&format!(" AND l.created_at < {p}"));
+        filter
+            .push(" AND l.created_at < ")
+            .bind(next.and_time(NaiveTime::MIN).and_utc());
     }
     let page = f.page.max(1);
     fetch_page(db, filter, " ORDER BY l.created_at DESC, l.id DESC", page).await

@@ -118,6 +118,38 @@ impl Sql {
         self.text.push_str(s);
         self
     }
+
+    /// Appends the placeholder of `value` and binds it:
+    /// `sql.push(" AND p.platform = ").bind(platform.as_str())`.
+    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        let p = self.arg(value.into());
+        self.text.push_str(&p);
+        self
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_string())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl From<DateTime<Utc>> for Arg {
+    fn from(v: DateTime<Utc>) -> Self {
+        Self::Time(v)
+    }
 }
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
@@ -479,6 +511,21 @@ mod tests {
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_contains("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn bind_appends_its_own_placeholder() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.bind(7)
+            .push(" AND b = ")
+            .bind("x")
+            .push(" AND c = ")
+            .bind(String::from("y"));
+        assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b = $2 AND c = $3");
+        assert_eq!(
+            sql.args,
+            vec![Arg::Int(7), Arg::Text("x".into()), Arg::Text("y".into())]
+        );
     }
 
     #[test]

@@ -9,8 +9,7 @@ use crate::model::search::prefix_end;
 pub(super) fn assigned(sql: &mut Sql, column: &str, filter: Option<Assigned>) {
     match filter {
         Some(Assigned::To(id)) => {
-            let p = sql.arg(Arg::Int(id));
-            sql.push(&format!(" AND {column} = {p}"));
+            sql.push(&format!(" AND {column} = ")).bind(id);
         }
         Some(Assigned::Unassigned) => {
             sql.push(&format!(" AND {column} IS NULL"));
@@ -44,10 +43,9 @@ pub(super) fn contains(sql: &mut Sql, dialect: Dialect, text: &str, columns: &[&
 /// only uses an index for LIKE under a NOCASE collation).
 pub(super) fn prefix(sql: &mut Sql, dialect: Dialect, column: &str, prefix: &str) {
     let (ge, lt) = dialect.byte_order_range();
-    let lo = sql.arg(Arg::Text(prefix.to_string()));
-    sql.push(&format!(" AND {column} {ge} {lo}"));
+    sql.push(&format!(" AND {column} {ge} "))
+        .bind(prefix.to_string());
     if let Some(end) = prefix_end(prefix) {
-        let hi = sql.arg(Arg::Text(end));
-        sql.push(&format!(" AND {column} {lt} {hi}"));
+        sql.push(&format!(" AND {column} {lt} ")).bind(end);
     }
 }

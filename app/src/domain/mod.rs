@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod db;
 pub mod demo;
+mod entity_sql;
 pub mod export;
 mod list_sql;
 pub mod posts;
@@ -22,5 +23,6 @@ pub mod trash;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use db::{Arg, Db, Dialect, Sql};
+pub(crate) use entity_sql::EntitySql;
 pub use scope::GuildScope;
 pub use state::AppState;

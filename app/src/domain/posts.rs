@@ -84,28 +84,23 @@ pub(crate) fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, 
         }
     }
     if let Some(platform) = f.platform {
-        let p = sql.arg(Arg::Text(platform.as_str().into()));
-        sql.push(&format!(" AND p.platform = {p}"));
+        sql.push(" AND p.platform = ").bind(platform.as_str());
     }
     list_sql::assigned(sql, "p.brand_id", f.brand);
     list_sql::assigned(sql, "p.group_id", f.group);
     if let Some(account) = f.account {
-        let p = sql.arg(Arg::Int(account));
-        sql.push(&format!(" AND p.account_id = {p}"));
+        sql.push(" AND p.account_id = ").bind(account);
     }
     if let Some(from) = f.from {
-        let p = sql.arg(Arg::Time(day_start(from)));
-        sql.push(&format!(" AND p.posted_at >= {p}"));
+        sql.push(" AND p.posted_at >= ").bind(day_start(from));
     }
     if let Some(to) = f.to {
         // Inclusive: everything before the start of the next day.
         let next = to.checked_add_days(Days::new(1)).unwrap_or(to);
-        let p = sql.arg(Arg::Time(day_start(next)));
-        sql.push(&format!(" AND p.posted_at < {p}"));
+        sql.push(" AND p.posted_at < ").bind(day_start(next));
     }
     if let Some(min) = f.min_views {
-        let p = sql.arg(Arg::Int(min));
-        sql.push(&format!(" AND p.views >= {p}"));
+        sql.push(" AND p.views >= ").bind(min);
     }
 }
 

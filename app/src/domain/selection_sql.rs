@@ -2,10 +2,10 @@
 //! after "select all", as one bind value however many there are.
 
 use super::trash::{self, Window};
-use super::{accounts, posts, Arg, Dialect, GuildScope, Sql};
+use super::{accounts, posts, Arg, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::selection::MAX_SELECTED_IDS;
-use crate::model::{AccountFilter, ExportEntity, PostFilter, Selection, TrashFilter};
+use crate::model::{AccountFilter, Entity, PostFilter, Selection, TrashFilter};
 
 /// `AND {column} [NOT] IN (the ids in one JSON parameter)`: one bind value
 /// however many ids, on both backends.
@@ -38,27 +38,27 @@ pub(crate) fn check_ids(ids: &[i64]) -> Result<(), AppError> {
 
 /// ` WHERE …`: the items of the guild that `selection` covers, for a query
 /// over `accounts a` or `posts p`: live items, or with `trash` the trashed
-/// ones (the query must then select [`super::trash::from`]). Hand-picked
+/// ones (the query must then select [`EntitySql::from_trash`]). Hand-picked
 /// ids are checked here (not empty, not too many).
 pub(crate) fn where_selected(
     sql: &mut Sql,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     selection: &Selection,
     trash: Option<Window>,
 ) -> Result<(), AppError> {
-    let alias = alias(entity);
+    let vocab = EntitySql::of(entity);
     match selection {
         Selection::Ids(ids) => {
             check_ids(ids)?;
             let g = sql.arg(Arg::Int(scope.guild_id()));
-            let a = &alias[..1];
+            let a = vocab.alias();
             let state = if trash.is_some() { "NOT NULL" } else { "NULL" };
             sql.push(&format!(
                 " WHERE {a}.guild_id = {g} AND {a}.deleted_at IS {state}"
             ));
-            id_list(sql, dialect, alias, false, ids);
+            id_list(sql, dialect, vocab.id_col(), false, ids);
         }
         Selection::AllMatching { filter, except } => {
             match (trash, entity) {
@@ -70,28 +70,20 @@ pub(crate) fn where_selected(
                     &TrashFilter::from_params(filter)?,
                     window,
                 ),
-                (None, ExportEntity::Accounts) => accounts::where_clause(
+                (None, Entity::Accounts) => accounts::where_clause(
                     sql,
                     dialect,
                     scope,
                     &AccountFilter::from_params(filter)?,
                 ),
-                (None, ExportEntity::Posts) => {
+                (None, Entity::Posts) => {
                     posts::where_clause(sql, dialect, scope, &PostFilter::from_params(filter)?)
                 }
             }
             if !except.is_empty() {
-                id_list(sql, dialect, alias, true, except);
+                id_list(sql, dialect, vocab.id_col(), true, except);
             }
         }
     }
     Ok(())
-}
-
-/// The id column of an entity's list query.
-pub(crate) fn alias(entity: ExportEntity) -> &'static str {
-    match entity {
-        ExportEntity::Accounts => "a.id",
-        ExportEntity::Posts => "p.id",
-    }
 }

@@ -1,7 +1,7 @@
 //! Bulk actions on a selection: what the browser asks for, what the
 //! confirmation dialog shows, and the run the server reports back.
 
-use super::export::ExportEntity;
+use super::export::Entity;
 use super::guild::Role;
 use super::selection::Selection;
 use crate::format::thousands;
@@ -66,7 +66,7 @@ impl BulkAction {
 /// A bulk action on a selection of accounts or posts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequest {
-    pub entity: ExportEntity,
+    pub entity: Entity,
     pub selection: Selection,
     pub action: BulkAction,
 }
@@ -228,7 +228,7 @@ pub const MAX_NAMED_FAILURES: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulkRun {
     pub id: i64,
-    pub entity: ExportEntity,
+    pub entity: Entity,
     pub action: String,
     pub status: RunStatus,
     pub total: i64,

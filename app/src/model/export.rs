@@ -2,53 +2,11 @@
 //! the default name and the progress) and the server (which never trusts
 //! either).
 
+pub use super::entity::Entity;
 use super::query::Params;
 use super::selection::Selection;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ExportEntity {
-    Accounts,
-    Posts,
-}
-
-impl ExportEntity {
-    pub const ALL: [Self; 2] = [Self::Accounts, Self::Posts];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accounts => "accounts",
-            Self::Posts => "posts",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-    /// "account", "post": one of them, in sentences and audit targets.
-    pub fn one(self) -> &'static str {
-        match self {
-            Self::Accounts => "account",
-            Self::Posts => "post",
-        }
-    }
-    /// "Accounts", for headings and sheet names.
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Accounts => "Accounts",
-            Self::Posts => "Posts",
-        }
-    }
-    /// "1 account", "1,200 posts".
-    pub fn count(self, n: i64) -> String {
-        let noun = match (self, n) {
-            (Self::Accounts, 1) => "account",
-            (Self::Accounts, _) => "accounts",
-            (Self::Posts, 1) => "post",
-            (Self::Posts, _) => "posts",
-        };
-        format!("{} {noun}", crate::format::thousands(n))
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ExportFormat {
@@ -117,7 +75,7 @@ impl ExportScope {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportRequest {
-    pub entity: ExportEntity,
+    pub entity: Entity,
     pub format: ExportFormat,
     pub scope: ExportScope,
     /// What the user typed; cleaned by [`clean_filename`]. Empty means the
@@ -191,7 +149,7 @@ impl JobStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportJob {
     pub id: i64,
-    pub entity: ExportEntity,
+    pub entity: Entity,
     pub format: ExportFormat,
     pub scope: String,
     pub filename: String,
@@ -284,7 +242,7 @@ pub const MAX_FILENAME_BYTES: usize = 120;
 /// `sonuhaempire-posts-2026-02-07.csv`.
 pub fn default_filename(
     guild_slug: &str,
-    entity: ExportEntity,
+    entity: Entity,
     day: NaiveDate,
     format: ExportFormat,
 ) -> String {
@@ -313,7 +271,7 @@ pub fn today() -> String {
 /// sees; the server makes its own from its clock).
 pub fn default_filename_for_today(
     guild_slug: &str,
-    entity: ExportEntity,
+    entity: Entity,
     format: ExportFormat,
 ) -> String {
     format!(
@@ -388,7 +346,7 @@ mod tests {
     fn the_default_name_has_guild_entity_day_and_extension() {
         let day = NaiveDate::from_ymd_opt(2026, 2, 7).unwrap();
         assert_eq!(
-            default_filename("sonuhaempire", ExportEntity::Posts, day, ExportFormat::Csv),
+            default_filename("sonuhaempire", Entity::Posts, day, ExportFormat::Csv),
             "sonuhaempire-posts-2026-02-07.csv"
         );
     }
@@ -445,7 +403,7 @@ mod tests {
     fn progress_reads_as_item_counts() {
         let job = ExportJob {
             id: 1,
-            entity: ExportEntity::Posts,
+            entity: Entity::Posts,
             format: ExportFormat::Xlsx,
             scope: "Everything".into(),
             filename: "x.xlsx".into(),

@@ -5,7 +5,7 @@
 //! same clear sentence everywhere.
 
 use super::query::{to_query_string, Params};
-use super::{AccountStatus, ExportEntity, Platform, MAX_PAGE};
+use super::{AccountStatus, Entity, Platform, MAX_PAGE};
 use crate::error::AppError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -486,7 +486,7 @@ impl AuditFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrashFilter {
     /// `show`: which tab (accounts or posts; posts by default).
-    pub show: ExportEntity,
+    pub show: Entity,
     /// Handle, display name or caption.
     pub q: String,
     pub platform: Option<Platform>,
@@ -508,8 +508,8 @@ impl TrashFilter {
     pub fn from_params(p: &Params) -> Result<Self, AppError> {
         let (page, page_size) = parse_page(p)?;
         let show = match param(p, "show") {
-            None => ExportEntity::Posts,
-            Some(v) => ExportEntity::parse(v).ok_or_else(|| {
+            None => Entity::Posts,
+            Some(v) => Entity::parse(v).ok_or_else(|| {
                 AppError::invalid(format!("Unknown tab “{v}”. Choose accounts or posts."))
             })?,
         };

@@ -3,6 +3,7 @@
 mod account;
 pub mod audit;
 pub mod bulk;
+pub mod entity;
 pub mod export;
 pub mod filter;
 mod guild;
@@ -20,9 +21,10 @@ pub use bulk::{
     BulkAction, BulkConfirm, BulkPreview, BulkRequest, BulkRun, Change, FailedItem, FailureReason,
     RunStatus,
 };
+pub use entity::Entity;
 pub use export::{
-    ExportConfirm, ExportEntity, ExportFormat, ExportJob, ExportPreview, ExportRequest,
-    ExportScope, ExportStarted, JobStatus,
+    ExportConfirm, ExportFormat, ExportJob, ExportPreview, ExportRequest, ExportScope,
+    ExportStarted, JobStatus,
 };
 pub use filter::{
     AccountFilter, AccountSort, AuditFilter, PostFilter, PostSort, TrashFilter, PAGE_SIZES,

@@ -1,7 +1,7 @@
 //! Deleted Items: trashed accounts and posts, how long each has left, and
 //! what a restore will do with it.
 
-use super::{ExportEntity, Platform};
+use super::{Entity, Platform};
 use crate::format::thousands;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -85,7 +85,7 @@ pub fn days_until(at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
 /// A page of the trash, with what the banner needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrashPage {
-    pub entity: ExportEntity,
+    pub entity: Entity,
     pub items: Vec<TrashItem>,
     pub total: i64,
     pub page: u32,

@@ -10,7 +10,7 @@ use crate::components::filter_fields::AccountFilterFields;
 use crate::components::selection::{SelectionState, SelectionToolbar};
 use crate::components::skeleton::CardSkeletons;
 use crate::model::AccountFilter;
-use crate::model::{BulkRun, ExportEntity};
+use crate::model::{BulkRun, Entity};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -81,7 +81,7 @@ pub fn AccountsPage() -> impl IntoView {
         <Title text="Accounts"/>
         <header class="page-head">
             <h1>"Accounts"</h1>
-            <ExportButton entity=ExportEntity::Accounts params guild=guild.slug
+            <ExportButton entity=Entity::Accounts params guild=guild.slug
                 filtered=Signal::derive(move || filter.get().is_filtered())/>
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
@@ -92,7 +92,7 @@ pub fn AccountsPage() -> impl IntoView {
             </Transition>
         </section>
         <Show when=move || !selection.is_empty()>
-            <BulkBar entity=ExportEntity::Accounts selection run=bulk_run/>
+            <BulkBar entity=Entity::Accounts selection run=bulk_run/>
         </Show>
     }
 }

@@ -11,7 +11,7 @@ use crate::components::filter_fields::{AccountFilterFields, FieldsFor, PostFilte
 use crate::format::{bytes, datetime, thousands};
 use crate::model::export::default_filename_for_today;
 use crate::model::{
-    AccountFilter, ExportEntity, ExportFormat, ExportJob, ExportRequest, ExportScope, JobStatus,
+    AccountFilter, Entity, ExportFormat, ExportJob, ExportRequest, ExportScope, JobStatus,
     PostFilter,
 };
 use leptos::prelude::*;
@@ -50,7 +50,7 @@ pub fn ExportsPage() -> impl IntoView {
 fn NewExport() -> impl IntoView {
     let guild = use_guild();
     let tracker = use_exports();
-    let entity = RwSignal::new(ExportEntity::Posts);
+    let entity = RwSignal::new(Entity::Posts);
     let format = RwSignal::new(ExportFormat::Csv);
     let filename = RwSignal::new(String::new());
     let start = ServerAction::<StartExport>::new();
@@ -85,8 +85,8 @@ fn NewExport() -> impl IntoView {
         // The default order is no choice: keep the request (and its JSON
         // header) to what was set.
         let default_sort = match entity.get_untracked() {
-            ExportEntity::Accounts => crate::model::AccountSort::default().as_str(),
-            ExportEntity::Posts => crate::model::PostSort::default().as_str(),
+            Entity::Accounts => crate::model::AccountSort::default().as_str(),
+            Entity::Posts => crate::model::PostSort::default().as_str(),
         };
         if params.get("sort").map(String::as_str) == Some(default_sort) {
             params.remove("sort");
@@ -95,9 +95,9 @@ fn NewExport() -> impl IntoView {
         // before sending anything (the server checks again). Nothing that
         // narrows the export, in the default order, is everything.
         let checked = match entity.get_untracked() {
-            ExportEntity::Accounts => AccountFilter::from_params(&params)
+            Entity::Accounts => AccountFilter::from_params(&params)
                 .map(|f| f.is_filtered() || f.sort != Default::default()),
-            ExportEntity::Posts => PostFilter::from_params(&params)
+            Entity::Posts => PostFilter::from_params(&params)
                 .map(|f| f.is_filtered() || f.sort != Default::default()),
         };
         let all = match checked {
@@ -127,11 +127,11 @@ fn NewExport() -> impl IntoView {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
             Some(match entity.get() {
-                ExportEntity::Posts => view! {
+                Entity::Posts => view! {
                     <PostFilterFields ctx filter=Signal::derive(PostFilter::default) used_in=FieldsFor::Export/>
                 }
                 .into_any(),
-                ExportEntity::Accounts => view! {
+                Entity::Accounts => view! {
                     <AccountFilterFields ctx filter=Signal::derive(AccountFilter::default) used_in=FieldsFor::Export/>
                 }
                 .into_any(),
@@ -144,7 +144,7 @@ fn NewExport() -> impl IntoView {
             <form class="export-form" on:submit=submit>
                 <fieldset class="choice">
                     <legend>"What"</legend>
-                    {ExportEntity::ALL.into_iter().map(|e| view! {
+                    {Entity::ALL.into_iter().map(|e| view! {
                         <label class="choice__option">
                             <input type="radio" name="entity" value=e.as_str()
                                 prop:checked=move || entity.get() == e on:change=move |_| entity.set(e)/>

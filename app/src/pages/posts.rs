@@ -10,7 +10,7 @@ use crate::components::post_card::PostCard;
 use crate::components::selection::{SelectionState, SelectionToolbar};
 use crate::components::skeleton::CardSkeletons;
 use crate::model::PostFilter;
-use crate::model::{BulkRun, ExportEntity};
+use crate::model::{BulkRun, Entity};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -91,7 +91,7 @@ pub fn PostsPage() -> impl IntoView {
         <Title text="Posts"/>
         <header class="page-head">
             <h1>"Posts"</h1>
-            <ExportButton entity=ExportEntity::Posts params guild=guild.slug
+            <ExportButton entity=Entity::Posts params guild=guild.slug
                 filtered=Signal::derive(move || filter.get().is_filtered())/>
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
@@ -102,7 +102,7 @@ pub fn PostsPage() -> impl IntoView {
             </Transition>
         </section>
         <Show when=move || !selection.is_empty()>
-            <BulkBar entity=ExportEntity::Posts selection run=bulk_run/>
+            <BulkBar entity=Entity::Posts selection run=bulk_run/>
         </Show>
     }
 }

@@ -15,7 +15,7 @@ use crate::components::selection::{SelectBox, SelectionState, SelectionToolbar};
 use crate::components::tags::PlatformBadge;
 use crate::format::{count, date, datetime, thousands};
 use crate::model::filter::EXPIRING_WITHIN_DAYS;
-use crate::model::{BulkAction, BulkRun, ExportEntity, Role, TrashFilter, TrashItem};
+use crate::model::{BulkAction, BulkRun, Entity, Role, TrashFilter, TrashItem};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +25,7 @@ pub fn TrashPage() -> impl IntoView {
     let guild = use_guild();
     let params = url_params();
     let filter = Memo::new(move |_| TrashFilter::from_params(&params.get()).ok());
-    let entity = Memo::new(move |_| filter.get().map_or(ExportEntity::Posts, |f| f.show));
+    let entity = Memo::new(move |_| filter.get().map_or(Entity::Posts, |f| f.show));
     let trash = Resource::new(
         move || (guild.slug.get(), params.get()),
         |(g, p)| list_trash(g, p),
@@ -98,7 +98,7 @@ pub fn TrashPage() -> impl IntoView {
         })
     };
 
-    let tab_link = move |show: ExportEntity, label: &'static str, n: i64| {
+    let tab_link = move |show: Entity, label: &'static str, n: i64| {
         let href = format!("{}?show={}", path.get_untracked(), show.as_str());
         let current = (entity.get_untracked() == show).then_some("page");
         view! { <a class="tab" href=href aria-current=current>{label}" "<span class="tab-count">{thousands(n)}</span></a> }
@@ -151,14 +151,14 @@ pub fn TrashPage() -> impl IntoView {
                     Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)))
                 };
                 let (one, many) = match show {
-                    ExportEntity::Accounts => ("deleted account", "deleted accounts"),
-                    ExportEntity::Posts => ("deleted post", "deleted posts"),
+                    Entity::Accounts => ("deleted account", "deleted accounts"),
+                    Entity::Posts => ("deleted post", "deleted posts"),
                 };
                 view! {
                     {banner}
                     <nav class="tabs tabs--sub" aria-label="Kind of item">
-                        {tab_link(ExportEntity::Posts, "Posts", data.posts_total)}
-                        {tab_link(ExportEntity::Accounts, "Accounts", data.accounts_total)}
+                        {tab_link(Entity::Posts, "Posts", data.posts_total)}
+                        {tab_link(Entity::Accounts, "Accounts", data.accounts_total)}
                     </nav>
                     {batch_chip}
                     {if empty {
@@ -220,7 +220,7 @@ pub fn TrashPage() -> impl IntoView {
 #[component]
 fn TrashRow(
     item: TrashItem,
-    show: ExportEntity,
+    show: Entity,
     now: DateTime<Utc>,
     /// The page's path, for the batch and account links.
     base: String,
@@ -230,8 +230,8 @@ fn TrashRow(
     let id = item.id;
     let expiring = item.expiring(now);
     let title = match show {
-        ExportEntity::Accounts => format!("@{} · {}", item.handle, item.text),
-        ExportEntity::Posts => format!("@{} · “{}”", item.handle, item.text),
+        Entity::Accounts => format!("@{} · {}", item.handle, item.text),
+        Entity::Posts => format!("@{} · “{}”", item.handle, item.text),
     };
     let label = format!("Select {title}");
     let who = item
@@ -247,7 +247,7 @@ fn TrashRow(
         let href = format!("{base}?show={}&batch={b}", show.as_str());
         view! { " · "<a href=href>"Show this deletion"</a> }
     });
-    let posts = (show == ExportEntity::Accounts && item.posts > 0)
+    let posts = (show == Entity::Accounts && item.posts > 0)
         .then(|| view! { <span class="muted">{format!(" · {} deleted with it", count(item.posts, "post", "posts"))}</span> });
     let note = item
         .restore_note()

@@ -4,12 +4,12 @@
 use super::targets::Targets;
 use crate::domain::db::Tx;
 use crate::domain::selection_sql::id_list;
-use crate::domain::trash::{unassigned_sql, POSTS_DELETED_WITH};
-use crate::domain::{Arg, Dialect, GuildScope, Sql};
+use crate::domain::trash::{posts_deleted_with, unassigned_sql};
+use crate::domain::{Arg, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::format::date;
 use crate::model::{BulkAction, FailureReason};
-use crate::model::{ExportEntity, Platform};
+use crate::model::{Entity, Platform};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -27,13 +27,13 @@ pub(super) struct Item {
 
 impl Item {
     /// How the results and the audit log name the item.
-    pub fn name(&self, entity: ExportEntity) -> String {
+    pub fn name(&self, entity: Entity) -> String {
         match entity {
-            ExportEntity::Accounts => {
+            Entity::Accounts => {
                 let platform = Platform::parse(&self.platform).map_or("?", |p| p.label());
                 format!("@{} ({platform})", self.handle)
             }
-            ExportEntity::Posts => {
+            Entity::Posts => {
                 let mut caption: String = self.text.chars().take(40).collect();
                 if self.text.chars().count() > 40 {
                     caption.push('…');
@@ -45,10 +45,10 @@ impl Item {
 }
 
 /// The name of an id that is not in this guild at all.
-pub(super) fn unknown_name(entity: ExportEntity, id: i64) -> String {
+pub(super) fn unknown_name(entity: Entity, id: i64) -> String {
     match entity {
-        ExportEntity::Accounts => format!("Account #{id}"),
-        ExportEntity::Posts => format!("Post #{id}"),
+        Entity::Accounts => format!("Account #{id}"),
+        Entity::Posts => format!("Post #{id}"),
     }
 }
 
@@ -105,15 +105,17 @@ pub(super) async fn states(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
     in_trash: bool,
     as_of: DateTime<Utc>,
 ) -> Result<Found, AppError> {
     let of_chunk = |what: &str| {
-        let mut sql = Sql::new(format!("SELECT {what} FROM {}", table(entity)));
-        let g = sql.arg(Arg::Int(scope.guild_id()));
-        sql.push(&format!(" WHERE guild_id = {g}"));
+        let mut sql = Sql::new(format!(
+            "SELECT {what} FROM {}",
+            EntitySql::of(entity).table()
+        ));
+        sql.push(" WHERE guild_id = ").bind(scope.guild_id());
         id_list(&mut sql, dialect, "id", false, ids);
         sql
     };
@@ -148,37 +150,23 @@ pub(super) async fn read(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
 ) -> Result<Vec<Item>, AppError> {
-    let (mut sql, alias) = match entity {
-        ExportEntity::Accounts => (
-            Sql::new(
-                "SELECT a.id, a.handle, a.platform, a.display_name AS text, a.created_at AS at \
-                 FROM accounts a",
-            ),
-            "a",
-        ),
-        ExportEntity::Posts => (
-            Sql::new(
-                "SELECT p.id, a.handle, p.platform, p.caption AS text, p.posted_at AS at \
-                 FROM posts p \
-                 JOIN accounts a ON a.id = p.account_id",
-            ),
-            "p",
-        ),
+    let vocab = EntitySql::of(entity);
+    let columns = match entity {
+        Entity::Accounts => {
+            "a.id, a.handle, a.platform, a.display_name AS text, a.created_at AS at"
+        }
+        Entity::Posts => "p.id, a.handle, p.platform, p.caption AS text, p.posted_at AS at",
     };
-    let g = sql.arg(Arg::Int(scope.guild_id()));
-    sql.push(&format!(" WHERE {alias}.guild_id = {g}"));
+    // Live or trashed, posts with their account (for the handle).
+    let mut sql = Sql::new(format!("SELECT {columns}{}", vocab.from_trash()));
+    let alias = vocab.alias();
+    sql.push(&format!(" WHERE {alias}.guild_id = "))
+        .bind(scope.guild_id());
     id_list(&mut sql, dialect, &format!("{alias}.id"), false, ids);
     tx.fetch_all(&sql).await
-}
-
-pub(super) fn table(entity: ExportEntity) -> &'static str {
-    match entity {
-        ExportEntity::Accounts => "accounts",
-        ExportEntity::Posts => "posts",
-    }
 }
 
 /// Soft-deletes the live rows of `table` in the guild whose `column` is one
@@ -214,12 +202,22 @@ pub(super) async fn trash(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
     batch: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
-    trash_where(tx, dialect, scope, table(entity), "id", ids, batch, now).await
+    trash_where(
+        tx,
+        dialect,
+        scope,
+        EntitySql::of(entity).table(),
+        "id",
+        ids,
+        batch,
+        now,
+    )
+    .await
 }
 
 /// Trashes the live posts of `accounts` into the same batch as the accounts,
@@ -250,18 +248,20 @@ pub(super) async fn reassign(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
     targets: &Targets,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
-    let mut sql = Sql::new(format!("UPDATE {} SET updated_at = ", table(entity)));
+    let mut sql = Sql::new(format!(
+        "UPDATE {} SET updated_at = ",
+        EntitySql::of(entity).table()
+    ));
     let t = sql.arg(Arg::Time(now));
     sql.push(&t);
     for (column, target) in [("group_id", &targets.group), ("brand_id", &targets.brand)] {
         if let Some(v) = target.value() {
-            let p = sql.arg(Arg::OptInt(v));
-            sql.push(&format!(", {column} = {p}"));
+            sql.push(&format!(", {column} = ")).bind(Arg::OptInt(v));
         }
     }
     let g = sql.arg(Arg::Int(scope.guild_id()));
@@ -278,20 +278,20 @@ pub(super) async fn restore_blocked(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
 ) -> Result<Vec<(i64, FailureReason)>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Id(i64);
     let (reason, mut sql) = match entity {
-        ExportEntity::Posts => (
+        Entity::Posts => (
             FailureReason::AccountInTrash,
             Sql::new(
                 "SELECT p.id FROM posts p JOIN accounts a ON a.id = p.account_id \
                  WHERE a.deleted_at IS NOT NULL",
             ),
         ),
-        ExportEntity::Accounts => {
+        Entity::Accounts => {
             let mut sql = Sql::new(
                 "SELECT a.id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts l \
                  WHERE l.guild_id = a.guild_id AND l.platform = a.platform \
@@ -303,7 +303,7 @@ pub(super) async fn restore_blocked(
         }
     };
     let g = sql.arg(Arg::Int(scope.guild_id()));
-    let x = &crate::domain::selection_sql::alias(entity)[..1];
+    let x = EntitySql::of(entity).alias();
     sql.push(&format!(" AND {x}.guild_id = {g}"));
     id_list(&mut sql, dialect, &format!("{x}.id"), false, ids);
     Ok(tx
@@ -319,12 +319,12 @@ pub(super) async fn restore_blocked(
 pub(super) async fn unassigned(
     tx: &mut Tx,
     dialect: Dialect,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
 ) -> Result<i64, AppError> {
     let mut sql = Sql::new(format!(
         "SELECT COUNT(*) FROM {} x WHERE {}",
-        table(entity),
+        EntitySql::of(entity).table(),
         unassigned_sql("x")
     ));
     id_list(&mut sql, dialect, "x.id", false, ids);
@@ -341,13 +341,13 @@ pub(super) async fn restore(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
     let mut sql = Sql::new(format!(
         "UPDATE {} SET {UNTRASH}, updated_at = ",
-        table(entity)
+        EntitySql::of(entity).table()
     ));
     let t = sql.arg(Arg::Time(now));
     let g = sql.arg(Arg::Int(scope.guild_id()));
@@ -385,19 +385,22 @@ pub(super) async fn purge(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     ids: &[i64],
 ) -> Result<(u64, u64), AppError> {
     let g = Arg::Int(scope.guild_id());
     let mut posts = 0;
-    if entity == ExportEntity::Accounts {
+    if entity == Entity::Accounts {
         let mut sql = Sql::new("DELETE FROM posts WHERE guild_id = ");
         let p = sql.arg(g.clone());
         sql.push(&p);
         id_list(&mut sql, dialect, "account_id", false, ids);
         posts = tx.execute(&sql).await?;
     }
-    let mut sql = Sql::new(format!("DELETE FROM {} WHERE guild_id = ", table(entity)));
+    let mut sql = Sql::new(format!(
+        "DELETE FROM {} WHERE guild_id = ",
+        EntitySql::of(entity).table()
+    ));
     let p = sql.arg(g);
     sql.push(&format!("{p} AND deleted_at IS NOT NULL"));
     id_list(&mut sql, dialect, "id", false, ids);
@@ -438,7 +441,7 @@ pub(super) async fn audit_items(
     tx: &mut Tx,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     action: &BulkAction,
     targets: &Targets,
     ids: &[i64],
@@ -456,19 +459,19 @@ pub(super) async fn audit_items(
     let caption =
         "CASE WHEN length(p.caption) > 40 THEN substr(p.caption, 1, 40) || '…' ELSE p.caption END";
     let (x, target, name) = match entity {
-        ExportEntity::Accounts => (
+        Entity::Accounts => (
             "a",
             "'account'",
             format!("'account @' || a.handle || ' (' || {} || ')'", platform_label_sql()),
         ),
-        ExportEntity::Posts => (
+        Entity::Posts => (
             "p",
             "'post'",
             format!("'post #' || CAST(p.id AS TEXT) || ' by @' || a.handle || ': “' || {caption} || '”'"),
         ),
     };
     let (summary, details) = match action {
-        BulkAction::Delete if entity == ExportEntity::Accounts => (
+        BulkAction::Delete if entity == Entity::Accounts => (
             // The account's live posts, which go to the trash with it.
             format!(
                 "'Deleted ' || {name} || ' and its ' || CAST({LIVE_POSTS} AS TEXT) || \
@@ -479,14 +482,17 @@ pub(super) async fn audit_items(
         BulkAction::Delete => (format!("'Deleted ' || {name}"), "NULL".to_string()),
         BulkAction::Restore => {
             let (posts, with) = match entity {
-                ExportEntity::Accounts => (
-                    POSTS_DELETED_WITH.to_string(),
-                    format!(
-                        "' and the ' || CAST({POSTS_DELETED_WITH} AS TEXT) || \
-                         CASE WHEN {POSTS_DELETED_WITH} = 1 THEN ' post' ELSE ' posts' END || ' deleted with it'"
-                    ),
-                ),
-                ExportEntity::Posts => ("0".to_string(), "''".to_string()),
+                Entity::Accounts => {
+                    let with = posts_deleted_with("a");
+                    (
+                        with.clone(),
+                        format!(
+                            "' and the ' || CAST({with} AS TEXT) || \
+                             CASE WHEN {with} = 1 THEN ' post' ELSE ' posts' END || ' deleted with it'"
+                        ),
+                    )
+                }
+                Entity::Posts => ("0".to_string(), "''".to_string()),
             };
             let unassigned = format!(
                 "CASE WHEN {} THEN ', unassigned: its group or brand no longer exists' ELSE '' END",
@@ -499,14 +505,14 @@ pub(super) async fn audit_items(
         }
         BulkAction::Purge => {
             let (posts, with) = match entity {
-                ExportEntity::Accounts => (
+                Entity::Accounts => (
                     ALL_POSTS.to_string(),
                     format!(
                         "' and its ' || CAST({ALL_POSTS} AS TEXT) || \
                          CASE WHEN {ALL_POSTS} = 1 THEN ' post' ELSE ' posts' END"
                     ),
                 ),
-                ExportEntity::Posts => ("0".to_string(), "''".to_string()),
+                Entity::Posts => ("0".to_string(), "''".to_string()),
             };
             (
                 format!("'Permanently deleted ' || {name} || {with}"),
@@ -545,12 +551,10 @@ pub(super) async fn audit_items(
         }
     };
     sql.push(&format!(
-        "{x}.guild_id, {actor}, {kind}, {target}, {x}.id, {summary}, {details}, {b}, {at} FROM "
+        "{x}.guild_id, {actor}, {kind}, {target}, {x}.id, {summary}, {details}, {b}, {at}"
     ));
-    sql.push(match entity {
-        ExportEntity::Accounts => "accounts a",
-        ExportEntity::Posts => "posts p JOIN accounts a ON a.id = p.account_id",
-    });
+    // Posts come with their account, for the handle in the sentence.
+    sql.push(EntitySql::of(entity).from_trash());
     sql.push(&format!(
         " LEFT JOIN account_groups g ON g.id = {x}.group_id LEFT JOIN brands br ON br.id = {x}.brand_id"
     ));

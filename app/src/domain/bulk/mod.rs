@@ -21,10 +21,10 @@ pub use run::{get, recover_stale, Runner, STALE_AFTER};
 
 use super::selection_sql::where_selected;
 use super::trash::{self, Window};
-use super::{Db, GuildScope, Sql};
+use super::{Db, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::format::thousands;
-use crate::model::{BulkAction, BulkPreview, BulkRequest, ExportEntity, Selection};
+use crate::model::{BulkAction, BulkPreview, BulkRequest, Entity, Selection};
 
 /// Items per transaction, by backend.
 ///
@@ -69,12 +69,11 @@ fn trash_of(action: BulkAction, window: Window) -> Option<Window> {
 }
 
 /// `SELECT {what}` over the items an action works on.
-fn select(entity: ExportEntity, what: &str, trash: Option<Window>) -> Sql {
-    Sql::new(match (trash, entity) {
-        (Some(_), e) => format!("SELECT {what}{}", trash::from(e)),
-        (None, ExportEntity::Accounts) => format!("SELECT {what} FROM accounts a"),
-        (None, ExportEntity::Posts) => format!("SELECT {what} FROM posts p"),
-    })
+fn select(entity: Entity, what: &str, trash: Option<Window>) -> Sql {
+    Sql::new(format!(
+        "SELECT {what}{}",
+        EntitySql::of(entity).from(trash.is_some())
+    ))
 }
 
 /// The ids the selection covers now, in id order. Hand-picked ids are kept
@@ -88,7 +87,7 @@ fn select(entity: ExportEntity, what: &str, trash: Option<Window>) -> Sql {
 async fn resolve(
     db: &Db,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     selection: &Selection,
     trash: Option<Window>,
 ) -> Result<Vec<i64>, AppError> {
@@ -103,7 +102,7 @@ async fn resolve(
         Selection::AllMatching { .. } => {
             #[derive(sqlx::FromRow)]
             struct Ids(String);
-            let id = super::selection_sql::alias(entity);
+            let id = EntitySql::of(entity).id_col();
             let mut inner = select(entity, &format!("{id} AS id"), trash);
             where_selected(&mut inner, db.dialect(), scope, entity, selection, trash)?;
             // One JSON array rather than a row per id: sqlx hands SQLite rows
@@ -132,7 +131,7 @@ async fn resolve(
 async fn count(
     db: &Db,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     selection: &Selection,
     trash: Option<Window>,
 ) -> Result<i64, AppError> {
@@ -157,7 +156,7 @@ async fn count_related(
     head: &str,
 ) -> Result<i64, AppError> {
     let entity = req.entity;
-    let id = super::selection_sql::alias(entity);
+    let id = EntitySql::of(entity).id_col();
     let mut sql = Sql::new(format!("{head} IN ("));
     sql.push(&select(entity, id, trash).text);
     where_selected(&mut sql, db.dialect(), scope, entity, &req.selection, trash)?;
@@ -194,11 +193,11 @@ async fn their_posts(
     trash: Option<Window>,
 ) -> Result<String, AppError> {
     Ok(match req.entity {
-        ExportEntity::Accounts => {
+        Entity::Accounts => {
             let posts = posts_of_accounts(db, scope, req, trash).await?;
-            format!(" and their {}", ExportEntity::Posts.count(posts))
+            format!(" and their {}", Entity::Posts.count(posts))
         }
-        ExportEntity::Posts => String::new(),
+        Entity::Posts => String::new(),
     })
 }
 
@@ -225,7 +224,7 @@ async fn unassigned_on_restore(
 ) -> Result<i64, AppError> {
     let head = format!(
         "SELECT COUNT(*) FROM {} x WHERE {} AND x.id",
-        items::table(req.entity),
+        EntitySql::of(req.entity).table(),
         trash::unassigned_sql("x")
     );
     count_related(db, scope, req, trash, &head).await
@@ -262,14 +261,14 @@ pub async fn preview(
         }
         BulkAction::Restore => {
             let mut sentence = match req.entity {
-                ExportEntity::Accounts => {
+                Entity::Accounts => {
                     let posts = posts_of_accounts(db, scope, req, trash).await?;
                     format!(
                         "Restore {items} and the {} deleted with them, to their groups and brands.",
-                        ExportEntity::Posts.count(posts)
+                        Entity::Posts.count(posts)
                     )
                 }
-                ExportEntity::Posts => format!("Restore {items} to their groups and brands."),
+                Entity::Posts => format!("Restore {items} to their groups and brands."),
             };
             let unassigned = unassigned_on_restore(db, scope, req, trash).await?;
             if unassigned > 0 {
@@ -278,7 +277,7 @@ pub async fn preview(
                     thousands(unassigned)
                 ));
             }
-            if req.entity == ExportEntity::Posts {
+            if req.entity == Entity::Posts {
                 let held = posts_held_by_accounts(db, scope, req, trash).await?;
                 if held > 0 {
                     sentence.push_str(&format!(
@@ -302,8 +301,8 @@ pub async fn preview(
         }
         BulkAction::Reassign { .. } => {
             let note = match req.entity {
-                ExportEntity::Accounts => " Their posts keep their own group and brand.",
-                ExportEntity::Posts => "",
+                Entity::Accounts => " Their posts keep their own group and brand.",
+                Entity::Posts => "",
             };
             (
                 format!("Move {items} to {}.{note}", targets.describe()),

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::format::thousands;
 use crate::model::bulk::{confirm_hint, confirms, past_tense, MAX_NAMED_FAILURES};
 use crate::model::{
-    BulkAction, BulkConfirm, BulkRun, ExportEntity, FailedItem, FailureReason, Role, RunStatus,
+    BulkAction, BulkConfirm, BulkRun, Entity, FailedItem, FailureReason, Role, RunStatus,
 };
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ const MAX_REASON_CHARS: usize = 500;
 pub struct Runner {
     run_id: i64,
     scope: GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     action: BulkAction,
     targets: Targets,
     batch_id: String,
@@ -198,9 +198,9 @@ impl Runner {
     /// takes its posts along.
     fn changed_tables(&self) -> &'static [&'static str] {
         match (self.entity, self.action) {
-            (ExportEntity::Posts, _) => &["posts"],
-            (ExportEntity::Accounts, BulkAction::Reassign { .. }) => &["accounts"],
-            (ExportEntity::Accounts, _) => &["accounts", "posts"],
+            (Entity::Posts, _) => &["posts"],
+            (Entity::Accounts, BulkAction::Reassign { .. }) => &["accounts"],
+            (Entity::Accounts, _) => &["accounts", "posts"],
         }
     }
 
@@ -387,7 +387,7 @@ impl Runner {
         match self.action {
             BulkAction::Delete => {
                 let changed = items::trash(tx, dialect, scope, entity, ok, batch, now).await?;
-                if entity == ExportEntity::Accounts {
+                if entity == Entity::Accounts {
                     self.cascaded +=
                         items::trash_posts_of(tx, dialect, scope, ok, batch, now).await? as i64;
                 }
@@ -398,7 +398,7 @@ impl Runner {
             }
             BulkAction::Restore => {
                 self.unassigned += items::unassigned(tx, dialect, entity, ok).await?;
-                if entity == ExportEntity::Accounts {
+                if entity == Entity::Accounts {
                     self.cascaded +=
                         items::restore_posts_of(tx, dialect, scope, ok, now).await? as i64;
                 }
@@ -416,20 +416,20 @@ impl Runner {
     fn summary(&self) -> String {
         let done = self.entity.count(self.succeeded);
         let mut s = match self.action {
-            BulkAction::Delete if self.entity == ExportEntity::Accounts => format!(
+            BulkAction::Delete if self.entity == Entity::Accounts => format!(
                 "Deleted {done} and their {}",
-                ExportEntity::Posts.count(self.cascaded)
+                Entity::Posts.count(self.cascaded)
             ),
             BulkAction::Delete => format!("Deleted {done}"),
             BulkAction::Reassign { .. } => format!("Moved {done} to {}", self.targets.describe()),
-            BulkAction::Restore if self.entity == ExportEntity::Accounts => format!(
+            BulkAction::Restore if self.entity == Entity::Accounts => format!(
                 "Restored {done} and the {} deleted with them",
-                ExportEntity::Posts.count(self.cascaded)
+                Entity::Posts.count(self.cascaded)
             ),
             BulkAction::Restore => format!("Restored {done}"),
-            BulkAction::Purge if self.entity == ExportEntity::Accounts => format!(
+            BulkAction::Purge if self.entity == Entity::Accounts => format!(
                 "Permanently deleted {done} and their {}",
-                ExportEntity::Posts.count(self.cascaded)
+                Entity::Posts.count(self.cascaded)
             ),
             BulkAction::Purge => format!("Permanently deleted {done}"),
         };
@@ -451,9 +451,7 @@ impl Runner {
             "failed": self.failed,
             "selection": self.how,
         });
-        if self.entity == ExportEntity::Accounts
-            && !matches!(self.action, BulkAction::Reassign { .. })
-        {
+        if self.entity == Entity::Accounts && !matches!(self.action, BulkAction::Reassign { .. }) {
             details["posts"] = self.cascaded.into();
         }
         if self.action == BulkAction::Restore {
@@ -484,23 +482,19 @@ impl Runner {
         let mut sql = Sql::new("UPDATE bulk_runs SET processed = ");
         let p = sql.arg(Arg::Int(self.next as i64));
         let s = sql.arg(Arg::Int(self.succeeded));
-        let f = sql.arg(Arg::Int(self.failed));
-        sql.push(&format!("{p}, succeeded = {s}, failed = {f}"));
+        sql.push(&format!("{p}, succeeded = {s}, failed = "))
+            .bind(self.failed);
         if failures_changed {
             let json = serde_json::to_string(&self.failures).map_err(|_| AppError::Internal)?;
-            let j = sql.arg(Arg::Text(json));
-            sql.push(&format!(", failures = {j}"));
+            sql.push(", failures = ").bind(json);
         }
         if last {
             let st = sql.arg(Arg::Text(RunStatus::Done.as_str().into()));
             let sm = sql.arg(Arg::OptText(summary));
-            let at = sql.arg(Arg::Time(now));
-            sql.push(&format!(
-                ", status = {st}, summary = {sm}, finished_at = {at}"
-            ));
+            sql.push(&format!(", status = {st}, summary = {sm}, finished_at = "))
+                .bind(now);
         }
-        let id = sql.arg(Arg::Int(self.run_id));
-        sql.push(&format!(" WHERE id = {id}"));
+        sql.push(" WHERE id = ").bind(self.run_id);
         tx.execute(&sql).await?;
         Ok(())
     }
@@ -546,7 +540,7 @@ impl RunRow {
     fn into_run(self) -> Result<BulkRun, AppError> {
         Ok(BulkRun {
             id: self.id,
-            entity: ExportEntity::parse(&self.entity).ok_or(AppError::Internal)?,
+            entity: Entity::parse(&self.entity).ok_or(AppError::Internal)?,
             action: self.action,
             status: RunStatus::parse(&self.status).ok_or(AppError::Internal)?,
             total: self.total,
@@ -565,11 +559,9 @@ impl RunRow {
 
 async fn load(db: &Db, run_id: i64, guild_id: Option<i64>) -> Result<BulkRun, AppError> {
     let mut sql = Sql::new(RUN_COLUMNS);
-    let id = sql.arg(Arg::Int(run_id));
-    sql.push(&format!(" WHERE id = {id}"));
+    sql.push(" WHERE id = ").bind(run_id);
     if let Some(g) = guild_id {
-        let g = sql.arg(Arg::Int(g));
-        sql.push(&format!(" AND guild_id = {g}"));
+        sql.push(" AND guild_id = ").bind(g);
     }
     db.fetch_optional::<RunRow>(&sql)
         .await?
@@ -597,7 +589,7 @@ async fn interrupt(db: &Db, now: DateTime<Utc>, run_id: i64) -> Result<(), AppEr
     else {
         return Ok(());
     };
-    let entity = ExportEntity::parse(&run.entity).ok_or(AppError::Internal)?;
+    let entity = Entity::parse(&run.entity).ok_or(AppError::Internal)?;
     let summary = format!(
         "Stopped after {} of {}: {} {}, {} failed; the rest are unchanged",
         thousands(run.processed),

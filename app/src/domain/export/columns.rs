@@ -1,7 +1,7 @@
 //! The columns of each export, in order. CSV headers, JSON field names and
 //! XLSX headers all come from here, so the three formats cannot drift apart.
 
-use crate::model::ExportEntity;
+use crate::model::Entity;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -65,10 +65,10 @@ pub const POST_COLUMNS: [Column; 13] = [
 /// The widest export; rows are assembled in arrays of this size.
 pub const MAX_COLUMNS: usize = 13;
 
-pub fn columns(entity: ExportEntity) -> &'static [Column] {
+pub fn columns(entity: Entity) -> &'static [Column] {
     match entity {
-        ExportEntity::Accounts => &ACCOUNT_COLUMNS,
-        ExportEntity::Posts => &POST_COLUMNS,
+        Entity::Accounts => &ACCOUNT_COLUMNS,
+        Entity::Posts => &POST_COLUMNS,
     }
 }
 

@@ -9,7 +9,7 @@
 
 use crate::domain::{Arg, Db, GuildScope, Sql};
 use crate::error::AppError;
-use crate::model::{ExportEntity, ExportFormat, ExportJob, ExportRequest, JobStatus, Role};
+use crate::model::{Entity, ExportFormat, ExportJob, ExportRequest, JobStatus, Role};
 use chrono::{DateTime, Utc};
 
 /// At most this many background exports run at once per guild; the rest
@@ -59,7 +59,7 @@ impl TryFrom<JobRow> for ExportJob {
         let status = JobStatus::parse(&r.status).ok_or_else(|| bad("status", &r.status))?;
         Ok(ExportJob {
             id: r.id,
-            entity: ExportEntity::parse(&r.entity).ok_or_else(|| bad("entity", &r.entity))?,
+            entity: Entity::parse(&r.entity).ok_or_else(|| bad("entity", &r.entity))?,
             format: ExportFormat::parse(&r.format).ok_or_else(|| bad("format", &r.format))?,
             scope: r.scope_label,
             filename: r.filename,

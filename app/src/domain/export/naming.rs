@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::model::filter::Assigned;
 use crate::model::query::Params;
 use crate::model::{
-    AccountFilter, AccountStatus, ExportEntity, ExportFormat, ExportScope, Platform, PostFilter,
+    AccountFilter, AccountStatus, Entity, ExportFormat, ExportScope, Platform, PostFilter,
     Selection,
 };
 use chrono::{Datelike, NaiveDate};
@@ -43,10 +43,10 @@ pub struct Described {
     pub file_part: Option<String>,
 }
 
-fn parts(entity: ExportEntity, params: &Params) -> Result<Vec<Part>, AppError> {
+fn parts(entity: Entity, params: &Params) -> Result<Vec<Part>, AppError> {
     let text = |q: &str| (!q.is_empty()).then(|| Part::Search(q.to_string()));
     Ok(match entity {
-        ExportEntity::Posts => {
+        Entity::Posts => {
             let f = PostFilter::from_params(params)?;
             [
                 text(&f.q),
@@ -61,7 +61,7 @@ fn parts(entity: ExportEntity, params: &Params) -> Result<Vec<Part>, AppError> {
             .flatten()
             .collect()
         }
-        ExportEntity::Accounts => {
+        Entity::Accounts => {
             let f = AccountFilter::from_params(params)?;
             [
                 text(&f.q),
@@ -91,7 +91,7 @@ fn scope_params(scope: &ExportScope) -> Option<&Params> {
 pub async fn resolve(
     db: &Db,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     export: &ExportScope,
 ) -> Result<Names, AppError> {
     let Some(params) = scope_params(export) else {
@@ -221,11 +221,7 @@ fn file_word(part: &Part, names: &Names) -> String {
 }
 
 /// Describes an export of `entity` with `scope`, using `names` for ids.
-pub fn describe(
-    entity: ExportEntity,
-    scope: &ExportScope,
-    names: &Names,
-) -> Result<Described, AppError> {
+pub fn describe(entity: Entity, scope: &ExportScope, names: &Names) -> Result<Described, AppError> {
     let filters = match scope_params(scope) {
         Some(p) => parts(entity, p)?,
         None => Vec::new(),
@@ -281,7 +277,7 @@ pub fn describe(
 /// the plain `sonuhaempire-posts-2026-12-01.csv`.
 pub fn default_filename(
     guild_slug: &str,
-    entity: ExportEntity,
+    entity: Entity,
     described: &Described,
     day: NaiveDate,
     format: ExportFormat,
@@ -328,15 +324,9 @@ mod tests {
     }
 
     fn name_of(scope: &ExportScope, names: &Names) -> String {
-        let d = describe(ExportEntity::Posts, scope, names).unwrap();
+        let d = describe(Entity::Posts, scope, names).unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        default_filename(
-            "sonuhaempire",
-            ExportEntity::Posts,
-            &d,
-            day,
-            ExportFormat::Csv,
-        )
+        default_filename("sonuhaempire", Entity::Posts, &d, day, ExportFormat::Csv)
     }
 
     #[test]
@@ -393,13 +383,11 @@ mod tests {
             ("from", "2026-11-01"),
             ("to", "2026-11-07"),
         ]);
-        let d = describe(ExportEntity::Posts, &scope, &names).unwrap();
+        let d = describe(Entity::Posts, &scope, &names).unwrap();
         assert_eq!(d.label, "TikTok · Nightfall Energy · Nov 1–7, 2026");
         let picked = ExportScope::Selected(Selection::Ids(vec![1, 2, 3, 4, 5, 6]));
         assert_eq!(
-            describe(ExportEntity::Posts, &picked, &names)
-                .unwrap()
-                .label,
+            describe(Entity::Posts, &picked, &names).unwrap().label,
             "Selection: 6 picked by hand"
         );
         let all = ExportScope::Selected(Selection::AllMatching {
@@ -407,7 +395,7 @@ mod tests {
             except: vec![9],
         });
         assert_eq!(
-            describe(ExportEntity::Posts, &all, &names).unwrap().label,
+            describe(Entity::Posts, &all, &names).unwrap().label,
             "Selection: all matching X, 1 unticked"
         );
     }

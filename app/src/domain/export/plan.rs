@@ -5,14 +5,14 @@
 
 use super::columns::{columns, Column};
 use crate::domain::selection_sql::{check_ids, id_list};
-use crate::domain::{accounts, posts, Dialect, GuildScope, Sql};
+use crate::domain::{accounts, posts, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
-use crate::model::{AccountFilter, ExportEntity, ExportScope, PostFilter, Selection};
+use crate::model::{AccountFilter, Entity, ExportScope, PostFilter, Selection};
 
 /// A resolved export: the row query and its count, over one snapshot.
 #[derive(Debug)]
 pub struct Plan {
-    pub entity: ExportEntity,
+    pub entity: Entity,
     pub columns: &'static [Column],
     pub rows: Sql,
     pub count: Sql,
@@ -39,7 +39,7 @@ const ID_ORDER_POSTS: &str = " ORDER BY p.id";
 pub fn plan(
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     export: &ExportScope,
 ) -> Result<Plan, AppError> {
     let scope_json = match export {
@@ -53,7 +53,7 @@ pub fn plan(
         }),
     };
     let (mut rows, mut count) = match entity {
-        ExportEntity::Accounts => (
+        Entity::Accounts => (
             Sql::new(format!(
                 "SELECT a.id, a.platform, a.handle, a.display_name, a.profile_url, g.name, b.name, \
                  a.status, a.followers, \
@@ -67,7 +67,7 @@ pub fn plan(
             )),
             Sql::new("SELECT COUNT(*) FROM accounts a"),
         ),
-        ExportEntity::Posts => (
+        Entity::Posts => (
             Sql::new(format!(
                 "SELECT p.id, a.handle, p.platform, p.url, p.caption, {}, \
                  p.views, p.likes, p.comments, p.shares, g.name, b.name, {} \
@@ -92,12 +92,9 @@ pub fn plan(
             (Some(filter.clone()), None, Some(except.as_slice()))
         }
     };
-    let alias = match entity {
-        ExportEntity::Accounts => "a.id",
-        ExportEntity::Posts => "p.id",
-    };
+    let alias = EntitySql::of(entity).id_col();
     let order = match entity {
-        ExportEntity::Accounts => {
+        Entity::Accounts => {
             let f = match &filter_params {
                 Some(p) => AccountFilter::from_params(p)?,
                 None => AccountFilter::default(),
@@ -110,7 +107,7 @@ pub fn plan(
                 None => ID_ORDER_ACCOUNTS,
             }
         }
-        ExportEntity::Posts => {
+        Entity::Posts => {
             let f = match &filter_params {
                 Some(p) => PostFilter::from_params(p)?,
                 None => PostFilter::default(),

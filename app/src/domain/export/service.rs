@@ -455,8 +455,8 @@ fn audit_entries(scope: &GuildScope, job: &Run, rows: i64, ids: &[i64]) -> Vec<E
     }];
     if selected {
         let target = match req.entity {
-            crate::model::ExportEntity::Accounts => "account",
-            crate::model::ExportEntity::Posts => "post",
+            crate::model::Entity::Accounts => "account",
+            crate::model::Entity::Posts => "post",
         };
         entries.extend(ids.iter().map(|id| Entry {
             actor_id: Some(scope.user_id()),

@@ -3,7 +3,7 @@
 
 use super::columns::{Cell, Column};
 use super::{csv_sink::CsvSink, json_sink::JsonSink, xlsx_sink::XlsxSink, ExportError};
-use crate::model::{ExportEntity, ExportFormat};
+use crate::model::{Entity, ExportFormat};
 use chrono::{DateTime, Utc};
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ pub type Out = Box<dyn Write + Send>;
 pub struct Meta {
     pub guild_slug: String,
     pub guild_name: String,
-    pub entity: ExportEntity,
+    pub entity: Entity,
     /// `{"kind": "view", "filters": {...}}` and the like.
     pub scope: serde_json::Value,
     pub exported_at: DateTime<Utc>,

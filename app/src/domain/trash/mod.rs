@@ -8,11 +8,11 @@
 pub mod purge;
 pub mod sample;
 
-use super::{list_sql, Arg, Db, Dialect, GuildScope, Sql};
+use super::{list_sql, Arg, Db, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::filter::EXPIRING_WITHIN_DAYS;
 use crate::model::search::Search;
-use crate::model::{ExportEntity, Platform, TrashFilter, TrashItem, TrashPage};
+use crate::model::{Entity, Platform, TrashFilter, TrashItem, TrashPage};
 use chrono::{DateTime, Duration, Utc};
 
 /// Trashed items are purged this long after their deletion
@@ -38,17 +38,16 @@ impl Window {
 }
 
 /// ` WHERE …`: the trashed items of the guild a trash view shows, for a
-/// query over `accounts a` or `posts p` (posts also join their account as
-/// `a`, see [`from`]).
+/// query over [`EntitySql::from_trash`] (posts join their account as `a`).
 pub(crate) fn where_clause(
     sql: &mut Sql,
     dialect: Dialect,
     scope: &GuildScope,
-    entity: ExportEntity,
+    entity: Entity,
     f: &TrashFilter,
     window: Window,
 ) {
-    let x = alias(entity);
+    let x = EntitySql::of(entity).alias();
     let g = sql.arg(Arg::Int(scope.guild_id()));
     sql.push(&format!(
         " WHERE {x}.guild_id = {g} AND {x}.deleted_at IS NOT NULL"
@@ -57,24 +56,24 @@ pub(crate) fn where_clause(
         Search::Everything => {}
         Search::Text(q) => {
             let text = match entity {
-                ExportEntity::Accounts => "a.display_name",
-                ExportEntity::Posts => "p.caption",
+                Entity::Accounts => "a.display_name",
+                Entity::Posts => "p.caption",
             };
             list_sql::contains(sql, dialect, &q, &[text, "a.handle"]);
         }
         Search::HandlePrefix(prefix) => list_sql::prefix(sql, dialect, "a.handle", &prefix),
     }
     if let Some(platform) = f.platform {
-        let p = sql.arg(Arg::Text(platform.as_str().into()));
-        sql.push(&format!(" AND {x}.platform = {p}"));
+        sql.push(&format!(" AND {x}.platform = "))
+            .bind(platform.as_str());
     }
     if let Some(batch) = &f.batch {
-        let p = sql.arg(Arg::Text(batch.clone()));
-        sql.push(&format!(" AND {x}.delete_batch_id = {p}"));
+        sql.push(&format!(" AND {x}.delete_batch_id = "))
+            .bind(batch.clone());
     }
     if f.expiring {
-        let p = sql.arg(Arg::Time(window.expiring_cutoff()));
-        sql.push(&format!(" AND {x}.deleted_at <= {p}"));
+        sql.push(&format!(" AND {x}.deleted_at <= "))
+            .bind(window.expiring_cutoff());
     }
 }
 
@@ -90,25 +89,13 @@ pub(crate) fn unassigned_sql(x: &str) -> String {
     format!("({} OR {})", gone_sql(x, "group"), gone_sql(x, "brand"))
 }
 
-/// In SQL, the trashed posts of account `a` deleted together with it.
-pub(crate) const POSTS_DELETED_WITH: &str = "(SELECT COUNT(*) FROM posts q \
-     WHERE q.account_id = a.id AND q.deleted_at IS NOT NULL AND q.delete_batch_id = a.delete_batch_id)";
-
-/// The table alias of an entity in trash queries.
-fn alias(entity: ExportEntity) -> &'static str {
-    match entity {
-        ExportEntity::Accounts => "a",
-        ExportEntity::Posts => "p",
-    }
-}
-
-/// `FROM …` of a trash query: posts come with their account (search by
-/// handle, and whether the account is in the trash too).
-pub(crate) fn from(entity: ExportEntity) -> &'static str {
-    match entity {
-        ExportEntity::Accounts => " FROM accounts a",
-        ExportEntity::Posts => " FROM posts p JOIN accounts a ON a.id = p.account_id",
-    }
+/// In SQL, the trashed posts of the account aliased `account` that were
+/// deleted together with it.
+pub(crate) fn posts_deleted_with(account: &str) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM posts q WHERE q.account_id = {account}.id \
+         AND q.deleted_at IS NOT NULL AND q.delete_batch_id = {account}.delete_batch_id)"
+    )
 }
 
 #[derive(sqlx::FromRow)]
@@ -137,7 +124,8 @@ pub async fn list(
     window: Window,
 ) -> Result<TrashPage, AppError> {
     let entity = f.show;
-    let x = alias(entity);
+    let vocab = EntitySql::of(entity);
+    let x = vocab.alias();
     let gone = |col: &str| {
         format!(
             "CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT)",
@@ -145,12 +133,12 @@ pub async fn list(
         )
     };
     let (text, posts, account_in_trash) = match entity {
-        ExportEntity::Accounts => (
+        Entity::Accounts => (
             "a.display_name",
-            POSTS_DELETED_WITH.to_string(),
+            posts_deleted_with(x),
             "CAST(NULL AS BIGINT)",
         ),
-        ExportEntity::Posts => (
+        Entity::Posts => (
             "p.caption",
             "CAST(0 AS BIGINT)".to_string(),
             "CASE WHEN a.deleted_at IS NOT NULL THEN a.id END",
@@ -166,13 +154,13 @@ pub async fn list(
          LEFT JOIN users u ON u.id = {x}.deleted_by",
         gone("group"),
         gone("brand"),
-        from(entity)
+        vocab.from_trash()
     ));
     where_clause(&mut sql, db.dialect(), scope, entity, f, window);
     sql.push(&format!(" ORDER BY {x}.deleted_at DESC, {x}.id DESC"));
     list_sql::page(&mut sql, f.page, f.page_size);
 
-    let mut count = Sql::new(format!("SELECT COUNT(*){}", from(entity)));
+    let mut count = Sql::new(format!("SELECT COUNT(*){}", vocab.from_trash()));
     where_clause(&mut count, db.dialect(), scope, entity, f, window);
 
     let (rows, total, expiring, totals) = futures::try_join!(

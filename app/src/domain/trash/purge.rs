@@ -13,7 +13,7 @@ use crate::domain::audit::{self, Entry};
 use crate::domain::{Arg, Db, Dialect, Sql};
 use crate::error::AppError;
 use crate::format::thousands;
-use crate::model::{ExportEntity, PurgeReport};
+use crate::model::{Entity, PurgeReport};
 
 /// The advisory lock key of the purge (PostgreSQL): "gtpurge" in ASCII.
 const LOCK_KEY: i64 = 0x0067_7470_7572_6765;
@@ -84,8 +84,8 @@ pub async fn purge_expired(db: &Db, window: Window) -> Result<PurgeReport, AppEr
             target_id: None,
             summary: format!(
                 "Automatically deleted {} and {} that were in the trash for more than {} days",
-                ExportEntity::Accounts.count(accounts),
-                ExportEntity::Posts.count(posts),
+                Entity::Accounts.count(accounts),
+                Entity::Posts.count(posts),
                 thousands(days)
             ),
             details: Some(
