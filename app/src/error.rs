@@ -28,6 +28,12 @@ pub enum AppError {
     /// to fix it (HTTP 400).
     #[error("{0}")]
     Invalid(String),
+    /// The request was right when it was prepared, but the data changed
+    /// since: the selection now holds another count than the one confirmed
+    /// (HTTP 409). The sentence gives the new state; the UI offers to review
+    /// again rather than to fix the input.
+    #[error("{0}")]
+    Conflict(String),
     /// Something failed on our side. The detail was logged on the server; the
     /// user only sees this short message (HTTP 500).
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -51,6 +57,10 @@ impl AppError {
         Self::Forbidden(msg.into())
     }
 
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        Self::Conflict(msg.into())
+    }
+
     /// The HTTP status this outcome is reported with.
     pub fn status_code(&self) -> http::StatusCode {
         use http::StatusCode;
@@ -59,6 +69,7 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

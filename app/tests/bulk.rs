@@ -109,6 +109,13 @@ fn invalid(err: AppError) -> String {
     }
 }
 
+fn conflict(err: AppError) -> String {
+    match err {
+        AppError::Conflict(s) => s,
+        other => panic!("expected a 409, got {other:?}"),
+    }
+}
+
 db_test!(
     select_all_with_except_deletes_exactly_the_matching_rest,
     |db: Db| async move {
@@ -184,7 +191,7 @@ db_test!(
             .unwrap_err();
 
         assert_eq!(
-            invalid(err),
+            conflict(err),
             format!(
                 "The selection changed: it now has {} items. Review and confirm again.",
                 app::format::thousands(before.len() as i64 - 1)

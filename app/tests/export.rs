@@ -558,7 +558,11 @@ db_test!(
         assert!(none.contains("typing their count"), "{none}");
         let wrong = refusal(service::start(&fx.state, &scope, with(3, "2")).await);
         assert_eq!(wrong, "Type 3 to confirm (you typed “2”).");
-        let stale = refusal(service::start(&fx.state, &scope, with(4, "4")).await);
+        // A stale count is a conflict (409), not bad input.
+        let stale = match service::start(&fx.state, &scope, with(4, "4")).await {
+            Err(AppError::Conflict(m)) => m,
+            other => panic!("expected a 409, got {other:?}"),
+        };
         assert_eq!(
             stale,
             "The selection changed: it now has 3 posts. Review and confirm again."

@@ -658,7 +658,7 @@ db_test!(
         let stale = app
             .call(Some(&editor), "start_bulk", confirm(count + 1))
             .await;
-        assert_eq!(stale.status, StatusCode::BAD_REQUEST, "{}", stale.body);
+        assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
         assert!(
             stale
                 .body

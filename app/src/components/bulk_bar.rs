@@ -212,9 +212,8 @@ pub fn BulkBar(
         }
         Some(Err(e)) => {
             start.clear();
-            let msg = e.to_string();
-            let stale = msg.starts_with("The selection changed");
-            error.set(Some(msg));
+            let stale = matches!(e, crate::error::AppError::Conflict(_));
+            error.set(Some(e.to_string()));
             if let Step::Running(a, p) = step.get_untracked() {
                 step.set(if stale {
                     Step::Stale(a)

@@ -320,7 +320,7 @@ pub async fn preview(
 
 /// "The selection changed: it now has 1,233 items. Review and confirm again."
 fn count_changed(now: i64) -> AppError {
-    AppError::invalid(format!(
+    AppError::conflict(format!(
         "The selection changed: it now has {} {}. Review and confirm again.",
         thousands(now),
         if now == 1 { "item" } else { "items" }

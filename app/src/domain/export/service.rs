@@ -138,7 +138,7 @@ fn check_confirmed(req: &ExportRequest, count: i64) -> Result<(), AppError> {
         )));
     }
     if confirm.count != count {
-        return Err(AppError::invalid(format!(
+        return Err(AppError::conflict(format!(
             "The selection changed: it now has {}. Review and confirm again.",
             req.entity.count(count)
         )));
