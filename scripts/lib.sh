@@ -38,6 +38,16 @@ ensure_rust() {
   fi
 }
 
+LEPTOSFMT_VERSION=0.1.33
+
+# leptosfmt formats the view! macros (rustfmt leaves them alone).
+ensure_leptosfmt() {
+  if ! leptosfmt --version 2>/dev/null | grep -q " $LEPTOSFMT_VERSION\$"; then
+    say "Installing leptosfmt $LEPTOSFMT_VERSION (about a minute, once)"
+    cargo install leptosfmt --locked --version "$LEPTOSFMT_VERSION"
+  fi
+}
+
 # npm packages of a folder, reinstalled only when its package.json changed.
 ensure_npm() {
   local dir="$1"

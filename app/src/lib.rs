@@ -40,14 +40,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -70,22 +70,27 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/guildtrack.css"/>
-        <Link rel="icon" href="/favicon.svg"/>
-        <Meta name="description" content="Guildtrack: the social-media tracker for Discord communities."/>
-        <Title formatter=|text: String| if text.is_empty() { "Guildtrack".to_string() } else { format!("{text} · Guildtrack") }/>
+        <Stylesheet id="leptos" href="/pkg/guildtrack.css" />
+        <Link rel="icon" href="/favicon.svg" />
+        <Meta
+            name="description"
+            content="Guildtrack: the social-media tracker for Discord communities."
+        />
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Guildtrack".to_string() } else { format!("{text} · Guildtrack") }
+        } />
         <Router>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("/login") view=pages::login::LoginPage/>
-                <Route path=path!("/") view=pages::home::HomePage/>
+                <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/") view=pages::home::HomePage />
                 <ParentRoute path=path!("/g/:guild") view=pages::guild_layout::GuildLayout>
-                    <Route path=path!("") view=pages::guild_layout::GuildIndex/>
-                    <Route path=path!("accounts") view=pages::accounts::AccountsPage/>
-                    <Route path=path!("posts") view=pages::posts::PostsPage/>
-                    <Route path=path!("exports") view=pages::exports::ExportsPage/>
-                    <Route path=path!("settings") view=pages::settings::SettingsPage/>
-                    <Route path=path!("settings/audit") view=pages::audit::AuditPage/>
-                    <Route path=path!("settings/trash") view=pages::trash::TrashPage/>
+                    <Route path=path!("") view=pages::guild_layout::GuildIndex />
+                    <Route path=path!("accounts") view=pages::accounts::AccountsPage />
+                    <Route path=path!("posts") view=pages::posts::PostsPage />
+                    <Route path=path!("exports") view=pages::exports::ExportsPage />
+                    <Route path=path!("settings") view=pages::settings::SettingsPage />
+                    <Route path=path!("settings/audit") view=pages::audit::AuditPage />
+                    <Route path=path!("settings/trash") view=pages::trash::TrashPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -335,13 +335,31 @@ pub fn BulkBar(
     };
     let actions = if trash {
         view! {
-            {button("Restore…", "btn btn-primary", "restore", restore_reason, Some(BulkAction::Restore))}
-            {button("Delete permanently…", "btn btn-danger", "purge", purge_reason, Some(BulkAction::Purge))}
+            {button(
+                "Restore…",
+                "btn btn-primary",
+                "restore",
+                restore_reason,
+                Some(BulkAction::Restore),
+            )}
+            {button(
+                "Delete permanently…",
+                "btn btn-danger",
+                "purge",
+                purge_reason,
+                Some(BulkAction::Purge),
+            )}
         }
         .into_any()
     } else {
         view! {
-            {button("Delete…", "btn btn-danger", "delete", delete_reason, Some(BulkAction::Delete))}
+            {button(
+                "Delete…",
+                "btn btn-danger",
+                "delete",
+                delete_reason,
+                Some(BulkAction::Delete),
+            )}
             <ExportButton
                 entity
                 selected=selection

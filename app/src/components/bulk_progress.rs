@@ -72,7 +72,9 @@ pub fn BulkProgress(
             if r.status == RunStatus::Running {
                 return view! {
                     <section class="panel bulk-progress" aria-label="Bulk action in progress">
-                        <p class="bulk-progress__text" aria-live="polite">{r.progress_text()}</p>
+                        <p class="bulk-progress__text" aria-live="polite">
+                            {r.progress_text()}
+                        </p>
                         <progress max="100" value=r.percent() aria-label="Progress"></progress>
                     </section>
                 }
@@ -83,7 +85,13 @@ pub fn BulkProgress(
             let failures = r
                 .failures
                 .iter()
-                .map(|f| view! { <li><strong>{f.name.clone()}</strong>" — "{f.reason.sentence()}</li> })
+                .map(|f| view! {
+                    <li>
+                        <strong>{f.name.clone()}</strong>
+                        " — "
+                        {f.reason.sentence()}
+                    </li>
+                })
                 .collect_view();
             let class = if r.failed > 0 || r.status == RunStatus::Interrupted {
                 "panel bulk-result bulk-result--partial"
@@ -95,45 +103,79 @@ pub fn BulkProgress(
                     <div class="bulk-result__head">
                         <strong class="bulk-result__outcome">{r.outcome_text()}</strong>
                         <div class="bulk-result__actions">
-                            {(r.action == "delete" && r.succeeded > 0).then(|| {
-                                let href = format!(
-                                    "/g/{}/settings/trash?show={}&batch={}",
-                                    guild.slug.get_untracked(),
-                                    r.entity.as_str(),
-                                    crate::model::query::encode_component(&r.batch_id),
-                                );
-                                let id = r.id;
-                                view! {
-                                    <a class="btn btn-small btn-ghost" href=href>"View in Deleted Items"</a>
-                                    <button class="btn btn-small btn-primary" type="button"
-                                        disabled=move || undoing.get()
-                                        on:click=move |_| undo(id)>
-                                        {move || if undoing.get() { "Undoing…" } else { "Undo" }}
-                                    </button>
-                                }
-                            })}
-                            {(!failed_ids.is_empty()).then(|| {
-                                let ids = failed_ids.clone();
-                                view! {
-                                    <button class="btn btn-small" type="button"
-                                        on:click=move |_| selection.select_ids(ids.clone())>"Select failed items"</button>
-                                }
-                            })}
-                            <button class="btn btn-ghost btn-small" type="button" aria-label="Dismiss the result"
-                                on:click=move |_| run.set(None)>"✕"</button>
+                            {(r.action == "delete" && r.succeeded > 0)
+                                .then(|| {
+                                    let href = format!(
+                                        "/g/{}/settings/trash?show={}&batch={}",
+                                        guild.slug.get_untracked(),
+                                        r.entity.as_str(),
+                                        crate::model::query::encode_component(&r.batch_id),
+                                    );
+                                    let id = r.id;
+                                    view! {
+                                        <a class="btn btn-small btn-ghost" href=href>
+                                            "View in Deleted Items"
+                                        </a>
+                                        <button
+                                            class="btn btn-small btn-primary"
+                                            type="button"
+                                            disabled=move || undoing.get()
+                                            on:click=move |_| undo(id)
+                                        >
+                                            {move || if undoing.get() { "Undoing…" } else { "Undo" }}
+                                        </button>
+                                    }
+                                })}
+                            {(!failed_ids.is_empty())
+                                .then(|| {
+                                    let ids = failed_ids.clone();
+                                    view! {
+                                        <button
+                                            class="btn btn-small"
+                                            type="button"
+                                            on:click=move |_| selection.select_ids(ids.clone())
+                                        >
+                                            "Select failed items"
+                                        </button>
+                                    }
+                                })}
+                            <button
+                                class="btn btn-ghost btn-small"
+                                type="button"
+                                aria-label="Dismiss the result"
+                                on:click=move |_| run.set(None)
+                            >
+                                "✕"
+                            </button>
                         </div>
                     </div>
                     <Show when=move || undo_error.get().is_some()>
-                        <p class="form-error" role="alert">{move || undo_error.get()}</p>
+                        <p class="form-error" role="alert">
+                            {move || undo_error.get()}
+                        </p>
                     </Show>
-                    {(r.failed > 0).then(|| view! {
-                        <ul class="bulk-result__failures">{failures}</ul>
-                        {(more > 0).then(|| view! { <p class="muted small">{format!("…and {} more.", crate::format::thousands(more))}</p> })}
-                    })}
+                    {(r.failed > 0)
+                        .then(|| {
+                            view! {
+                                <ul class="bulk-result__failures">{failures}</ul>
+                                {(more > 0)
+                                    .then(|| {
+                                        view! {
+                                            <p class="muted small">
+                                                {format!("…and {} more.", crate::format::thousands(more))}
+                                            </p>
+                                        }
+                                    })}
+                            }
+                        })}
                 </section>
             }
             .into_any()
         })
     };
-    view! { <div class="bulk-dock" aria-live="polite">{panel}</div> }
+    view! {
+        <div class="bulk-dock" aria-live="polite">
+            {panel}
+        </div>
+    }
 }

@@ -15,7 +15,12 @@ pub fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
         <div class="panel alert alert-error" role="alert">
             <h2>"This view could not be loaded"</h2>
             <ul class="error-list">{messages}</ul>
-            <p><a href="?">"Reset the filters"</a>" or "<a href="/">"go to your guilds"</a>"."</p>
+            <p>
+                <a href="?">"Reset the filters"</a>
+                " or "
+                <a href="/">"go to your guilds"</a>
+                "."
+            </p>
         </div>
     }
 }

@@ -345,7 +345,13 @@ pub fn ExportButton(
                         .get()
                         .flatten()
                         .and_then(Result::err)
-                        .map(|e| view! { <p class="form-error" role="alert">{e}</p> })
+                        .map(|e| {
+                            view! {
+                                <p class="form-error" role="alert">
+                                    {e}
+                                </p>
+                            }
+                        })
                 }}
                 <Show when=move || error.get().is_some()>
                     <p class="form-error" role="alert">

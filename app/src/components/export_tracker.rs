@@ -169,25 +169,46 @@ pub fn ExportActivity() -> impl IntoView {
     let slug = move || guild.get();
     view! {
         <div class="export-activity" aria-label="Exports in progress" role="region">
-            <For each=move || tracker.jobs.get() key=|j| (j.id, j.processed, j.status.as_str(), j.total) let:job>
+            <For
+                each=move || tracker.jobs.get()
+                key=|j| (j.id, j.processed, j.status.as_str(), j.total)
+                let:job
+            >
                 <div class="export-progress">
                     <div class="export-progress__head">
                         <strong>{job.filename.clone()}</strong>
-                        <button class="btn btn-ghost btn-small" type="button"
-                            on:click=move |_| tracker.cancel(job.id)>"Cancel"</button>
+                        <button
+                            class="btn btn-ghost btn-small"
+                            type="button"
+                            on:click=move |_| tracker.cancel(job.id)
+                        >
+                            "Cancel"
+                        </button>
                     </div>
-                    <progress max="100" value=job.percent() aria-label=format!("Progress of {}", job.filename)></progress>
-                    <p class="export-progress__text" aria-live="polite">{job.progress_text()}</p>
+                    <progress
+                        max="100"
+                        value=job.percent()
+                        aria-label=format!("Progress of {}", job.filename)
+                    ></progress>
+                    <p class="export-progress__text" aria-live="polite">
+                        {job.progress_text()}
+                    </p>
                 </div>
             </For>
             <Show when=move || tracker.error.get().is_some()>
                 <div class="toast toast--error" role="alert">
                     <p>{move || tracker.error.get()}</p>
-                    <button class="btn btn-ghost btn-small" type="button" aria-label="Dismiss"
-                        on:click=move |_| tracker.error.set(None)>"✕"</button>
+                    <button
+                        class="btn btn-ghost btn-small"
+                        type="button"
+                        aria-label="Dismiss"
+                        on:click=move |_| tracker.error.set(None)
+                    >
+                        "✕"
+                    </button>
                 </div>
             </Show>
-            <Toasts tracker slug=Signal::derive(slug)/>
+            <Toasts tracker slug=Signal::derive(slug) />
         </div>
     }
 }
@@ -214,20 +235,29 @@ fn Toasts(tracker: ExportTracker, #[prop(into)] slug: Signal<String>) -> impl In
     let hidden = move || tracker.toasts.with(|t| t.len().saturating_sub(MAX_TOASTS));
     view! {
         <For each=shown key=|j| j.id let:job>
-            <Toast job slug=slug.get_untracked()/>
+            <Toast job slug=slug.get_untracked() />
         </For>
         <Show when=move || { tracker.toasts.with(|t| t.len() > 1) }>
             <div class="toast-stack-actions">
                 <Show when=move || { hidden() > 0 && !expanded.get() }>
-                    <button class="btn btn-ghost btn-small" type="button" on:click=move |_| expanded.set(true)>
+                    <button
+                        class="btn btn-ghost btn-small"
+                        type="button"
+                        on:click=move |_| expanded.set(true)
+                    >
                         {move || format!("+{} more", hidden())}
                     </button>
                 </Show>
-                <button class="btn btn-ghost btn-small" type="button"
+                <button
+                    class="btn btn-ghost btn-small"
+                    type="button"
                     on:click=move |_| {
                         tracker.toasts.set(Vec::new());
                         expanded.set(false);
-                    }>"Dismiss all"</button>
+                    }
+                >
+                    "Dismiss all"
+                </button>
             </div>
         </Show>
     }
@@ -287,8 +317,14 @@ fn Toast(job: ExportJob, slug: String) -> impl IntoView {
     let tracker = use_exports();
     let id = job.id;
     let dismiss = view! {
-        <button class="btn btn-ghost btn-small" type="button" aria-label="Dismiss"
-            on:click=move |_| tracker.dismiss(id)>"✕"</button>
+        <button
+            class="btn btn-ghost btn-small"
+            type="button"
+            aria-label="Dismiss"
+            on:click=move |_| tracker.dismiss(id)
+        >
+            "✕"
+        </button>
     };
     // Failures stay until closed; the rest go by themselves.
     let life =
@@ -322,21 +358,42 @@ fn Toast(job: ExportJob, slug: String) -> impl IntoView {
     let body = match job.status {
         JobStatus::Done => view! {
             <p>
-                <strong>"Export ready: "</strong>{job.filename.clone()}
-                <span class="muted">{format!(" · {} · {}", thousands(job.processed), bytes(job.size_bytes.unwrap_or(0)))}</span>
+                <strong>"Export ready: "</strong>
+                {job.filename.clone()}
+                <span class="muted">
+                    {format!(
+                        " · {} · {}",
+                        thousands(job.processed),
+                        bytes(job.size_bytes.unwrap_or(0)),
+                    )}
+                </span>
             </p>
-            <a class="btn btn-primary btn-small" href=job.download_url(&slug) rel="external" download=""
-                on:click=move |_| tracker.dismiss(id)>"Download"</a>
+            <a
+                class="btn btn-primary btn-small"
+                href=job.download_url(&slug)
+                rel="external"
+                download=""
+                on:click=move |_| tracker.dismiss(id)
+            >
+                "Download"
+            </a>
         }
         .into_any(),
         JobStatus::Failed => view! {
-            <p><strong>"Export failed: "</strong>{job.progress_text()}</p>
-            <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Retry"</button>
+            <p>
+                <strong>"Export failed: "</strong>
+                {job.progress_text()}
+            </p>
+            <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>
+                "Retry"
+            </button>
         }
         .into_any(),
         _ => view! {
             <p>{format!("Export of {} {}.", job.filename, job.status.label().to_lowercase())}</p>
-            <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Start again"</button>
+            <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>
+                "Start again"
+            </button>
         }
         .into_any(),
     };
@@ -346,9 +403,14 @@ fn Toast(job: ExportJob, slug: String) -> impl IntoView {
         _ => ("toast", "status"),
     };
     view! {
-        <div class=class role=role
-            on:mouseenter=move |_| hover(true) on:mouseleave=move |_| hover(false)
-            on:focusin=move |_| focus(true) on:focusout=focus_out>
+        <div
+            class=class
+            role=role
+            on:mouseenter=move |_| hover(true)
+            on:mouseleave=move |_| hover(false)
+            on:focusin=move |_| focus(true)
+            on:focusout=focus_out
+        >
             {body}
             {dismiss}
         </div>

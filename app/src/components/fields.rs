@@ -37,14 +37,27 @@ pub fn SelectField(
         .chain(options)
         .map(|(v, l)| {
             let v2 = v.clone();
-            view! { <option value=v selected=move || value.get() == v2>{l}</option> }
+            view! {
+                <option value=v selected=move || value.get() == v2>
+                    {l}
+                </option>
+            }
         })
         .collect::<Vec<_>>();
     view! {
         <label class="field">
             <span>{label}</span>
-            <select name=name prop:value=move || value.get()
-                on:change=move |ev| if auto_submit { submit_enclosing_form(ev) }>{opts}</select>
+            <select
+                name=name
+                prop:value=move || value.get()
+                on:change=move |ev| {
+                    if auto_submit {
+                        submit_enclosing_form(ev)
+                    }
+                }
+            >
+                {opts}
+            </select>
         </label>
     }
 }
@@ -123,8 +136,15 @@ pub fn InputField(
     view! {
         <label class=format!("field {class}")>
             <span>{label}</span>
-            <input node_ref=input type=kind name=name placeholder=placeholder value=move || value.get()
-                on:input=typed on:change=changed/>
+            <input
+                node_ref=input
+                type=kind
+                name=name
+                placeholder=placeholder
+                value=move || value.get()
+                on:input=typed
+                on:change=changed
+            />
         </label>
     }
 }

@@ -23,27 +23,63 @@ pub fn Pager(
     let mut prev = 0;
     for p in pages {
         if p > prev + 1 {
-            items.push(view! { <li class="pager-gap" aria-hidden="true">"…"</li> }.into_any());
+            items.push(
+                view! {
+                    <li class="pager-gap" aria-hidden="true">
+                        "…"
+                    </li>
+                }
+                .into_any(),
+            );
         }
         let current = (p == page).then_some("page");
-        items.push(view! { <li><a class="pager-link" href=href.run(p) aria-current=current aria-label=format!("Page {p}")>{thousands(p as i64)}</a></li> }.into_any());
+        items.push(
+            view! {
+                <li>
+                    <a
+                        class="pager-link"
+                        href=href.run(p)
+                        aria-current=current
+                        aria-label=format!("Page {p}")
+                    >
+                        {thousands(p as i64)}
+                    </a>
+                </li>
+            }
+            .into_any(),
+        );
         prev = p;
     }
-    let prev_link = (page > 1).then(
-        || view! { <a class="btn btn-small" href=href.run(page - 1) rel="prev">"← Previous"</a> },
-    );
-    let next_link = (page < page_count).then(
-        || view! { <a class="btn btn-small" href=href.run(page + 1) rel="next">"Next →"</a> },
-    );
+    let prev_link = (page > 1).then(|| {
+        view! {
+            <a class="btn btn-small" href=href.run(page - 1) rel="prev">
+                "← Previous"
+            </a>
+        }
+    });
+    let next_link = (page < page_count).then(|| {
+        view! {
+            <a class="btn btn-small" href=href.run(page + 1) rel="next">
+                "Next →"
+            </a>
+        }
+    });
     view! {
         <nav class="pager" aria-label="Pages">
             <p class="pager-range">
-                {if total == 0 { count(0, one, many) } else { format!("{}–{} of {}", thousands(first), thousands(last), count(total, one, many)) }}
+                {if total == 0 {
+                    count(0, one, many)
+                } else {
+                    format!(
+                        "{}–{} of {}",
+                        thousands(first),
+                        thousands(last),
+                        count(total, one, many),
+                    )
+                }}
             </p>
             <div class="pager-controls">
-                {prev_link}
-                <ol class="pager-pages">{items}</ol>
-                {next_link}
+                {prev_link} <ol class="pager-pages">{items}</ol> {next_link}
             </div>
         </nav>
     }

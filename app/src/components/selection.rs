@@ -280,10 +280,14 @@ pub fn SelectBox(selection: SelectionState, id: i64, label: String) -> impl Into
     };
     // Disabled until the wasm runs: a tick made before would be lost.
     view! {
-        <input type="checkbox" class="card-check" aria-label=label
+        <input
+            type="checkbox"
+            class="card-check"
+            aria-label=label
             disabled=move || !crate::Hydrated::get()
             prop:checked=move || selection.is_selected(id)
-            on:click=on_click/>
+            on:click=on_click
+        />
     }
 }
 
@@ -322,21 +326,42 @@ pub fn SelectionToolbar(selection: SelectionState) -> impl IntoView {
                     s.noun(total)
                 )
             };
-            Some(view! {
-                <p class="select-banner" role="status">
-                    {text}" · "
-                    <button class="link-button" type="button" on:click=move |_| s.clear()>"Clear selection"</button>
-                </p>
-            }.into_any())
+            Some(
+                view! {
+                    <p class="select-banner" role="status">
+                        {text}
+                        " · "
+                        <button class="link-button" type="button" on:click=move |_| s.clear()>
+                            "Clear selection"
+                        </button>
+                    </p>
+                }
+                .into_any(),
+            )
         } else if s.page_all_selected() && total > page_len() {
-            Some(view! {
-                <p class="select-banner" role="status">
-                    {format!("All {} {} on this page are selected. ", page_len(), s.noun(page_len()))}
-                    <button class="link-button" type="button" on:click=move |_| s.select_all_matching()>
-                        {format!("Select all {} {} matching this view", thousands(total), s.noun(total))}
-                    </button>
-                </p>
-            }.into_any())
+            Some(
+                view! {
+                    <p class="select-banner" role="status">
+                        {format!(
+                            "All {} {} on this page are selected. ",
+                            page_len(),
+                            s.noun(page_len()),
+                        )}
+                        <button
+                            class="link-button"
+                            type="button"
+                            on:click=move |_| s.select_all_matching()
+                        >
+                            {format!(
+                                "Select all {} {} matching this view",
+                                thousands(total),
+                                s.noun(total),
+                            )}
+                        </button>
+                    </p>
+                }
+                .into_any(),
+            )
         } else {
             None
         }
@@ -344,17 +369,22 @@ pub fn SelectionToolbar(selection: SelectionState) -> impl IntoView {
     view! {
         <div class="select-toolbar">
             <label class="select-page">
-                <input type="checkbox" class="page-check"
+                <input
+                    type="checkbox"
+                    class="page-check"
                     disabled=move || !crate::Hydrated::get()
                     prop:checked=move || s.page_all_selected()
                     prop:indeterminate=move || s.page_some_selected() && !s.page_all_selected()
-                    on:change=move |_| s.toggle_page()/>
+                    on:change=move |_| s.toggle_page()
+                />
                 "Select page"
             </label>
             <span class="select-count" aria-live="polite">
                 {move || (s.count() > 0).then(|| s.count_text())}
             </span>
-            <span class="select-notice" role="status">{move || s.notice.get()}</span>
+            <span class="select-notice" role="status">
+                {move || s.notice.get()}
+            </span>
         </div>
         {banner}
     }

@@ -23,7 +23,9 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
         view! {
             <li>
                 <a class="nav-link" href=href aria-current=current>
-                    <span class="nav-icon" aria-hidden="true">{icon}</span>
+                    <span class="nav-icon" aria-hidden="true">
+                        {icon}
+                    </span>
                     {label}
                 </a>
             </li>
@@ -36,7 +38,11 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
             let current = (g.slug == ctx.guild.slug).then_some("true");
             view! {
                 <li>
-                    <a href=format!("/g/{}/posts", g.slug) aria-current=current class="switcher-item">
+                    <a
+                        href=format!("/g/{}/posts", g.slug)
+                        aria-current=current
+                        class="switcher-item"
+                    >
                         <span class="switcher-name">{g.name.clone()}</span>
                         <span class="role-pill">{g.role.label()}</span>
                     </a>
@@ -47,29 +53,37 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
     view! {
         <nav class="sidebar" aria-label="Main">
             <div class="brand-mark">
-                <span class="brand-mark__logo" aria-hidden="true">"G"</span>
+                <span class="brand-mark__logo" aria-hidden="true">
+                    "G"
+                </span>
                 <span>"Guildtrack"</span>
             </div>
             <details class="guild-switcher" node_ref=switcher>
                 <summary aria-label="Switch guild">
-                    <span class="guild-avatar" aria-hidden="true">{ctx.guild.name.chars().next().unwrap_or('?').to_string()}</span>
+                    <span class="guild-avatar" aria-hidden="true">
+                        {ctx.guild.name.chars().next().unwrap_or('?').to_string()}
+                    </span>
                     <span class="guild-meta">
                         <span class="guild-name">{ctx.guild.name.clone()}</span>
                         <span class="guild-role">{ctx.guild.role.label()}</span>
                     </span>
                 </summary>
-                <ul class="switcher-list" on:click=close_switcher>{others}</ul>
+                <ul class="switcher-list" on:click=close_switcher>
+                    {others}
+                </ul>
             </details>
             <ul class="nav-list">
-                {link("accounts", "Accounts", "◎")}
-                {link("posts", "Posts", "▤")}
-                {link("exports", "Exports", "⇩")}
-                {link("settings", "Guild settings", "⚙")}
+                {link("accounts", "Accounts", "◎")} {link("posts", "Posts", "▤")}
+                {link("exports", "Exports", "⇩")} {link("settings", "Guild settings", "⚙")}
             </ul>
             <div class="sidebar-user">
-                <span class="user-name" title=ctx.user.username.clone()>{ctx.user.display_name.clone()}</span>
+                <span class="user-name" title=ctx.user.username.clone()>
+                    {ctx.user.display_name.clone()}
+                </span>
                 <form method="post" action="/auth/logout">
-                    <button class="btn btn-ghost btn-small" type="submit">"Sign out"</button>
+                    <button class="btn btn-ghost btn-small" type="submit">
+                        "Sign out"
+                    </button>
                 </form>
             </div>
         </nav>

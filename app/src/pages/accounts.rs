@@ -45,8 +45,16 @@ pub fn AccountsPage() -> impl IntoView {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
             Some(view! {
-                <FilterForm active=Signal::derive(move || filter.get().active_count()) label="Filter accounts" path filtered=Signal::derive(move || filter.get().is_filtered()) canonical=|p| crate::model::AccountFilter::from_params(p).ok().map(|f| f.to_query(1))>
-                    <AccountFilterFields ctx filter/>
+                <FilterForm
+                    active=Signal::derive(move || filter.get().active_count())
+                    label="Filter accounts"
+                    path
+                    filtered=Signal::derive(move || filter.get().is_filtered())
+                    canonical=|p| {
+                        crate::model::AccountFilter::from_params(p).ok().map(|f| f.to_query(1))
+                    }
+                >
+                    <AccountFilterFields ctx filter />
                 </FilterForm>
             })
         })
@@ -62,7 +70,9 @@ pub fn AccountsPage() -> impl IntoView {
                 let cards = page
                     .items
                     .into_iter()
-                    .map(|a| view! { <AccountCard account=a guild=slug.clone() selection/> }.into_any())
+                    .map(|a| {
+                        view! { <AccountCard account=a guild=slug.clone() selection /> }.into_any()
+                    })
                     .collect();
                 let filtered = f.is_filtered();
                 let href = {
@@ -70,29 +80,43 @@ pub fn AccountsPage() -> impl IntoView {
                     Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)))
                 };
                 view! {
-                    {(info.shown > 0).then(|| view! { <SelectionToolbar selection/> })}
-                    <ListResults info cards one="account" many="accounts" filtered href clear_href=base/>
+                    {(info.shown > 0).then(|| view! { <SelectionToolbar selection /> })}
+                    <ListResults
+                        info
+                        cards
+                        one="account"
+                        many="accounts"
+                        filtered
+                        href
+                        clear_href=base
+                    />
                 }
             })
         })
     };
 
     view! {
-        <Title text="Accounts"/>
+        <Title text="Accounts" />
         <header class="page-head">
             <h1>"Accounts"</h1>
-            <ExportButton entity=Entity::Accounts params guild=guild.slug
-                filtered=Signal::derive(move || filter.get().is_filtered())/>
+            <ExportButton
+                entity=Entity::Accounts
+                params
+                guild=guild.slug
+                filtered=Signal::derive(move || filter.get().is_filtered())
+            />
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
-        <BulkProgress run=bulk_run selection on_done=refresh/>
+        <BulkProgress run=bulk_run selection on_done=refresh />
         <section class="results" aria-label="Accounts">
-            <Transition fallback=|| view! { <CardSkeletons/> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{results}</ErrorBoundary>
+            <Transition fallback=|| view! { <CardSkeletons /> }>
+                <ErrorBoundary fallback=|errors| {
+                    view! { <ErrorPanel errors /> }
+                }>{results}</ErrorBoundary>
             </Transition>
         </section>
         <Show when=move || !selection.is_empty()>
-            <BulkBar entity=Entity::Accounts selection run=bulk_run/>
+            <BulkBar entity=Entity::Accounts selection run=bulk_run />
         </Show>
     }
 }

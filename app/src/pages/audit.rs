@@ -47,15 +47,44 @@ pub fn AuditPage() -> impl IntoView {
         Suspend::new(async move {
             let members = actors.await;
             view! {
-                <FilterForm active=Signal::derive(move || filter.get().active_count()) label="Filter the audit log" path filtered=Signal::derive(move || filter.get().is_filtered()) canonical=|p| crate::model::AuditFilter::from_params(p).ok().map(|f| f.to_query(1))>
-                    <SelectField label="Action" name="action" any_label="All actions"
-                        options=AUDIT_ACTIONS.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()
-                        value=field(|f| f.action.clone().unwrap_or_default())/>
-                    <SelectField label="Member" name="actor" any_label="Anyone"
+                <FilterForm
+                    active=Signal::derive(move || filter.get().active_count())
+                    label="Filter the audit log"
+                    path
+                    filtered=Signal::derive(move || filter.get().is_filtered())
+                    canonical=|p| {
+                        crate::model::AuditFilter::from_params(p).ok().map(|f| f.to_query(1))
+                    }
+                >
+                    <SelectField
+                        label="Action"
+                        name="action"
+                        any_label="All actions"
+                        options=AUDIT_ACTIONS
+                            .iter()
+                            .map(|(v, l)| (v.to_string(), l.to_string()))
+                            .collect()
+                        value=field(|f| f.action.clone().unwrap_or_default())
+                    />
+                    <SelectField
+                        label="Member"
+                        name="actor"
+                        any_label="Anyone"
                         options=members.into_iter().map(|m| (m.username, m.display_name)).collect()
-                        value=field(|f| f.actor.clone().unwrap_or_default())/>
-                    <InputField label="From" name="from" kind="date" value=field(|f| f.from.map(|d| d.to_string()).unwrap_or_default())/>
-                    <InputField label="To" name="to" kind="date" value=field(|f| f.to.map(|d| d.to_string()).unwrap_or_default())/>
+                        value=field(|f| f.actor.clone().unwrap_or_default())
+                    />
+                    <InputField
+                        label="From"
+                        name="from"
+                        kind="date"
+                        value=field(|f| f.from.map(|d| d.to_string()).unwrap_or_default())
+                    />
+                    <InputField
+                        label="To"
+                        name="to"
+                        kind="date"
+                        value=field(|f| f.to.map(|d| d.to_string()).unwrap_or_default())
+                    />
                 </FilterForm>
             }
         })
@@ -70,7 +99,13 @@ pub fn AuditPage() -> impl IntoView {
                 if page.items.is_empty() {
                     return view! {
                         <div class="panel empty" role="status">
-                            <h2>{if filter.get_untracked().is_filtered() { "No entries match these filters" } else { "Nothing has happened yet" }}</h2>
+                            <h2>
+                                {if filter.get_untracked().is_filtered() {
+                                    "No entries match these filters"
+                                } else {
+                                    "Nothing has happened yet"
+                                }}
+                            </h2>
                             <p>"Exports, deletes and reassignments appear here."</p>
                         </div>
                     }.into_any();
@@ -79,29 +114,37 @@ pub fn AuditPage() -> impl IntoView {
                 let f = filter.get_untracked();
                 let base = path.get_untracked();
                 let href = Callback::new(move |n: u32| format!("{base}{}", f.to_query(n)));
-                let entries = page.items.into_iter().map(|e| view! { <EntryRow entry=e/> }).collect_view();
+                let entries = page.items.into_iter().map(|e| view! { <EntryRow entry=e /> }).collect_view();
                 view! {
                     <table class="table audit-table stack-table">
-                        <thead><tr>
-                            <th scope="col">"When"</th><th scope="col">"Who"</th>
-                            <th scope="col">"Action"</th><th scope="col">"What"</th>
-                        </tr></thead>
+                        <thead>
+                            <tr>
+                                <th scope="col">"When"</th>
+                                <th scope="col">"Who"</th>
+                                <th scope="col">"Action"</th>
+                                <th scope="col">"What"</th>
+                            </tr>
+                        </thead>
                         {entries}
                     </table>
-                    <Pager info one="entry" many="entries" href/>
+                    <Pager info one="entry" many="entries" href />
                 }.into_any()
             })
         })
     };
 
     view! {
-        <Title text="Audit log"/>
-        <header class="page-head"><h1>"Guild settings"</h1></header>
-        <SettingsTabs/>
+        <Title text="Audit log" />
+        <header class="page-head">
+            <h1>"Guild settings"</h1>
+        </header>
+        <SettingsTabs />
         <Transition fallback=|| ()>{bar}</Transition>
         <section class="panel" aria-label="Audit log">
             <Transition fallback=|| view! { <p class="muted">"Loading the audit log…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{rows}</ErrorBoundary>
+                <ErrorBoundary fallback=|errors| {
+                    view! { <ErrorPanel errors /> }
+                }>{rows}</ErrorBoundary>
             </Transition>
         </section>
     }
@@ -126,33 +169,64 @@ fn EntryRow(entry: AuditEntry) -> impl IntoView {
     view! {
         <tbody class="audit-entry">
             <tr>
-                <td data-label="When" class="nowrap"><time datetime=entry.at.to_rfc3339()>{datetime(entry.at)}</time></td>
+                <td data-label="When" class="nowrap">
+                    <time datetime=entry.at.to_rfc3339()>{datetime(entry.at)}</time>
+                </td>
                 <td data-label="Who">{entry.actor.clone().unwrap_or_else(|| "System".into())}</td>
-                <td data-label="Action"><span class="role-pill">{action_label(&entry.action)}</span></td>
+                <td data-label="Action">
+                    <span class="role-pill">{action_label(&entry.action)}</span>
+                </td>
                 <td data-label="What">
                     <span class="audit-summary">{entry.summary.clone()}</span>
-                    {entry.selection.clone().map(|s| view! { <span class="muted small">{format!(" · {s}")}</span> })}
-                    {entry.reason.clone().map(|r| view! { <div class="muted small">"Reason: "{r}</div> })}
-                    {batch.is_some().then(|| view! {
-                        <div>
-                            <button class="link-button" type="button" aria-expanded=move || expanded.get().to_string()
-                                aria-controls=controls.clone()
-                                on:click=move |_| expanded.update(|e| *e = !*e)>
-                                {move || if expanded.get() { "Hide the items".to_string() } else { format!("Show {} {}", thousands(n), if n == 1 { "item" } else { "items" }) }}
-                            </button>
-                        </div>
-                    })}
+                    {entry
+                        .selection
+                        .clone()
+                        .map(|s| view! { <span class="muted small">{format!(" · {s}")}</span> })}
+                    {entry
+                        .reason
+                        .clone()
+                        .map(|r| view! { <div class="muted small">"Reason: "{r}</div> })}
+                    {batch
+                        .is_some()
+                        .then(|| {
+                            view! {
+                                <div>
+                                    <button
+                                        class="link-button"
+                                        type="button"
+                                        aria-expanded=move || expanded.get().to_string()
+                                        aria-controls=controls.clone()
+                                        on:click=move |_| expanded.update(|e| *e = !*e)
+                                    >
+                                        {move || {
+                                            if expanded.get() {
+                                                "Hide the items".to_string()
+                                            } else {
+                                                format!(
+                                                    "Show {} {}",
+                                                    thousands(n),
+                                                    if n == 1 { "item" } else { "items" },
+                                                )
+                                            }
+                                        }}
+                                    </button>
+                                </div>
+                            }
+                        })}
                 </td>
             </tr>
-            {batch.map(|b| view! {
-                <tr id=items_id hidden=move || !expanded.get()>
-                    <td colspan="4">
-                        <Show when=move || expanded.get()>
-                            <BatchItems batch=b.clone()/>
-                        </Show>
-                    </td>
-                </tr>
-            })}
+            {batch
+                .map(|b| {
+                    view! {
+                        <tr id=items_id hidden=move || !expanded.get()>
+                            <td colspan="4">
+                                <Show when=move || expanded.get()>
+                                    <BatchItems batch=b.clone() />
+                                </Show>
+                            </td>
+                        </tr>
+                    }
+                })}
         </tbody>
     }
 }
@@ -168,25 +242,64 @@ fn BatchItems(batch: String) -> impl IntoView {
     );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the items…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+            <ErrorBoundary fallback=|errors| {
+                view! { <ErrorPanel errors /> }
+            }>
                 {move || Suspend::new(async move {
-                    items.await.map(|p| {
-                        let info = p.info();
-                        let (current, last) = (info.page, info.page_count());
-                        view! {
-                            <ul class="audit-items">
-                                {p.items.into_iter().map(|e| {
-                                    let failed = e.action.ends_with(".failed");
-                                    view! { <li class:audit-item--failed=failed>{e.summary}</li> }
-                                }).collect_view()}
-                            </ul>
-                            <p class="audit-items__nav muted small">
-                                {format!("{}–{} of {}", thousands(info.first_index()), thousands(info.last_index()), thousands(info.total))}
-                                {(current > 1).then(|| view! { " · "<button class="link-button" type="button" on:click=move |_| page.set(current - 1)>"Previous"</button> })}
-                                {(current < last).then(|| view! { " · "<button class="link-button" type="button" on:click=move |_| page.set(current + 1)>"Next"</button> })}
-                            </p>
-                        }
-                    })
+                    items
+                        .await
+                        .map(|p| {
+                            let info = p.info();
+                            let (current, last) = (info.page, info.page_count());
+                            view! {
+                                <ul class="audit-items">
+                                    {p
+                                        .items
+                                        .into_iter()
+                                        .map(|e| {
+                                            let failed = e.action.ends_with(".failed");
+                                            view! {
+                                                <li class:audit-item--failed=failed>{e.summary}</li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                                <p class="audit-items__nav muted small">
+                                    {format!(
+                                        "{}–{} of {}",
+                                        thousands(info.first_index()),
+                                        thousands(info.last_index()),
+                                        thousands(info.total),
+                                    )}
+                                    {(current > 1)
+                                        .then(|| {
+                                            view! {
+                                                " · "
+                                                <button
+                                                    class="link-button"
+                                                    type="button"
+                                                    on:click=move |_| page.set(current - 1)
+                                                >
+                                                    "Previous"
+                                                </button>
+                                            }
+                                        })}
+                                    {(current < last)
+                                        .then(|| {
+                                            view! {
+                                                " · "
+                                                <button
+                                                    class="link-button"
+                                                    type="button"
+                                                    on:click=move |_| page.set(current + 1)
+                                                >
+                                                    "Next"
+                                                </button>
+                                            }
+                                        })}
+                                </p>
+                            }
+                        })
                 })}
             </ErrorBoundary>
         </Transition>

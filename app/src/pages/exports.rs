@@ -26,18 +26,26 @@ pub fn ExportsPage() -> impl IntoView {
         |(g, _)| export_history(g),
     );
     view! {
-        <Title text="Exports"/>
+        <Title text="Exports" />
         <header class="page-head">
             <h1>"Exports"</h1>
         </header>
-        <NewExport/>
+        <NewExport />
         <section class="panel history" aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
-            <p class="muted">"Files are kept for a limited time, then removed; the history stays."</p>
+            <p class="muted">
+                "Files are kept for a limited time, then removed; the history stays."
+            </p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                <ErrorBoundary fallback=|errors| {
+                    view! { <ErrorPanel errors /> }
+                }>
                     {move || Suspend::new(async move {
-                        history.await.map(|jobs| view! { <HistoryTable jobs slug=guild.slug.get_untracked()/> })
+                        history
+                            .await
+                            .map(|jobs| {
+                                view! { <HistoryTable jobs slug=guild.slug.get_untracked() /> }
+                            })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -128,11 +136,19 @@ fn NewExport() -> impl IntoView {
             let ctx = guild.data.await.ok()?;
             Some(match entity.get() {
                 Entity::Posts => view! {
-                    <PostFilterFields ctx filter=Signal::derive(PostFilter::default) used_in=FieldsFor::Export/>
+                    <PostFilterFields
+                        ctx
+                        filter=Signal::derive(PostFilter::default)
+                        used_in=FieldsFor::Export
+                    />
                 }
                 .into_any(),
                 Entity::Accounts => view! {
-                    <AccountFilterFields ctx filter=Signal::derive(AccountFilter::default) used_in=FieldsFor::Export/>
+                    <AccountFilterFields
+                        ctx
+                        filter=Signal::derive(AccountFilter::default)
+                        used_in=FieldsFor::Export
+                    />
                 }
                 .into_any(),
             })
@@ -144,28 +160,46 @@ fn NewExport() -> impl IntoView {
             <form class="export-form" on:submit=submit>
                 <fieldset class="choice">
                     <legend>"What"</legend>
-                    {Entity::ALL.into_iter().map(|e| view! {
-                        <label class="choice__option">
-                            <input type="radio" name="entity" value=e.as_str()
-                                prop:checked=move || entity.get() == e on:change=move |_| entity.set(e)/>
-                            {e.title()}
-                        </label>
-                    }).collect_view()}
+                    {Entity::ALL
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <label class="choice__option">
+                                    <input
+                                        type="radio"
+                                        name="entity"
+                                        value=e.as_str()
+                                        prop:checked=move || entity.get() == e
+                                        on:change=move |_| entity.set(e)
+                                    />
+                                    {e.title()}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
                 </fieldset>
-                <FormatChoice format/>
+                <FormatChoice format />
                 <fieldset class="filters">
                     <legend>"Only items matching (leave empty for everything)"</legend>
                     <div class="filter-fields">
                         <Transition fallback=|| ()>{filters}</Transition>
                     </div>
                 </fieldset>
-                <FilenameField filename default/>
+                <FilenameField filename default />
                 <Show when=move || error.get().is_some()>
-                    <p class="form-error" role="alert">{move || error.get()}</p>
+                    <p class="form-error" role="alert">
+                        {move || error.get()}
+                    </p>
                 </Show>
                 <div class="form-actions">
-                    <button class="btn btn-primary" type="submit" disabled=move || start.pending().get()>
-                        {move || if start.pending().get() { "Preparing…" } else { "Start export" }}
+                    <button
+                        class="btn btn-primary"
+                        type="submit"
+                        disabled=move || start.pending().get()
+                    >
+                        {move || {
+                            if start.pending().get() { "Preparing…" } else { "Start export" }
+                        }}
                     </button>
                 </div>
             </form>
@@ -176,60 +210,121 @@ fn NewExport() -> impl IntoView {
 #[component]
 fn HistoryTable(jobs: Vec<ExportJob>, slug: String) -> impl IntoView {
     if jobs.is_empty() {
-        return view! { <p class="empty-history">"No exports yet. Start one above, or with Export… on the Accounts and Posts pages."</p> }.into_any();
+        return view! {
+            <p class="empty-history">
+                "No exports yet. Start one above, or with Export… on the Accounts and Posts pages."
+            </p>
+        }
+        .into_any();
     }
     let tracker = use_exports();
-    let rows = jobs
-        .into_iter()
-        .map(|job| {
-            let id = job.id;
-            let action = match job.status {
+    let rows =
+        jobs.into_iter()
+            .map(|job| {
+                let id = job.id;
+                let action = match job.status {
                 JobStatus::Done => view! {
-                    <a class="btn btn-small btn-primary" href=job.download_url(&slug) rel="external" download=""
-                        aria-label=format!("Download {}", job.filename)>"Download"</a>
+                    <a
+                        class="btn btn-small btn-primary"
+                        href=job.download_url(&slug)
+                        rel="external"
+                        download=""
+                        aria-label=format!("Download {}", job.filename)
+                    >
+                        "Download"
+                    </a>
                 }.into_any(),
                 s if s.is_active() => view! {
-                    <button class="btn btn-small" type="button" on:click=move |_| tracker.cancel(id)>"Cancel"</button>
+                    <button
+                        class="btn btn-small"
+                        type="button"
+                        on:click=move |_| tracker.cancel(id)
+                    >
+                        "Cancel"
+                    </button>
                 }.into_any(),
                 _ => view! {
-                    <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>"Export again"</button>
+                    <button class="btn btn-small" type="button" on:click=move |_| tracker.retry(id)>
+                        "Export again"
+                    </button>
                 }.into_any(),
             };
-            let status = if job.status.is_active() {
+                let status = if job.status.is_active() {
+                    view! {
+                        <progress max="100" value=job.percent()></progress>
+                        <span class="muted">{job.progress_text()}</span>
+                    }
+                    .into_any()
+                } else if job.status == JobStatus::Failed {
+                    view! {
+                        <span class="status status--failed">"Failed"</span>
+                        <span class="muted">{job.progress_text()}</span>
+                    }
+                    .into_any()
+                } else {
+                    let expires = job
+                        .expires_at
+                        .filter(|_| job.status == JobStatus::Done)
+                        .map(|t| format!("until {}", datetime(t)));
+                    view! {
+                        <span class=format!(
+                            "status status--{}",
+                            job.status.as_str(),
+                        )>{job.status.label()}</span>
+                        <span class="muted">{expires}</span>
+                    }
+                    .into_any()
+                };
                 view! {
-                    <progress max="100" value=job.percent()></progress>
-                    <span class="muted">{job.progress_text()}</span>
-                }.into_any()
-            } else if job.status == JobStatus::Failed {
-                view! { <span class="status status--failed">"Failed"</span><span class="muted">{job.progress_text()}</span> }.into_any()
-            } else {
-                let expires = job.expires_at.filter(|_| job.status == JobStatus::Done).map(|t| format!("until {}", datetime(t)));
-                view! { <span class=format!("status status--{}", job.status.as_str())>{job.status.label()}</span><span class="muted">{expires}</span> }.into_any()
-            };
-            view! {
-                <tr data-status=job.status.as_str()>
-                    <td data-label="File"><span class="filename">{job.filename.clone()}</span>
-                        <span class="muted">{format!("{} · {}", job.entity.title(), job.format.label())}</span></td>
-                    <td data-label="Scope">{job.scope.clone()}</td>
-                    <td data-label="By, when">{job.requested_by.clone()}<span class="muted">{datetime(job.created_at)}</span></td>
-                    <td data-label="Rows" class="num">{job.total.map(thousands).unwrap_or_else(|| "—".into())}</td>
-                    <td data-label="Size" class="num">{job.size_bytes.map(bytes).unwrap_or_else(|| "—".into())}</td>
-                    <td data-label="Status" class="status-cell">{status}</td>
-                    <td class="actions-cell">{action}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+                    <tr data-status=job.status.as_str()>
+                        <td data-label="File">
+                            <span class="filename">{job.filename.clone()}</span>
+                            <span class="muted">
+                                {format!("{} · {}", job.entity.title(), job.format.label())}
+                            </span>
+                        </td>
+                        <td data-label="Scope">{job.scope.clone()}</td>
+                        <td data-label="By, when">
+                            {job.requested_by.clone()}
+                            <span class="muted">{datetime(job.created_at)}</span>
+                        </td>
+                        <td data-label="Rows" class="num">
+                            {job.total.map(thousands).unwrap_or_else(|| "—".into())}
+                        </td>
+                        <td data-label="Size" class="num">
+                            {job.size_bytes.map(bytes).unwrap_or_else(|| "—".into())}
+                        </td>
+                        <td data-label="Status" class="status-cell">
+                            {status}
+                        </td>
+                        <td class="actions-cell">{action}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
     view! {
         <div class="table-wrap">
             <table class="history-table stack-table">
-                <thead><tr>
-                    <th scope="col">"File"</th><th scope="col">"Scope"</th><th scope="col">"By, when"</th>
-                    <th scope="col" class="num">"Rows"</th><th scope="col" class="num">"Size"</th>
-                    <th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
-                </tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"File"</th>
+                        <th scope="col">"Scope"</th>
+                        <th scope="col">"By, when"</th>
+                        <th scope="col" class="num">
+                            "Rows"
+                        </th>
+                        <th scope="col" class="num">
+                            "Size"
+                        </th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">
+                            <span class="sr-only">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>
-    }.into_any()
+    }
+    .into_any()
 }

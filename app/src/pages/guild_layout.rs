@@ -29,16 +29,20 @@ pub fn GuildLayout() -> impl IntoView {
 
     view! {
         <div class="app-shell">
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <Transition fallback=|| view! { <nav class="sidebar" aria-label="Main"></nav> }>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <Transition fallback=|| {
+                view! { <nav class="sidebar" aria-label="Main"></nav> }
+            }>
                 {move || Suspend::new(async move {
-                    data.await.ok().map(|ctx| view! { <Sidebar ctx/> })
+                    data.await.ok().map(|ctx| view! { <Sidebar ctx /> })
                 })}
             </Transition>
             <main class="content" id="main" tabindex="-1">
-                <Outlet/>
+                <Outlet />
             </main>
-            <ExportActivity/>
+            <ExportActivity />
         </div>
     }
 }
@@ -47,5 +51,5 @@ pub fn GuildLayout() -> impl IntoView {
 #[component]
 pub fn GuildIndex() -> impl IntoView {
     let slug = use_guild().slug;
-    view! { <Redirect path=format!("/g/{}/posts", slug.get_untracked())/> }
+    view! { <Redirect path=format!("/g/{}/posts", slug.get_untracked()) /> }
 }

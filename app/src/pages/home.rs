@@ -11,25 +11,54 @@ use leptos_router::components::Redirect;
 pub fn HomePage() -> impl IntoView {
     let guilds = Resource::new(|| (), |_| my_guilds());
     view! {
-        <Title text=""/>
-        <Suspense fallback=|| view! { <main class="center-page"><p class="muted">"Loading your guilds…"</p></main> }>
-            <ErrorBoundary fallback=|errors| view! { <main class="center-page"><ErrorPanel errors/></main> }>
+        <Title text="" />
+        <Suspense fallback=|| {
+            view! {
+                <main class="center-page">
+                    <p class="muted">"Loading your guilds…"</p>
+                </main>
+            }
+        }>
+            <ErrorBoundary fallback=|errors| {
+                view! {
+                    <main class="center-page">
+                        <ErrorPanel errors />
+                    </main>
+                }
+            }>
                 {move || Suspend::new(async move {
-                    // Where the user can do the most; then by name.
-                    guilds.await.map(|list| match list.iter().max_by(|a, b| a.role.cmp(&b.role).then_with(|| b.name.cmp(&a.name))) {
-                        Some(g) => Either::Left(view! { <Redirect path=format!("/g/{}/posts", g.slug)/> }),
-                        None => Either::Right(view! {
-                            <main class="center-page">
-                                <div class="panel">
-                                    <h1>"No guilds yet"</h1>
-                                    <p>"You are not a member of any guild. Ask a guild admin to add you."</p>
-                                    <form method="post" action="/auth/logout">
-                                        <button class="btn" type="submit">"Sign out"</button>
-                                    </form>
-                                </div>
-                            </main>
-                        }),
-                    })
+                    guilds
+                        .await
+                        .map(|list| match list
+                            .iter()
+                            .max_by(|a, b| a.role.cmp(&b.role).then_with(|| b.name.cmp(&a.name)))
+                        {
+                            Some(g) => {
+                                Either::Left(
+                                    // Where the user can do the most; then by name.
+                                    view! { <Redirect path=format!("/g/{}/posts", g.slug) /> },
+                                )
+                            }
+                            None => {
+                                Either::Right(
+                                    view! {
+                                        <main class="center-page">
+                                            <div class="panel">
+                                                <h1>"No guilds yet"</h1>
+                                                <p>
+                                                    "You are not a member of any guild. Ask a guild admin to add you."
+                                                </p>
+                                                <form method="post" action="/auth/logout">
+                                                    <button class="btn" type="submit">
+                                                        "Sign out"
+                                                    </button>
+                                                </form>
+                                            </div>
+                                        </main>
+                                    },
+                                )
+                            }
+                        })
                 })}
             </ErrorBoundary>
         </Suspense>

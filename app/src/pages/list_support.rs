@@ -54,13 +54,17 @@ pub fn EmptyState(filtered: bool, what: &'static str, clear_href: String) -> imp
                 view! {
                     <h2>{format!("No {what} match these filters")}</h2>
                     <p>"Try fewer filters or a shorter search."</p>
-                    <a class="btn" href=clear_href>"Clear filters"</a>
-                }.into_any()
+                    <a class="btn" href=clear_href>
+                        "Clear filters"
+                    </a>
+                }
+                    .into_any()
             } else {
                 view! {
                     <h2>{format!("No {what} yet")}</h2>
                     <p>{format!("Tracked {what} appear here as soon as the bot records them.")}</p>
-                }.into_any()
+                }
+                    .into_any()
             }}
         </div>
     }
@@ -177,24 +181,32 @@ pub fn ListResults(
     clear_href: String,
     #[prop(optional)] grid_class: &'static str,
 ) -> impl IntoView {
-    let summary =
-        view! { <p class="list-total" aria-live="polite">{count(info.total, one, many)}</p> };
+    let summary = view! {
+        <p class="list-total" aria-live="polite">
+            {count(info.total, one, many)}
+        </p>
+    };
     let body = if !cards.is_empty() {
         view! {
             <div class=format!("card-grid {grid_class}")>{cards}</div>
-            <Pager info one many href/>
+            <Pager info one many href />
         }
         .into_any()
     } else if info.total > 0 {
         view! {
             <div class="panel empty">
                 <h2>"This page is past the end"</h2>
-                <a class="btn" href=href.run(info.page_count())>"Go to the last page"</a>
+                <a class="btn" href=href.run(info.page_count())>
+                    "Go to the last page"
+                </a>
             </div>
         }
         .into_any()
     } else {
-        view! { <EmptyState filtered what=many clear_href/> }.into_any()
+        view! { <EmptyState filtered what=many clear_href /> }.into_any()
     };
-    view! { {summary}{body} }
+    view! {
+        {summary}
+        {body}
+    }
 }

@@ -10,11 +10,13 @@ pub fn LoginPage() -> impl IntoView {
     let failed = move || query.read().get("error").is_some();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
     view! {
-        <Title text="Sign in"/>
+        <Title text="Sign in" />
         <main class="center-page">
             <form class="panel login" method="post" action="/auth/login">
                 <div class="brand-mark brand-mark--large">
-                    <span class="brand-mark__logo" aria-hidden="true">"G"</span>
+                    <span class="brand-mark__logo" aria-hidden="true">
+                        "G"
+                    </span>
                     <span>"Guildtrack"</span>
                 </div>
                 <h1>"Sign in"</h1>
@@ -23,16 +25,23 @@ pub fn LoginPage() -> impl IntoView {
                         "That username and password do not match. Check both and try again."
                     </p>
                 </Show>
-                <input type="hidden" name="next" value=next/>
+                <input type="hidden" name="next" value=next />
                 <label class="field">
                     <span>"Username"</span>
-                    <input name="username" autocomplete="username" required autofocus/>
+                    <input name="username" autocomplete="username" required autofocus />
                 </label>
                 <label class="field">
                     <span>"Password"</span>
-                    <input name="password" type="password" autocomplete="current-password" required/>
+                    <input
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                    />
                 </label>
-                <button class="btn btn-primary btn-block" type="submit">"Sign in"</button>
+                <button class="btn btn-primary btn-block" type="submit">
+                    "Sign in"
+                </button>
             </form>
         </main>
     }

@@ -45,8 +45,16 @@ pub fn PostsPage() -> impl IntoView {
         Suspend::new(async move {
             let ctx = guild.data.await.ok()?;
             Some(view! {
-                <FilterForm active=Signal::derive(move || filter.get().active_count()) label="Filter posts" path filtered=Signal::derive(move || filter.get().is_filtered()) canonical=|p| crate::model::PostFilter::from_params(p).ok().map(|f| f.to_query(1))>
-                    <PostFilterFields ctx filter/>
+                <FilterForm
+                    active=Signal::derive(move || filter.get().active_count())
+                    label="Filter posts"
+                    path
+                    filtered=Signal::derive(move || filter.get().is_filtered())
+                    canonical=|p| {
+                        crate::model::PostFilter::from_params(p).ok().map(|f| f.to_query(1))
+                    }
+                >
+                    <PostFilterFields ctx filter />
                 </FilterForm>
             })
         })
@@ -59,10 +67,20 @@ pub fn PostsPage() -> impl IntoView {
                 let slug = guild.slug.get_untracked();
                 let base = format!("/g/{slug}/posts");
                 let chip = data.account_handle.map(|h| {
-                    let without = PostFilter { account: None, ..f.clone() }.to_query(1);
+                    let without = PostFilter {
+                        account: None,
+                        ..f.clone()
+                    }
+                    .to_query(1);
                     view! {
-                        <p class="active-chip">"Posts of "<strong>"@"{h}</strong>
-                            <a href=format!("{base}{without}") aria-label="Show posts of all accounts">"✕"</a>
+                        <p class="active-chip">
+                            "Posts of "<strong>"@"{h}</strong>
+                            <a
+                                href=format!("{base}{without}")
+                                aria-label="Show posts of all accounts"
+                            >
+                                "✕"
+                            </a>
                         </p>
                     }
                 });
@@ -71,7 +89,7 @@ pub fn PostsPage() -> impl IntoView {
                     .page
                     .items
                     .into_iter()
-                    .map(|p| view! { <PostCard post=p guild=slug.clone() selection/> }.into_any())
+                    .map(|p| view! { <PostCard post=p guild=slug.clone() selection /> }.into_any())
                     .collect();
                 let filtered = f.is_filtered();
                 let href = {
@@ -80,29 +98,44 @@ pub fn PostsPage() -> impl IntoView {
                 };
                 view! {
                     {chip}
-                    {(info.shown > 0).then(|| view! { <SelectionToolbar selection/> })}
-                    <ListResults info cards one="post" many="posts" filtered href clear_href=base grid_class="card-grid--posts"/>
+                    {(info.shown > 0).then(|| view! { <SelectionToolbar selection /> })}
+                    <ListResults
+                        info
+                        cards
+                        one="post"
+                        many="posts"
+                        filtered
+                        href
+                        clear_href=base
+                        grid_class="card-grid--posts"
+                    />
                 }
             })
         })
     };
 
     view! {
-        <Title text="Posts"/>
+        <Title text="Posts" />
         <header class="page-head">
             <h1>"Posts"</h1>
-            <ExportButton entity=Entity::Posts params guild=guild.slug
-                filtered=Signal::derive(move || filter.get().is_filtered())/>
+            <ExportButton
+                entity=Entity::Posts
+                params
+                guild=guild.slug
+                filtered=Signal::derive(move || filter.get().is_filtered())
+            />
         </header>
         <Transition fallback=|| ()>{bar}</Transition>
-        <BulkProgress run=bulk_run selection on_done=refresh/>
+        <BulkProgress run=bulk_run selection on_done=refresh />
         <section class="results" aria-label="Posts">
-            <Transition fallback=|| view! { <CardSkeletons/> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{results}</ErrorBoundary>
+            <Transition fallback=|| view! { <CardSkeletons /> }>
+                <ErrorBoundary fallback=|errors| {
+                    view! { <ErrorPanel errors /> }
+                }>{results}</ErrorBoundary>
             </Transition>
         </section>
         <Show when=move || !selection.is_empty()>
-            <BulkBar entity=Entity::Posts selection run=bulk_run/>
+            <BulkBar entity=Entity::Posts selection run=bulk_run />
         </Show>
     }
 }

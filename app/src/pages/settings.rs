@@ -21,7 +21,11 @@ pub fn SettingsTabs() -> impl IntoView {
     let tab = move |section: &'static str, label: &'static str| {
         let href = move || format!("/g/{}/settings{section}", slug.get());
         let current = move || (location.pathname.get() == href()).then_some("page");
-        view! { <a class="tab" href=href aria-current=current>{label}</a> }
+        view! {
+            <a class="tab" href=href aria-current=current>
+                {label}
+            </a>
+        }
     };
     view! {
         <nav class="tabs" aria-label="Guild settings">
@@ -53,8 +57,13 @@ pub fn SettingsPage() -> impl IntoView {
             guild.data.await.ok().map(|ctx| {
                 view! {
                     <p class="lead">
-                        <strong>{ctx.guild.name.clone()}</strong>" · "<code>{ctx.guild.slug.clone()}</code>
-                        " · You are "<strong>{ctx.guild.role.label()}</strong>" and "{role_explained(ctx.guild.role)}
+                        <strong>{ctx.guild.name.clone()}</strong>
+                        " · "
+                        <code>{ctx.guild.slug.clone()}</code>
+                        " · You are "
+                        <strong>{ctx.guild.role.label()}</strong>
+                        " and "
+                        {role_explained(ctx.guild.role)}
                     </p>
                 }
             })
@@ -65,16 +74,27 @@ pub fn SettingsPage() -> impl IntoView {
             members.await.map(|list| {
                 let Some(list) = list else {
                     return view! {
-                        <tr><td colspan="3" class="muted">"Only a guild admin can see the member list."</td></tr>
-                    }.into_any();
+                        <tr>
+                            <td colspan="3" class="muted">
+                                "Only a guild admin can see the member list."
+                            </td>
+                        </tr>
+                    }
+                    .into_any();
                 };
                 list.into_iter()
-                    .map(|m| view! {
-                        <tr>
-                            <td>{m.display_name}</td>
-                            <td><code>{m.username}</code></td>
-                            <td><span class="role-pill">{m.role.label()}</span></td>
-                        </tr>
+                    .map(|m| {
+                        view! {
+                            <tr>
+                                <td>{m.display_name}</td>
+                                <td>
+                                    <code>{m.username}</code>
+                                </td>
+                                <td>
+                                    <span class="role-pill">{m.role.label()}</span>
+                                </td>
+                            </tr>
+                        }
                     })
                     .collect::<Vec<_>>()
                     .into_any()
@@ -82,21 +102,32 @@ pub fn SettingsPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Guild settings"/>
-        <header class="page-head"><h1>"Guild settings"</h1></header>
-        <SettingsTabs/>
+        <Title text="Guild settings" />
+        <header class="page-head">
+            <h1>"Guild settings"</h1>
+        </header>
+        <SettingsTabs />
         <Transition fallback=|| ()>{header}</Transition>
         <section class="panel">
             <h2>"Members"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                     <table class="table">
-                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Username"</th><th scope="col">"Role"</th></tr></thead>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Username"</th>
+                                <th scope="col">"Role"</th>
+                            </tr>
+                        </thead>
                         <tbody>{rows}</tbody>
                     </table>
                 </ErrorBoundary>
             </Transition>
-            <p class="muted small">"Members are added from the server: "<code>"server member add <guild> <username> <role>"</code>"."</p>
+            <p class="muted small">
+                "Members are added from the server: "
+                <code>"server member add <guild> <username> <role>"</code>"."
+            </p>
         </section>
     }
 }

@@ -81,18 +81,34 @@ pub fn TrashPage() -> impl IntoView {
             let filtered = filter.get_untracked().is_some_and(|f| f.is_filtered());
             view! {
                 <p class="lead">
-                    {format!("Deleted accounts and posts stay here for {days} days, then they are deleted for good. ")}
-                    "Restoring puts an item back in its group and brand. "
+                    {format!(
+                        "Deleted accounts and posts stay here for {days} days, then they are deleted for good. ",
+                    )} "Restoring puts an item back in its group and brand. "
                     "A post whose account is deleted too comes back with its account."
                 </p>
                 <div class="trash-head__action">
-                    <button class="btn btn-danger" type="button" aria-haspopup="dialog"
+                    <button
+                        class="btn btn-danger"
+                        type="button"
+                        aria-haspopup="dialog"
                         disabled=refused.is_some() || nothing
                         aria-describedby=refused.is_some().then_some("empty-trash-why")
-                        on:click=empty_trash>
-                        {if filtered { "Delete all matching permanently…" } else { "Empty trash…" }}
+                        on:click=empty_trash
+                    >
+                        {if filtered {
+                            "Delete all matching permanently…"
+                        } else {
+                            "Empty trash…"
+                        }}
                     </button>
-                    {refused.map(|r| view! { <p id="empty-trash-why" class="muted small">{r}</p> })}
+                    {refused
+                        .map(|r| {
+                            view! {
+                                <p id="empty-trash-why" class="muted small">
+                                    {r}
+                                </p>
+                            }
+                        })}
                 </div>
             }
         })
@@ -101,7 +117,13 @@ pub fn TrashPage() -> impl IntoView {
     let tab_link = move |show: Entity, label: &'static str, n: i64| {
         let href = format!("{}?show={}", path.get_untracked(), show.as_str());
         let current = (entity.get_untracked() == show).then_some("page");
-        view! { <a class="tab" href=href aria-current=current>{label}" "<span class="tab-count">{thousands(n)}</span></a> }
+        view! {
+            <a class="tab" href=href aria-current=current>
+                {label}
+                " "
+                <span class="tab-count">{thousands(n)}</span>
+            </a>
+        }
     };
     let field = move |f: fn(&TrashFilter) -> String| {
         Signal::derive(move || filter.get().map(|x| f(&x)).unwrap_or_default())
@@ -122,7 +144,8 @@ pub fn TrashPage() -> impl IntoView {
                     );
                     view! {
                         <p class="expiry-banner" role="status">
-                            <strong>{text}</strong>". "
+                            <strong>{text}</strong>
+                            ". "
                             <a href=href>"Show them"</a>
                         </p>
                     }
@@ -130,11 +153,20 @@ pub fn TrashPage() -> impl IntoView {
                 let batch_chip = f.batch.clone().map(|b| {
                     let without = TrashFilter { batch: None, ..f.clone() }.to_query(1);
                     view! {
-                        <p class="active-chip">"Items of one deletion ("<code>{b}</code>")"
-                            <a href=format!("{base}{without}") aria-label="Show every deletion">"✕"</a>
+                        <p class="active-chip">
+                            "Items of one deletion ("<code>{b}</code>")"
+                            <a href=format!("{base}{without}") aria-label="Show every deletion">
+                                "✕"
+                            </a>
                         </p>
-                        <button class="btn btn-small" type="button" aria-haspopup="dialog"
-                            on:click=move |_| act_on_view.run(BulkAction::Restore)>"Restore this deletion…"</button>
+                        <button
+                            class="btn btn-small"
+                            type="button"
+                            aria-haspopup="dialog"
+                            on:click=move |_| act_on_view.run(BulkAction::Restore)
+                        >
+                            "Restore this deletion…"
+                        </button>
                     }
                 });
                 let info = data.info();
@@ -142,7 +174,7 @@ pub fn TrashPage() -> impl IntoView {
                 let rows = data
                     .items
                     .into_iter()
-                    .map(|item| view! { <TrashRow item show now base=base.clone() selection restore_one/> })
+                    .map(|item| view! { <TrashRow item show now base=base.clone() selection restore_one /> })
                     .collect_view();
                 let empty = info.total == 0;
                 let filtered = f.is_filtered();
@@ -164,17 +196,34 @@ pub fn TrashPage() -> impl IntoView {
                     {if empty {
                         view! {
                             <div class="panel empty" role="status">
-                                <h2>{if filtered { format!("No {many} match these filters") } else { format!("No {many}") }}</h2>
-                                <p>{format!("Deleted items stay here for {} days; then they are deleted for good.", data.retention_days)}</p>
+                                <h2>
+                                    {if filtered {
+                                        format!("No {many} match these filters")
+                                    } else {
+                                        format!("No {many}")
+                                    }}
+                                </h2>
+                                <p>
+                                    {format!(
+                                        "Deleted items stay here for {} days; then they are deleted for good.",
+                                        data.retention_days,
+                                    )}
+                                </p>
                             </div>
-                        }.into_any()
+                        }
+                            .into_any()
                     } else {
                         view! {
-                            <p class="list-total" aria-live="polite">{count(info.total, one, many)}</p>
-                            <SelectionToolbar selection/>
-                            <ul class="trash-list" aria-label=many>{rows}</ul>
-                            <Pager info one many href/>
-                        }.into_any()
+                            <p class="list-total" aria-live="polite">
+                                {count(info.total, one, many)}
+                            </p>
+                            <SelectionToolbar selection />
+                            <ul class="trash-list" aria-label=many>
+                                {rows}
+                            </ul>
+                            <Pager info one many href />
+                        }
+                            .into_any()
                     }}
                 }
             })
@@ -182,33 +231,58 @@ pub fn TrashPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Deleted Items"/>
-        <header class="page-head"><h1>"Guild settings"</h1></header>
-        <SettingsTabs/>
+        <Title text="Deleted Items" />
+        <header class="page-head">
+            <h1>"Guild settings"</h1>
+        </header>
+        <SettingsTabs />
         <div class="trash-head">
             <Transition fallback=|| ()>{head}</Transition>
         </div>
-        <FilterForm active=Signal::derive(move || filter.get().map_or(0, |f| f.active_count())) label="Filter deleted items" path filtered=Signal::derive(move || filter.get().is_some_and(|f| f.is_filtered())) canonical=|p| crate::model::TrashFilter::from_params(p).ok().map(|f| f.to_query(1))>
-            <input type="hidden" name="show" value=move || entity.get().as_str()/>
-            <InputField label="Search" name="q" kind="search" class="field--grow" placeholder="Caption, name or @handle"
-                value=field(|f| f.q.clone())/>
-            <SelectField label="Platform" name="platform" any_label="All platforms" options=platform_options()
-                value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())/>
-            <SelectField label="Purge" name="expiring" any_label="Any time"
+        <FilterForm
+            active=Signal::derive(move || filter.get().map_or(0, |f| f.active_count()))
+            label="Filter deleted items"
+            path
+            filtered=Signal::derive(move || filter.get().is_some_and(|f| f.is_filtered()))
+            canonical=|p| crate::model::TrashFilter::from_params(p).ok().map(|f| f.to_query(1))
+        >
+            <input type="hidden" name="show" value=move || entity.get().as_str() />
+            <InputField
+                label="Search"
+                name="q"
+                kind="search"
+                class="field--grow"
+                placeholder="Caption, name or @handle"
+                value=field(|f| f.q.clone())
+            />
+            <SelectField
+                label="Platform"
+                name="platform"
+                any_label="All platforms"
+                options=platform_options()
+                value=field(|f| f.platform.map(|p| p.as_str().to_string()).unwrap_or_default())
+            />
+            <SelectField
+                label="Purge"
+                name="expiring"
+                any_label="Any time"
                 options=vec![("1".to_string(), format!("Within {EXPIRING_WITHIN_DAYS} days"))]
-                value=field(|f| if f.expiring { "1".into() } else { String::new() })/>
+                value=field(|f| if f.expiring { "1".into() } else { String::new() })
+            />
         </FilterForm>
-        <BulkProgress run=bulk_run selection on_done=refresh/>
+        <BulkProgress run=bulk_run selection on_done=refresh />
         <section class="results" aria-label="Deleted items">
             <Transition fallback=|| view! { <p class="muted">"Loading deleted items…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{body}</ErrorBoundary>
+                <ErrorBoundary fallback=|errors| {
+                    view! { <ErrorPanel errors /> }
+                }>{body}</ErrorBoundary>
             </Transition>
         </section>
         {move || {
             let e = entity.get();
             view! {
                 <Show when=move || !selection.is_empty()>
-                    <BulkBar entity=e selection run=bulk_run trash=true ask/>
+                    <BulkBar entity=e selection run=bulk_run trash=true ask />
                 </Show>
             }
         }}
@@ -245,10 +319,18 @@ fn TrashRow(
     );
     let batch = item.batch_id.clone().map(|b| {
         let href = format!("{base}?show={}&batch={b}", show.as_str());
-        view! { " · "<a href=href>"Show this deletion"</a> }
+        view! {
+            " · "
+            <a href=href>"Show this deletion"</a>
+        }
     });
-    let posts = (show == Entity::Accounts && item.posts > 0)
-        .then(|| view! { <span class="muted">{format!(" · {} deleted with it", count(item.posts, "post", "posts"))}</span> });
+    let posts = (show == Entity::Accounts && item.posts > 0).then(|| {
+        view! {
+            <span class="muted">
+                {format!(" · {} deleted with it", count(item.posts, "post", "posts"))}
+            </span>
+        }
+    });
     let note = item
         .restore_note()
         .map(|n| view! { <p class="trash-row__note">{n}</p> });
@@ -277,29 +359,45 @@ fn TrashRow(
     };
     view! {
         <li class=class data-id=id>
-            <div class="card-select"><SelectBox selection id label/></div>
+            <div class="card-select">
+                <SelectBox selection id label />
+            </div>
             <div class="trash-row__body">
                 <p class="trash-row__title">
-                    <PlatformBadge platform=item.platform/>" "
+                    <PlatformBadge platform=item.platform />
+                    " "
                     <strong>{title}</strong>
                 </p>
                 <p class="muted small">
                     "Deleted by "{who}" on "
-                    <time datetime=item.deleted_at.to_rfc3339() title=datetime(item.deleted_at)>{date(item.deleted_at)}</time>
-                    {batch}" · "{place}{posts}
+                    <time datetime=item.deleted_at.to_rfc3339() title=datetime(item.deleted_at)>
+                        {date(item.deleted_at)}
+                    </time> {batch}" · "{place}{posts}
                 </p>
                 {note}
                 {held}
             </div>
             <div class="trash-row__side">
-                <span class=if expiring { "days-left days-left--soon" } else { "days-left" }
-                    title=format!("Deleted for good on {}", datetime(item.purge_at))>
+                <span
+                    class=if expiring { "days-left days-left--soon" } else { "days-left" }
+                    title=format!("Deleted for good on {}", datetime(item.purge_at))
+                >
                     {item.days_left_text(now)}
                 </span>
-                {account.is_none().then(|| view! {
-                    <button class="btn btn-small" type="button" aria-haspopup="dialog"
-                        on:click=move |_| restore_one.run(id)>"Restore"</button>
-                })}
+                {account
+                    .is_none()
+                    .then(|| {
+                        view! {
+                            <button
+                                class="btn btn-small"
+                                type="button"
+                                aria-haspopup="dialog"
+                                on:click=move |_| restore_one.run(id)
+                            >
+                                "Restore"
+                            </button>
+                        }
+                    })}
             </div>
         </li>
     }
