@@ -7,6 +7,7 @@
 //! confirm, stale, running), so what it shows never depends on several
 //! signals read in combination.
 
+use super::confirm_field::ConfirmField;
 use super::export_dialog::ExportButton;
 use super::selection::SelectionState;
 use crate::api::{PreviewBulk, StartBulk};
@@ -375,22 +376,7 @@ pub fn BulkBar(
         Step::Confirm(a, p) | Step::Running(a, p) => Some(view! {
             <p class="confirm-sentence">{p.sentence.clone()}</p>
             {needs_typing(a, p.count)
-                .then(|| {
-                    view! {
-                        <label class="field">
-                            <span class="field__label">{confirm_hint(p.count, a)}</span>
-                            <input
-                                type="text"
-                                name="confirm"
-                                autocomplete="off"
-                                spellcheck="false"
-                                inputmode="text"
-                                prop:value=move || typed.get()
-                                on:input=move |ev| typed.set(event_target_value(&ev))
-                            />
-                        </label>
-                    }
-                })}
+                .then(|| view! { <ConfirmField hint=confirm_hint(p.count, a) typed /> })}
             <label class="field">
                 <span class="field__label">"Reason (optional, for the audit log)"</span>
                 <input
@@ -405,39 +391,26 @@ pub fn BulkBar(
         }),
         _ => None,
     };
-    let primary = move || match step.get() {
-        Step::Choose => view! {
-            <button class="btn btn-primary" type="submit">
-                "Review"
-            </button>
+    // One submit button whose words, colour and state follow the step.
+    let primary_label = move || match step.get() {
+        Step::Choose => "Review".to_string(),
+        Step::Stale(_) => "Review again".into(),
+        Step::Counting(_) | Step::Idle => "Confirm".into(),
+        Step::Confirm(_, p) => p.button,
+        Step::Running(..) => "Working…".into(),
+    };
+    let primary_class = move || match step.get() {
+        Step::Confirm(a, _) | Step::Running(a, _)
+            if matches!(a, BulkAction::Delete | BulkAction::Purge) =>
+        {
+            "btn btn-danger"
         }
-        .into_any(),
-        Step::Stale(_) => view! {
-            <button class="btn btn-primary" type="submit">
-                "Review again"
-            </button>
-        }
-        .into_any(),
-        Step::Counting(_) | Step::Idle => view! {
-            <button class="btn btn-primary" type="submit" disabled=true>
-                "Confirm"
-            </button>
-        }
-        .into_any(),
-        Step::Confirm(a, p) | Step::Running(a, p) => {
-            let danger = matches!(a, BulkAction::Delete | BulkAction::Purge);
-            let running = matches!(step.get_untracked(), Step::Running(..));
-            view! {
-                <button
-                    class=if danger { "btn btn-danger" } else { "btn btn-primary" }
-                    type="submit"
-                    disabled=move || running || !ready()
-                >
-                    {if running { "Working…".to_string() } else { p.button.clone() }}
-                </button>
-            }
-            .into_any()
-        }
+        _ => "btn btn-primary",
+    };
+    let primary_disabled = move || match step.get() {
+        Step::Choose | Step::Stale(_) => false,
+        Step::Confirm(..) => !ready(),
+        Step::Counting(_) | Step::Idle | Step::Running(..) => true,
     };
 
     view! {
@@ -493,7 +466,9 @@ pub fn BulkBar(
                     <button class="btn btn-ghost" type="button" on:click=move |_| close()>
                         "Cancel"
                     </button>
-                    {primary}
+                    <button class=primary_class type="submit" disabled=primary_disabled>
+                        {primary_label}
+                    </button>
                 </div>
             </form>
         </dialog>

@@ -6,6 +6,7 @@
 //! Exporting a selection is a bulk action: the count is typed to confirm,
 //! and the server checks it again.
 
+use super::confirm_field::ConfirmField;
 use super::export_tracker::use_exports;
 use super::selection::SelectionState;
 use crate::api::{preview_export, StartExport};
@@ -260,19 +261,7 @@ pub fn ExportButton(
                             <p class="confirm-sentence">
                                 {format!("Export the {} selected.", entity.count(n))}
                             </p>
-                            <label class="field">
-                                <span class="field__label">
-                                    {format!("Type {} to confirm", thousands(n))}
-                                </span>
-                                <input
-                                    type="text"
-                                    name="confirm"
-                                    autocomplete="off"
-                                    spellcheck="false"
-                                    prop:value=move || typed.get()
-                                    on:input=move |ev| typed.set(event_target_value(&ev))
-                                />
-                            </label>
+                            <ConfirmField hint=format!("Type {} to confirm", thousands(n)) typed />
                         }
                     })
             }}

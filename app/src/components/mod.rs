@@ -3,6 +3,7 @@
 pub mod account_card;
 pub mod bulk_bar;
 pub mod bulk_progress;
+pub mod confirm_field;
 pub mod error_panel;
 pub mod export_dialog;
 pub mod export_tracker;

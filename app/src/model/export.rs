@@ -62,15 +62,6 @@ impl ExportScope {
             Self::Selected(_) => "selection",
         }
     }
-    /// "Current view", "Everything", "Selection (12 picked by hand)".
-    pub fn describe(&self) -> String {
-        match self {
-            Self::View(p) if p.is_empty() => "Current view (no filters)".into(),
-            Self::View(_) => "Current view".into(),
-            Self::All => "Everything".into(),
-            Self::Selected(s) => format!("Selection ({})", s.describe()),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,18 +230,40 @@ pub enum ExportStarted {
 /// systems commonly allow 255.
 pub const MAX_FILENAME_BYTES: usize = 120;
 
-/// `sonuhaempire-posts-2026-02-07.csv`.
+/// `{guild}-{entity}[-{part}]-{day}.{ext}`: the one shape of a default
+/// name. `part` says what a filtered export holds (the server's
+/// `naming::describe`); everything has none.
+pub fn filename_of(
+    guild_slug: &str,
+    entity: Entity,
+    part: Option<&str>,
+    day: &str,
+    format: ExportFormat,
+) -> String {
+    let middle = part
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("-{p}"))
+        .unwrap_or_default();
+    format!(
+        "{guild_slug}-{}{middle}-{day}.{}",
+        entity.as_str(),
+        format.ext()
+    )
+}
+
+/// `sonuhaempire-posts-2026-02-07.csv`: everything, on `day`.
 pub fn default_filename(
     guild_slug: &str,
     entity: Entity,
     day: NaiveDate,
     format: ExportFormat,
 ) -> String {
-    format!(
-        "{guild_slug}-{}-{}.{}",
-        entity.as_str(),
-        day.format("%Y-%m-%d"),
-        format.ext()
+    filename_of(
+        guild_slug,
+        entity,
+        None,
+        &day.format("%Y-%m-%d").to_string(),
+        format,
     )
 }
 
@@ -274,12 +287,7 @@ pub fn default_filename_for_today(
     entity: Entity,
     format: ExportFormat,
 ) -> String {
-    format!(
-        "{guild_slug}-{}-{}.{}",
-        entity.as_str(),
-        today(),
-        format.ext()
-    )
+    filename_of(guild_slug, entity, None, &today(), format)
 }
 
 /// A safe download name from what the user typed.

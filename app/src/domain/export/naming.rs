@@ -26,6 +26,11 @@ enum Part {
     MinViews(i64),
 }
 
+/// The label of an export of everything (and of a view without filters).
+pub const EVERYTHING: &str = "Everything";
+/// What a selection's label starts with: "Selection: 6 picked by hand".
+pub const SELECTION: &str = "Selection: ";
+
 /// The names behind the ids a filter holds, looked up by [`resolve`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Names {
@@ -233,11 +238,11 @@ pub fn describe(entity: Entity, scope: &ExportScope, names: &Names) -> Result<De
         .join(" · ");
     Ok(match scope {
         ExportScope::All => Described {
-            label: "Everything".into(),
+            label: EVERYTHING.into(),
             file_part: None,
         },
         ExportScope::View(_) if filters.is_empty() => Described {
-            label: "Everything".into(),
+            label: EVERYTHING.into(),
             file_part: None,
         },
         ExportScope::View(_) => Described {
@@ -250,7 +255,7 @@ pub fn describe(entity: Entity, scope: &ExportScope, names: &Names) -> Result<De
         ExportScope::Selected(sel) => Described {
             label: match sel {
                 Selection::Ids(ids) => format!(
-                    "Selection: {} picked by hand",
+                    "{SELECTION}{} picked by hand",
                     crate::format::thousands(ids.len() as i64)
                 ),
                 Selection::AllMatching { except, .. } => {
@@ -260,9 +265,9 @@ pub fn describe(entity: Entity, scope: &ExportScope, names: &Names) -> Result<De
                         format!("all matching {label}")
                     };
                     match except.len() {
-                        0 => format!("Selection: {over}"),
+                        0 => format!("{SELECTION}{over}"),
                         n => format!(
-                            "Selection: {over}, {} unticked",
+                            "{SELECTION}{over}, {} unticked",
                             crate::format::thousands(n as i64)
                         ),
                     }
@@ -282,17 +287,12 @@ pub fn default_filename(
     day: NaiveDate,
     format: ExportFormat,
 ) -> String {
-    let middle = described
-        .file_part
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("-{p}"))
-        .unwrap_or_default();
-    format!(
-        "{guild_slug}-{}{middle}-{}.{}",
-        entity.as_str(),
-        day.format("%Y-%m-%d"),
-        format.ext()
+    crate::model::export::filename_of(
+        guild_slug,
+        entity,
+        described.file_part.as_deref(),
+        &day.format("%Y-%m-%d").to_string(),
+        format,
     )
 }
 

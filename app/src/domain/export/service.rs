@@ -418,7 +418,7 @@ fn export_summary(req: &ExportRequest, rows: i64, label: &str) -> String {
     let (items, format) = (req.entity.count(rows), req.format.label());
     match &req.scope {
         ExportScope::All => format!("Exported all {items} as {format}"),
-        ExportScope::View(_) if label == "Everything" => {
+        ExportScope::View(_) if label == naming::EVERYTHING => {
             format!("Exported all {items} as {format}")
         }
         ExportScope::View(_) => format!("Exported {items} as {format}, filtered by {label}"),
@@ -426,7 +426,7 @@ fn export_summary(req: &ExportRequest, rows: i64, label: &str) -> String {
             format!("Exported {items} picked by hand as {format}")
         }
         ExportScope::Selected(crate::model::Selection::AllMatching { .. }) => {
-            let from = label.trim_start_matches("Selection: ");
+            let from = label.trim_start_matches(naming::SELECTION);
             format!("Exported {items} as {format}, selected from {from}")
         }
     }
