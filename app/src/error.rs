@@ -34,6 +34,12 @@ pub enum AppError {
     /// again rather than to fix the input.
     #[error("{0}")]
     Conflict(String),
+    /// A step on our side failed, and the member must know which to decide
+    /// what to do: "The file could not be stored … Nothing was kept; try
+    /// again." The detail was logged on the server; the sentence says only
+    /// what failed and what was kept (HTTP 500).
+    #[error("{0}")]
+    Failed(String),
     /// Something failed on our side. The detail was logged on the server; the
     /// user only sees this short message (HTTP 500).
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -70,7 +76,9 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Internal | Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Failed(_) | Self::Internal | Self::Transport(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
@@ -92,8 +100,10 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        // Logged with detail here, hidden from the user.
-        tracing::error!(error = %err, "database error");
+        // Queries log their own failures where they run (`Db`, `Tx`); what
+        // reaches this is the rest: a connection or transaction that could
+        // not begin or commit. Logged with detail, hidden from the user.
+        tracing::error!(error = %err, "database error outside a query (connection or transaction)");
         Self::Internal
     }
 }

@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// Whether the wasm has taken over the page. Server-rendered and before
@@ -83,7 +83,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/") view=pages::home::HomePage />
-                <ParentRoute path=path!("/g/:guild") view=pages::guild_layout::GuildLayout>
+                // Async: a guild page is sent once its data is in, so an
+                // error page can carry its status (see `ErrorPanel`).
+                <ParentRoute
+                    path=path!("/g/:guild")
+                    view=pages::guild_layout::GuildLayout
+                    ssr=SsrMode::Async
+                >
                     <Route path=path!("") view=pages::guild_layout::GuildIndex />
                     <Route path=path!("accounts") view=pages::accounts::AccountsPage />
                     <Route path=path!("posts") view=pages::posts::PostsPage />

@@ -619,22 +619,16 @@ db_test!(another_guilds_run_is_not_found, |db: Db| async move {
     ));
 });
 
-/// The summaries of a batch's item entries, in the order they were written.
-async fn item_summaries(db: &Db, batch: &str) -> Vec<(String, String)> {
-    #[derive(sqlx::FromRow)]
-    struct Item {
-        action: String,
-        summary: String,
-    }
-    db.fetch_all::<Item>(&Sql::bound(
-        "SELECT action, summary FROM audit_log WHERE batch_id = $1 AND target_id IS NOT NULL ORDER BY id",
-        vec![Arg::Text(batch.into())],
-    ))
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|i| (i.action, i.summary))
-    .collect()
+/// The item entries of a batch as the audit log shows them (action and
+/// sentence), in the order they were written.
+async fn item_summaries(db: &Db, scope: &GuildScope, batch: &str) -> Vec<(String, String)> {
+    app::domain::audit::batch_items(db, scope, batch, 1)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| (i.action, i.summary))
+        .collect()
 }
 
 db_test!(
@@ -684,7 +678,7 @@ db_test!(
         .await;
 
         // Assert: "… group Team Blaze → Team Echo".
-        let items = item_summaries(fx.db(), &result.batch_id).await;
+        let items = item_summaries(fx.db(), &editor, &result.batch_id).await;
         assert_eq!(items.len(), 1);
         assert!(
             items[0].1.ends_with(&format!(": group {from} → {to}")),
@@ -720,7 +714,7 @@ db_test!(
 
         // Assert: two deleted items and the failed one, with its reason.
         assert_eq!((result.succeeded, result.failed), (2, 1));
-        let items = item_summaries(fx.db(), &result.batch_id).await;
+        let items = item_summaries(fx.db(), &editor, &result.batch_id).await;
         let failed: Vec<&(String, String)> =
             items.iter().filter(|(a, _)| a == "delete.failed").collect();
         assert_eq!(items.len(), 3);
@@ -730,6 +724,58 @@ db_test!(
             failed[0].1.ends_with(FailureReason::Removed.sentence()),
             "{}",
             failed[0].1
+        );
+    }
+);
+
+db_test!(
+    item_entries_store_facts_and_read_as_sentences_beside_entries_written_before,
+    |db: Db| async move {
+        // Arrange: a delete of two posts, and an item entry as the log wrote
+        // them before it stored facts (its sentence in the summary column).
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let picked = live_posts(fx.db(), "alpha").await[..2].to_vec();
+        let result = run(&fx, &editor, delete(POSTS, Selection::Ids(picked.clone()))).await;
+        fx.db()
+            .execute(&Sql::bound(
+                "INSERT INTO audit_log (guild_id, actor_id, action, target_type, target_id, \
+                 summary, batch_id, created_at) SELECT guild_id, $1, 'delete.item', 'post', 999999, \
+                 'Deleted post #999999 by @old.shape: “written before”', $2, $3 FROM posts WHERE id = $4",
+                vec![
+                    Arg::Int(fx.editor.id),
+                    Arg::Text(result.batch_id.clone()),
+                    Arg::Time(test_epoch()),
+                    Arg::Int(picked[0]),
+                ],
+            ))
+            .await
+            .unwrap();
+
+        // Act
+        let items = item_summaries(fx.db(), &editor, &result.batch_id).await;
+
+        // Assert: the new entries hold no sentence of their own, yet read as
+        // one; the old entry reads as it was written.
+        let stored = count(
+            fx.db(),
+            "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1 AND summary = '' AND item_handle IS NOT NULL",
+            vec![Arg::Text(result.batch_id.clone())],
+        )
+        .await;
+        assert_eq!(stored, 2);
+        let sentences: Vec<&str> = items.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(sentences.len(), 3);
+        for id in &picked {
+            let worded = format!("Deleted post #{id} by @");
+            assert!(
+                sentences[..2].iter().any(|s| s.starts_with(&worded)),
+                "{sentences:?}"
+            );
+        }
+        assert_eq!(
+            sentences[2],
+            "Deleted post #999999 by @old.shape: “written before”"
         );
     }
 );

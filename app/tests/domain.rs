@@ -558,6 +558,27 @@ db_test!(a_taken_username_is_refused, |db: Db| async move {
     );
 });
 
+db_test!(
+    two_sign_ups_for_one_name_at_once_get_one_account_and_one_clear_refusal,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let clock = &fx.state.clock;
+
+        let (first, second) = tokio::join!(
+            auth::create_user(fx.db(), clock, "twin", "", PASSWORD),
+            auth::create_user(fx.db(), clock, "Twin", "", PASSWORD),
+        );
+
+        let mut outcomes = [first, second];
+        outcomes.sort_by_key(|o| o.is_err());
+        assert!(outcomes[0].is_ok(), "{outcomes:?}");
+        assert_eq!(
+            outcomes[1].clone().unwrap_err(),
+            AppError::Invalid("The username “twin” is taken.".into())
+        );
+    }
+);
+
 db_test!(seeding_is_deterministic, |db: Db| async move {
     use app::domain::seed::{seed_guild, SeedSpec};
     let spec = |slug: &str| SeedSpec {

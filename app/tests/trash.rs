@@ -645,10 +645,11 @@ db_test!(
         assert!(live[..3].iter().all(|id| now_live.contains(id)));
         assert!(live[3..5].iter().all(|id| !now_live.contains(id)));
         assert_eq!(batch_entries(fx.db(), undone.batch_id.clone()).await, 4);
-        // Nothing is left to undo, and only deletes can be undone.
+        // Nothing is left to undo (the data moved on: a conflict, 409), and
+        // only deletes can be undone (the request's fault, 400).
         assert!(matches!(
             bulk::undo(&fx.state, &editor, first.id).await,
-            Err(AppError::Invalid(m)) if m.starts_with("Nothing to undo")
+            Err(AppError::Conflict(m)) if m.starts_with("Nothing to undo")
         ));
         assert!(matches!(
             bulk::undo(&fx.state, &editor, undone.id).await,

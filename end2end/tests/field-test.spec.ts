@@ -35,10 +35,12 @@ test('links hold only the filters that are set, and text applies like the dropdo
   await page.getByLabel('Search').fill(`@${handle}`);
   await expect(page).toHaveURL(new RegExp(`\\?q=%40${handle.replace(/\./g, '\\.')}&platform=tiktok$`));
   expect(page.url()).not.toMatch(/=&|&=|=$/);
-  // "@handle" finds that account's posts.
+  // "@handle" finds that account's posts. The link changes before the new
+  // list arrives, so wait for the list rather than read the old one.
+  await expect
+    .poll(async () => new Set(await page.locator('.post-card .handle').allTextContents()))
+    .toEqual(new Set([`@${handle}`]));
   expect(await listTotal(page)).toBeGreaterThan(0);
-  const handles = await page.locator('.post-card .handle').allTextContents();
-  expect(new Set(handles)).toEqual(new Set([`@${handle}`]));
 
   // Apply gives the same canonical link.
   await page.getByRole('button', { name: 'Apply' }).click();

@@ -3,17 +3,30 @@ import { test as base, expect, Page } from '@playwright/test';
 export const DEMO = { user: 'demo', password: 'guildtrack-demo', guild: 'sonuhaempire' };
 
 // Every test fails on any uncaught page error or console error: a page that
-// renders on the server but breaks in the browser must not pass.
-export const test = base.extend<{ consoleErrors: string[] }>({
+// renders on the server but breaks in the browser must not pass. A test that
+// means to load an error page (whose status Chromium logs as an error) names
+// that line in `expectedErrors`, and asserts the status itself.
+export const test = base.extend<{ expectedErrors: string[]; consoleErrors: string[] }>({
+  expectedErrors: async ({}, use) => {
+    await use([]);
+  },
   consoleErrors: [
-    async ({ page }, use) => {
+    async ({ page, expectedErrors }, use) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
       });
+      // A static file that does not arrive whole is a failure too, with
+      // what the server answered (to tell a server fault from a test's).
+      page.on('response', async (r) => {
+        if (new URL(r.url()).pathname.startsWith('/pkg/') && r.status() !== 200) {
+          errors.push(`asset ${r.request().method()} ${r.url()}: ${r.status()} ${JSON.stringify(await r.allHeaders())}`);
+        }
+      });
       await use(errors);
-      expect(errors, 'errors in the browser console').toEqual([]);
+      const unexpected = errors.filter((e) => !expectedErrors.includes(e));
+      expect(unexpected, 'errors in the browser console').toEqual([]);
     },
     { auto: true },
   ],
@@ -31,4 +44,7 @@ export async function signIn(page: Page, next = '', who = { user: DEMO.user, pas
   await page.getByLabel('Username').fill(who.user);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // Wait for the page the sign-in leads to, so that what the caller waits
+  // for next (such as `hydrated`) is not found on the sign-in page itself.
+  await page.waitForURL((url) => url.pathname !== '/login');
 }

@@ -7,13 +7,13 @@
 #![recursion_limit = "256"]
 
 pub mod auth_routes;
+pub mod background;
 pub mod bench;
 pub mod bench_bulk;
 pub mod bench_export;
 pub mod bench_purge;
 pub mod config;
 pub mod downloads;
-pub mod export_worker;
 pub mod router;
 pub mod s3_store;
 pub mod same_origin;

@@ -103,44 +103,6 @@ enum MemberCommand {
     },
 }
 
-/// Removes expired sessions at start and then hourly. An expired session is
-/// refused whenever it is presented anyway; this only keeps the table small.
-fn spawn_session_cleanup(db: Db, clock: SharedClock) {
-    tokio::spawn(async move {
-        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every_hour.tick().await;
-            match auth::purge_expired_sessions(&db, clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
-                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
-            }
-        }
-    });
-}
-
-/// Purges expired trash at start and then hourly. With several servers on
-/// one database, whichever gets the lock purges; the others skip that turn.
-fn spawn_trash_purge(state: AppState) {
-    tokio::spawn(async move {
-        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every_hour.tick().await;
-            match app::domain::trash::purge::purge_expired(&state.db, state.trash_window()).await {
-                Ok(r) if r.skipped => tracing::info!("another server is purging the trash"),
-                Ok(r) if r.accounts + r.posts == 0 => {}
-                Ok(r) => tracing::info!(
-                    accounts = r.accounts,
-                    posts = r.posts,
-                    guilds = r.guilds,
-                    "expired trash purged"
-                ),
-                Err(e) => tracing::warn!(error = %e, "could not purge the trash"),
-            }
-        }
-    });
-}
-
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("error: {msg}");
     std::process::exit(1)
@@ -207,11 +169,7 @@ async fn main() {
                     Err(e) => fail(format!("could not seed the demo: {e}")),
                 }
             }
-            spawn_session_cleanup(db.clone(), clock.clone());
-            spawn_trash_purge(state.clone());
-            // Two workers: this machine kind has two cores, and the writers
-            // are CPU-bound; more instances add more workers.
-            server::export_worker::spawn(state.clone(), 2);
+            server::background::spawn(state.clone());
             let router = server::router::build(state, config.clone());
             let listener = tokio::net::TcpListener::bind(config.site_addr)
                 .await

@@ -279,6 +279,34 @@ db_test!(
     }
 );
 
+db_test!(
+    a_server_rendered_error_page_carries_the_status_of_its_error,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let viewer = app.sign_in("viewer").await;
+        let page = |path: &'static str| {
+            let (app, viewer) = (&app, &viewer);
+            async move {
+                app.send_as(Method::GET, path, viewer, &[], Body::empty())
+                    .await
+            }
+        };
+
+        // A guild the member is not in reads as missing: a 404, not a 200.
+        let foreign = page("/g/beta/posts").await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
+        assert!(foreign.body.contains("This view could not be loaded"));
+
+        // A filter the server refuses is the request's fault: a 400.
+        let bad = page("/g/alpha/posts?platform=myspace").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.body.contains("Unknown platform"), "{}", bad.body);
+
+        // And a good page is still a 200.
+        assert_eq!(page("/g/alpha/posts").await.status, StatusCode::OK);
+    }
+);
+
 db_test!(a_member_without_the_role_gets_403, |db: Db| async move {
     let app = TestApp::new(db).await;
     let viewer = app.sign_in("viewer").await;

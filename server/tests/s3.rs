@@ -262,7 +262,12 @@ async fn when_s3_fails_the_export_fails_clearly_and_offers_no_file() {
     let err = service::start(&fx.state, &scope, request())
         .await
         .unwrap_err();
-    let AppError::Invalid(message) = err else {
+    // Our storage failed, not the member's input: a 500 that says so.
+    assert_eq!(
+        err.status_code(),
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let AppError::Failed(message) = err else {
         panic!("{err:?}")
     };
     assert!(message.contains("could not be stored"), "{message}");

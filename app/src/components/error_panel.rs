@@ -4,6 +4,22 @@ use leptos::prelude::*;
 /// wrote for the user.
 #[component]
 pub fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    // A server-rendered error page carries the status of its error: a
+    // foreign guild is a 404, a bad filter a 400, not a 200 with an alert.
+    // This takes effect because the guild's routes render in
+    // `SsrMode::Async` (the status is sent after every resource resolved).
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        let status = errors
+            .get_untracked()
+            .into_iter()
+            .find_map(|(_, e)| {
+                e.downcast_ref::<crate::error::AppError>()
+                    .map(|e| e.status_code())
+            })
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        opts.set_status(status);
+    }
     let messages = move || {
         errors
             .get()

@@ -63,8 +63,9 @@ pub(crate) fn where_clause(
     scope: &GuildScope,
     f: &AccountFilter,
 ) {
-    let g = sql.arg(Arg::Int(scope.guild_id()));
-    sql.push(&format!(" WHERE a.guild_id = {g} AND a.deleted_at IS NULL"));
+    sql.push(" WHERE a.guild_id = ")
+        .bind(scope.guild_id())
+        .push(" AND a.deleted_at IS NULL");
     match Search::parse(&f.q) {
         Search::Everything => {}
         Search::Text(text) => {

@@ -2,6 +2,7 @@
 //! the change they describe, many rows per INSERT, and read back by the
 //! Audit log page.
 
+use super::audit_item::{self, ItemFacts};
 use super::db::Tx;
 use super::{Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
@@ -73,10 +74,14 @@ struct Row {
     created_at: DateTime<Utc>,
     actor: Option<String>,
     action: String,
+    target_type: Option<String>,
+    target_id: Option<i64>,
     summary: String,
     details: Option<String>,
     batch_id: Option<String>,
     items: i64,
+    #[sqlx(flatten)]
+    facts: ItemFacts,
 }
 
 impl From<Row> for AuditEntry {
@@ -92,12 +97,18 @@ impl From<Row> for AuditEntry {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
+        // Item entries of bulk actions store facts and are worded here;
+        // every other entry (and item entries written before) stored its
+        // sentence.
+        let worded = r
+            .target_id
+            .and_then(|id| audit_item::sentence(&r.action, r.target_type.as_deref(), id, &r.facts));
         AuditEntry {
             id: r.id,
             at: r.created_at,
             actor: r.actor,
+            summary: worded.unwrap_or(r.summary),
             action: r.action,
-            summary: r.summary,
             reason: text("reason"),
             selection: text("selection"),
             batch_id: r.batch_id,
@@ -106,8 +117,10 @@ impl From<Row> for AuditEntry {
     }
 }
 
-const SELECT: &str = "SELECT l.id, l.created_at, u.display_name AS actor, l.action, l.summary, \
-     l.details, l.batch_id, \
+const SELECT: &str = "SELECT l.id, l.created_at, u.display_name AS actor, l.action, \
+     l.target_type, l.target_id, l.summary, l.details, l.batch_id, l.item_handle, \
+     l.item_platform, l.item_text, l.item_posts, l.item_unassigned, l.group_from, l.group_to, \
+     l.brand_from, l.brand_to, \
      CASE WHEN l.batch_id IS NULL OR l.target_id IS NOT NULL THEN 0 ELSE \
      (SELECT COUNT(*) FROM audit_log i WHERE i.batch_id = l.batch_id AND i.target_id IS NOT NULL) END AS items \
      FROM audit_log l LEFT JOIN users u ON u.id = l.actor_id";
@@ -115,6 +128,12 @@ const SELECT: &str = "SELECT l.id, l.created_at, u.display_name AS actor, l.acti
 /// Who may read the log: the members who can change things.
 fn require_reader(scope: &GuildScope) -> Result<(), AppError> {
     scope.require(Role::Editor, "see the audit log")
+}
+
+/// The members, for the log's "who" filter: readers of the log only.
+pub async fn actors(db: &Db, scope: &GuildScope) -> Result<Vec<crate::model::Member>, AppError> {
+    require_reader(scope)?;
+    super::scope::member_list(db, scope).await
 }
 
 /// One page of the log, newest first: single entries and batch summaries
@@ -126,20 +145,20 @@ pub async fn list(
 ) -> Result<Page<AuditEntry>, AppError> {
     require_reader(scope)?;
     let mut filter = Sql::default();
-    let g = filter.arg(Arg::Int(scope.guild_id()));
     // Written exactly as the partial index audit_top_by_time says, so
     // SQLite's planner can use it.
-    filter.push(&format!(
-        " WHERE l.guild_id = {g} AND (l.target_id IS NULL OR l.batch_id IS NULL)"
-    ));
+    filter
+        .push(" WHERE l.guild_id = ")
+        .bind(scope.guild_id())
+        .push(" AND (l.target_id IS NULL OR l.batch_id IS NULL)");
     if let Some(action) = &f.action {
         filter.push(" AND l.action = ").bind(action.clone());
     }
     if let Some(actor) = &f.actor {
-        let p = filter.arg(Arg::Text(actor.clone()));
-        filter.push(&format!(
-            " AND l.actor_id IN (SELECT id FROM users WHERE username = {p})"
-        ));
+        filter
+            .push(" AND l.actor_id IN (SELECT id FROM users WHERE username = ")
+            .bind(actor.clone())
+            .push(")");
     }
     if let Some(from) = f.from {
         filter

@@ -64,15 +64,7 @@ pub async fn create_user(
 ) -> Result<i64, AppError> {
     let username = normalize_username(username)?;
     let hash = hash_password(password)?;
-    let exists = Sql::bound(
-        "SELECT COUNT(*) FROM users WHERE username = $1",
-        vec![Arg::Text(username.clone())],
-    );
-    if db.fetch_i64(&exists).await? > 0 {
-        return Err(AppError::invalid(format!(
-            "The username “{username}” is taken."
-        )));
-    }
+    let taken = AppError::invalid(format!("The username “{username}” is taken."));
     let display = if display_name.trim().is_empty() {
         username.clone()
     } else {
@@ -82,7 +74,9 @@ pub async fn create_user(
         "INSERT INTO users (username, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         vec![Arg::Text(username), Arg::Text(display), Arg::Text(hash), Arg::Time(clock.now())],
     );
-    db.fetch_i64(&sql).await
+    // The unique username decides, not a check before the insert: two
+    // sign-ups for one name at once would both pass a check.
+    db.insert_unique(&sql, taken).await
 }
 
 #[derive(sqlx::FromRow)]

@@ -14,6 +14,8 @@ use sqlx::sqlite::{
 };
 use sqlx::ConnectOptions;
 use sqlx::FromRow;
+use std::future::Future;
+use std::panic::Location;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -117,6 +119,16 @@ impl Sql {
     pub fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);
         self
+    }
+
+    /// The first words of the SQL, for a log line: enough to tell the query.
+    pub fn head(&self) -> String {
+        let words: Vec<&str> = self.text.split_whitespace().collect();
+        let head = words.join(" ");
+        match head.char_indices().nth(120) {
+            Some((cut, _)) => format!("{}…", &head[..cut]),
+            None => head,
+        }
     }
 
     /// Appends the placeholder of `value` and binds it:
@@ -288,52 +300,120 @@ impl Db {
         }
     }
 
-    pub async fn fetch_all<T: AnyRow>(&self, sql: &Sql) -> Result<Vec<T>, AppError> {
-        Ok(match self {
-            Db::Sqlite(p) => {
-                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
-                    .fetch_all(p)
-                    .await?
-            }
-            Db::Postgres(p) => {
-                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
-                    .fetch_all(p)
-                    .await?
-            }
-        })
+    // The query methods log a failure with the file and line of the code
+    // that ran the query (`#[track_caller]` on a plain fn that returns the
+    // future) and the start of its SQL: a log line that says only "database
+    // error" cannot tell which of a page's queries failed.
+
+    /// Every row of `sql`.
+    #[track_caller]
+    pub fn fetch_all<'a, T: AnyRow + 'a>(
+        &'a self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<Vec<T>, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let rows = match self {
+                Db::Sqlite(p) => {
+                    bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                        .fetch_all(p)
+                        .await
+                }
+                Db::Postgres(p) => {
+                    bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                        .fetch_all(p)
+                        .await
+                }
+            };
+            rows.map_err(|e| failed(e, at, sql))
+        }
     }
 
-    pub async fn fetch_optional<T: AnyRow>(&self, sql: &Sql) -> Result<Option<T>, AppError> {
-        Ok(match self {
+    /// The first row of `sql`, if any.
+    #[track_caller]
+    pub fn fetch_optional<'a, T: AnyRow + 'a>(
+        &'a self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<Option<T>, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            self.try_fetch_optional(sql)
+                .await
+                .map_err(|e| failed(e, at, sql))
+        }
+    }
+
+    async fn try_fetch_optional<T: AnyRow>(&self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
+        match self {
             Db::Sqlite(p) => {
                 bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                     .fetch_optional(p)
-                    .await?
+                    .await
             }
             Db::Postgres(p) => {
                 bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                     .fetch_optional(p)
-                    .await?
+                    .await
             }
-        })
+        }
     }
 
     /// Runs a query whose single row has a single integer column.
-    pub async fn fetch_i64(&self, sql: &Sql) -> Result<i64, AppError> {
-        one_integer(self.fetch_optional(sql).await?, sql)
+    #[track_caller]
+    pub fn fetch_i64<'a>(
+        &'a self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<i64, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let row = self
+                .try_fetch_optional(sql)
+                .await
+                .map_err(|e| failed(e, at, sql))?;
+            one_integer(row, sql)
+        }
     }
 
-    pub async fn execute(&self, sql: &Sql) -> Result<u64, AppError> {
-        Ok(match self {
-            Db::Sqlite(p) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
-                .execute(p)
-                .await?
-                .rows_affected(),
-            Db::Postgres(p) => bind_pg(sqlx::query(&sql.text), &sql.args)
-                .execute(p)
-                .await?
-                .rows_affected(),
-        })
+    /// Runs an `INSERT … RETURNING id` that a unique constraint may refuse:
+    /// the refusal is `taken`, an answer for the member, not a failure of
+    /// ours. Checking first and inserting after would lose the race when two
+    /// requests ask for the same name at once (the second got a 500).
+    #[track_caller]
+    pub fn insert_unique<'a>(
+        &'a self,
+        sql: &'a Sql,
+        taken: AppError,
+    ) -> impl Future<Output = Result<i64, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            match self.try_fetch_optional(sql).await {
+                Ok(row) => one_integer(row, sql),
+                Err(e) if is_unique_violation(&e) => Err(taken),
+                Err(e) => Err(failed(e, at, sql)),
+            }
+        }
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    #[track_caller]
+    pub fn execute<'a>(
+        &'a self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<u64, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let done = match self {
+                Db::Sqlite(p) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
+                    .execute(p)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Db::Postgres(p) => bind_pg(sqlx::query(&sql.text), &sql.args)
+                    .execute(p)
+                    .await
+                    .map(|r| r.rows_affected()),
+            };
+            done.map_err(|e| failed(e, at, sql))
+        }
     }
 
     /// Starts a transaction. Dropping the [`Tx`] without `commit` rolls back.
@@ -405,6 +485,18 @@ fn one_integer(row: Option<OneInteger>, sql: &Sql) -> Result<i64, AppError> {
     })
 }
 
+/// Logs a failed query with where it ran and how its SQL begins, and hides
+/// the detail from the member.
+fn failed(err: sqlx::Error, at: &Location<'_>, sql: &Sql) -> AppError {
+    tracing::error!(error = %err, %at, query = %sql.head(), "database query failed");
+    AppError::Internal
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
 /// SQLite's default: a commit that leaves more than 1,000 pages in the
 /// write-ahead log copies them into the database file.
 const RESTORE_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 1000";
@@ -416,52 +508,102 @@ pub enum Tx {
 }
 
 impl Tx {
-    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, AppError> {
-        Ok(match self {
-            Tx::Sqlite(tx) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-            Tx::Postgres(tx) => bind_pg(sqlx::query(&sql.text), &sql.args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-        })
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Postgres(_) => Dialect::Postgres,
+        }
     }
 
-    pub async fn fetch_all<T: AnyRow>(&mut self, sql: &Sql) -> Result<Vec<T>, AppError> {
-        Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            Tx::Postgres(tx) => {
-                bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-        })
+    /// Runs a statement in the transaction; the number of rows it changed.
+    #[track_caller]
+    pub fn execute<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<u64, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let done = match self {
+                Tx::Sqlite(tx) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Tx::Postgres(tx) => bind_pg(sqlx::query(&sql.text), &sql.args)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|r| r.rows_affected()),
+            };
+            done.map_err(|e| failed(e, at, sql))
+        }
     }
 
-    pub async fn fetch_optional<T: AnyRow>(&mut self, sql: &Sql) -> Result<Option<T>, AppError> {
-        Ok(match self {
+    /// Every row of `sql`, in the transaction.
+    #[track_caller]
+    pub fn fetch_all<'a, T: AnyRow + 'a>(
+        &'a mut self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<Vec<T>, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let rows = match self {
+                Tx::Sqlite(tx) => {
+                    bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                        .fetch_all(&mut **tx)
+                        .await
+                }
+                Tx::Postgres(tx) => {
+                    bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
+                        .fetch_all(&mut **tx)
+                        .await
+                }
+            };
+            rows.map_err(|e| failed(e, at, sql))
+        }
+    }
+
+    /// The first row of `sql`, if any, in the transaction.
+    #[track_caller]
+    pub fn fetch_optional<'a, T: AnyRow + 'a>(
+        &'a mut self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<Option<T>, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            self.try_fetch_optional(sql)
+                .await
+                .map_err(|e| failed(e, at, sql))
+        }
+    }
+
+    async fn try_fetch_optional<T: AnyRow>(&mut self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
+        match self {
             Tx::Sqlite(tx) => {
                 bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                     .fetch_optional(&mut **tx)
-                    .await?
+                    .await
             }
             Tx::Postgres(tx) => {
                 bind_pg_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                     .fetch_optional(&mut **tx)
-                    .await?
+                    .await
             }
-        })
+        }
     }
 
     /// Runs a query whose single row has a single integer column.
-    pub async fn fetch_i64(&mut self, sql: &Sql) -> Result<i64, AppError> {
-        one_integer(self.fetch_optional(sql).await?, sql)
+    #[track_caller]
+    pub fn fetch_i64<'a>(
+        &'a mut self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<i64, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let row = self
+                .try_fetch_optional(sql)
+                .await
+                .map_err(|e| failed(e, at, sql))?;
+            one_integer(row, sql)
+        }
     }
 
     /// On SQLite, makes this transaction's commit skip the automatic WAL

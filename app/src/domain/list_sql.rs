@@ -20,11 +20,11 @@ pub(super) fn assigned(sql: &mut Sql, column: &str, filter: Option<Assigned>) {
 
 /// `LIMIT … OFFSET …` for a 1-based page.
 pub(super) fn page(sql: &mut Sql, page: u32, page_size: u32) {
-    let limit = sql.arg(Arg::Int(i64::from(page_size)));
-    let offset = sql.arg(Arg::Int(
-        i64::from(page.saturating_sub(1)) * i64::from(page_size),
-    ));
-    sql.push(&format!(" LIMIT {limit} OFFSET {offset}"));
+    let offset = i64::from(page.saturating_sub(1)) * i64::from(page_size);
+    sql.push(" LIMIT ")
+        .bind(i64::from(page_size))
+        .push(" OFFSET ")
+        .bind(offset);
 }
 
 /// ` AND (c1 LIKE $n OR c2 LIKE $n …)`: `text` anywhere in any of `columns`.

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_item;
 pub mod auth;
 pub mod bulk;
 pub mod catalog;
@@ -18,6 +19,9 @@ pub mod scope;
 pub mod seed;
 mod selection_sql;
 pub mod state;
+/// Test fixtures, compiled only into test builds (the `test-support`
+/// feature, which the crates' dev-dependencies turn on).
+#[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod trash;
 

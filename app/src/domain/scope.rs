@@ -183,8 +183,18 @@ pub async fn set_membership(
     Ok(())
 }
 
-/// The guild's members, admins first.
+/// The guild's members, admins first. Admins only: membership is a guild
+/// setting (the audit log's "who" filter has `audit::actors`).
 pub async fn members(db: &Db, scope: &GuildScope) -> Result<Vec<crate::model::Member>, AppError> {
+    scope.require(Role::Admin, "see the member list")?;
+    member_list(db, scope).await
+}
+
+/// The guild's members, admins first, for a caller that checked the role.
+pub(crate) async fn member_list(
+    db: &Db,
+    scope: &GuildScope,
+) -> Result<Vec<crate::model::Member>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         username: String,

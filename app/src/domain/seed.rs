@@ -250,27 +250,24 @@ async fn insert_rows(
 pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError> {
     super::scope::validate_slug(&spec.slug)?;
     let started = std::time::Instant::now();
-    let exists = Sql::bound(
-        "SELECT COUNT(*) FROM guilds WHERE slug = $1",
-        vec![Arg::Text(spec.slug.clone())],
-    );
-    if db.fetch_i64(&exists).await? > 0 {
-        return Err(AppError::invalid(format!(
-            "A guild with the slug “{}” already exists.",
-            spec.slug
-        )));
-    }
     let mut rng = Rng::new(spec.seed);
     let now = spec.anchor;
+    let taken = AppError::invalid(format!(
+        "A guild with the slug “{}” already exists.",
+        spec.slug
+    ));
     let guild_id = db
-        .fetch_i64(&Sql::bound(
-            "INSERT INTO guilds (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id",
-            vec![
-                Arg::Text(spec.slug.clone()),
-                Arg::Text(spec.name.clone()),
-                Arg::Time(now),
-            ],
-        ))
+        .insert_unique(
+            &Sql::bound(
+                "INSERT INTO guilds (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+                vec![
+                    Arg::Text(spec.slug.clone()),
+                    Arg::Text(spec.name.clone()),
+                    Arg::Time(now),
+                ],
+            ),
+            taken,
+        )
         .await?;
     let brand_names = numbered_names(BRANDS, spec.brands);
     let brand_ids = insert_named(db, "brands", guild_id, &brand_names, now).await?;

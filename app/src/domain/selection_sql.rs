@@ -52,12 +52,11 @@ pub(crate) fn where_selected(
     match selection {
         Selection::Ids(ids) => {
             check_ids(ids)?;
-            let g = sql.arg(Arg::Int(scope.guild_id()));
             let a = vocab.alias();
             let state = if trash.is_some() { "NOT NULL" } else { "NULL" };
-            sql.push(&format!(
-                " WHERE {a}.guild_id = {g} AND {a}.deleted_at IS {state}"
-            ));
+            sql.push(&format!(" WHERE {a}.guild_id = "))
+                .bind(scope.guild_id())
+                .push(&format!(" AND {a}.deleted_at IS {state}"));
             id_list(sql, dialect, vocab.id_col(), false, ids);
         }
         Selection::AllMatching { filter, except } => {

@@ -15,9 +15,12 @@
 
 mod items;
 mod run;
+mod runs;
 mod targets;
+mod verdict;
 
-pub use run::{get, recover_stale, Runner, STALE_AFTER};
+pub use run::Runner;
+pub use runs::{get, recover_stale, STALE_AFTER};
 
 use super::selection_sql::where_selected;
 use super::trash::{self, Window};
@@ -368,8 +371,10 @@ pub async fn undo(
     if run.action != BulkAction::Delete.as_str() {
         return Err(AppError::invalid("Only a delete can be undone."));
     }
+    // The member did nothing wrong: the run's state is not yet what Undo
+    // needs, so this is a conflict (409), not bad input.
     if run.status == crate::model::RunStatus::Running {
-        return Err(AppError::invalid(
+        return Err(AppError::conflict(
             "This delete is still running: wait for it to finish, then undo it.",
         ));
     }
@@ -394,7 +399,7 @@ pub async fn undo(
     )
     .await?;
     if n == 0 {
-        return Err(AppError::invalid(
+        return Err(AppError::conflict(
             "Nothing to undo: the deleted items were restored or deleted for good meanwhile.",
         ));
     }

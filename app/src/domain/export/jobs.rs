@@ -195,14 +195,11 @@ pub async fn by_ids(db: &Db, scope: &GuildScope, ids: &[i64]) -> Result<Vec<Expo
         return Ok(Vec::new());
     }
     let mut sql = Sql::new(select(""));
-    let g = sql.arg(Arg::Int(scope.guild_id()));
-    sql.push(&format!(" WHERE j.guild_id = {g} AND j.id IN ("));
+    sql.push(" WHERE j.guild_id = ")
+        .bind(scope.guild_id())
+        .push(" AND j.id IN (");
     for (i, id) in ids.iter().take(50).enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        let p = sql.arg(Arg::Int(*id));
-        sql.push(&p);
+        sql.push(if i > 0 { ", " } else { "" }).bind(*id);
     }
     sql.push(") ORDER BY j.id");
     rows(db, &sql).await

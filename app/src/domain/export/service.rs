@@ -100,9 +100,7 @@ pub async fn start(
             filename,
             label: described.label,
         };
-        if let Err(message) = run(state, scope, job).await {
-            return Err(AppError::invalid(message));
-        }
+        run(state, scope, job).await?;
         Ok(ExportStarted::Ready(jobs::get(db, scope, id).await?))
     } else {
         let job = jobs::NewJob {
@@ -234,10 +232,33 @@ pub async fn run_claimed(state: &AppState, claimed: Claimed, worker: &str) {
     let _ = run(state, &scope, job).await;
 }
 
+/// Why an export ended without a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunError {
+    /// The member cancelled it while it ran (or another worker took it
+    /// over); the job row already says so.
+    Cancelled,
+    /// A step on the server failed: the sentence is on the job row, the
+    /// detail in the server log, and nothing partial was kept.
+    Failed(&'static str),
+}
+
+/// The one place an export's end becomes what an instant export's caller
+/// sees: a cancel is a conflict with the request (409), a failure is ours
+/// (500), never the member's input.
+impl From<RunError> for AppError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Cancelled => AppError::conflict(CANCELLED),
+            RunError::Failed(message) => AppError::Failed(message.into()),
+        }
+    }
+}
+
 /// Writes the file, stores it, and marks the job done with its audit
 /// entries in one transaction. On failure the job is marked failed with the
-/// returned sentence; nothing partial is ever stored or offered.
-async fn run(state: &AppState, scope: &GuildScope, job: Run) -> Result<(), String> {
+/// sentence of [`RunError::Failed`]; nothing partial is ever stored or offered.
+async fn run(state: &AppState, scope: &GuildScope, job: Run) -> Result<(), RunError> {
     let db = &state.db;
     let exports = &state.exports;
     let tmp_dir = exports.work_dir.join("tmp");
@@ -329,11 +350,11 @@ async fn run(state: &AppState, scope: &GuildScope, job: Run) -> Result<(), Strin
             std::fs::remove_file(&tmp).ok();
             return Err(match stop {
                 // The job row already says cancelled.
-                Stop::Cancelled => CANCELLED.into(),
+                Stop::Cancelled => RunError::Cancelled,
                 Stop::Failed { message, detail } => {
                     tracing::error!(job = job.id, "export failed: {detail}");
                     record_failure(state, job.id, message).await;
-                    message.into()
+                    RunError::Failed(message)
                 }
             });
         }
@@ -347,7 +368,7 @@ async fn run(state: &AppState, scope: &GuildScope, job: Run) -> Result<(), Strin
             tracing::error!(job = job.id, store = %exports.blobs.describe(), "storing export failed: {e}");
             let message = "The file could not be stored (the export storage failed). Nothing was kept; try again.";
             record_failure(state, job.id, message).await;
-            return Err(message.into());
+            return Err(RunError::Failed(message));
         }
     };
 
@@ -379,14 +400,14 @@ async fn run(state: &AppState, scope: &GuildScope, job: Run) -> Result<(), Strin
         Ok(false) => {
             // Cancelled while the file was being stored.
             exports.blobs.delete(&key).await.ok();
-            Err(CANCELLED.into())
+            Err(RunError::Cancelled)
         }
         Err(e) => {
             exports.blobs.delete(&key).await.ok();
             let message = "The export could not be recorded; try again.";
             tracing::error!(job = job.id, "completing export failed: {e:?}");
             record_failure(state, job.id, message).await;
-            Err(message.into())
+            Err(RunError::Failed(message))
         }
     }
 }

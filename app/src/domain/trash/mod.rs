@@ -48,10 +48,9 @@ pub(crate) fn where_clause(
     window: Window,
 ) {
     let x = EntitySql::of(entity).alias();
-    let g = sql.arg(Arg::Int(scope.guild_id()));
-    sql.push(&format!(
-        " WHERE {x}.guild_id = {g} AND {x}.deleted_at IS NOT NULL"
-    ));
+    sql.push(&format!(" WHERE {x}.guild_id = "))
+        .bind(scope.guild_id())
+        .push(&format!(" AND {x}.deleted_at IS NOT NULL"));
     match Search::parse(&f.q) {
         Search::Everything => {}
         Search::Text(q) => {

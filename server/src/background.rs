@@ -1,0 +1,119 @@
+//! Every loop `server serve` runs beside the web server, in one place:
+//!
+//! - **export workers** (two): make queued exports, at once when this
+//!   instance queued one, otherwise looking every 2 s for other instances'
+//!   jobs;
+//! - **upkeep**, every 10 s: requeues or fails exports whose worker stopped,
+//!   deletes expired export files, and closes bulk actions whose server
+//!   stopped mid-run as interrupted;
+//! - **trash purge**, at start and hourly: deletes for good what has been in
+//!   the trash for 30 days;
+//! - **session cleanup**, at start and hourly: removes expired sessions.
+//!
+//! Every server instance runs the same loops; the database decides who gets
+//! which job (see `app::domain::export::jobs`) and which instance purges, so
+//! instances can come and go.
+
+use app::domain::export::{jobs, service};
+use app::domain::AppState;
+use std::time::Duration;
+
+/// Export workers per instance: this machine kind has two cores, and the
+/// writers are CPU-bound; more instances add more workers.
+const EXPORT_WORKERS: usize = 2;
+/// How often an idle worker looks for queued jobs of other instances (its
+/// own instance wakes it at once).
+const POLL: Duration = Duration::from_secs(2);
+/// How often stalled jobs (and bulk actions) are recovered and expired
+/// files removed.
+const UPKEEP: Duration = Duration::from_secs(10);
+/// How often the trash is purged and expired sessions removed.
+const HOURLY: Duration = Duration::from_secs(3600);
+
+/// Starts every background loop.
+pub fn spawn(state: AppState) {
+    for i in 0..EXPORT_WORKERS {
+        tokio::spawn(export_worker(state.clone(), worker_name(i)));
+    }
+    tokio::spawn(upkeep(state.clone()));
+    tokio::spawn(trash_purge(state.clone()));
+    tokio::spawn(session_cleanup(state));
+}
+
+/// A name unique across instances and restarts, recorded on claimed jobs.
+fn worker_name(i: usize) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("w{}-{nanos:x}-{i}", std::process::id())
+}
+
+async fn export_worker(state: AppState, name: String) {
+    loop {
+        match jobs::claim_next(&state.db, &name, state.clock.now()).await {
+            Ok(Some(job)) => {
+                tracing::info!(job = job.id, worker = %name, attempt = job.attempts, "export started");
+                let id = job.id;
+                service::run_claimed(&state, job, &name).await;
+                tracing::info!(job = id, worker = %name, "export ended");
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(worker = %name, "claiming an export failed: {e}"),
+        }
+        tokio::select! {
+            _ = state.exports.wake.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+async fn upkeep(state: AppState) {
+    loop {
+        if let Err(e) = service::maintain(&state).await {
+            tracing::warn!("export upkeep failed: {e}");
+        }
+        // Bulk actions whose server died mid-run: reported, not left running.
+        match app::domain::bulk::recover_stale(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(runs = n, "bulk actions interrupted by a stop were closed"),
+            Err(e) => tracing::warn!("bulk upkeep failed: {e}"),
+        }
+        tokio::time::sleep(UPKEEP).await;
+    }
+}
+
+/// With several servers on one database, whichever gets the lock purges;
+/// the others skip that turn.
+async fn trash_purge(state: AppState) {
+    let mut every_hour = tokio::time::interval(HOURLY);
+    loop {
+        every_hour.tick().await;
+        match app::domain::trash::purge::purge_expired(&state.db, state.trash_window()).await {
+            Ok(r) if r.skipped => tracing::info!("another server is purging the trash"),
+            Ok(r) if r.accounts + r.posts == 0 => {}
+            Ok(r) => tracing::info!(
+                accounts = r.accounts,
+                posts = r.posts,
+                guilds = r.guilds,
+                "expired trash purged"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not purge the trash"),
+        }
+    }
+}
+
+/// An expired session is refused whenever it is presented anyway; this only
+/// keeps the table small.
+async fn session_cleanup(state: AppState) {
+    let mut every_hour = tokio::time::interval(HOURLY);
+    loop {
+        every_hour.tick().await;
+        match app::domain::auth::purge_expired_sessions(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}
