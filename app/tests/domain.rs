@@ -3,10 +3,10 @@
 
 use app::db_test;
 use app::domain::test_support::{test_epoch, Fixture, PASSWORD};
-use app::domain::{accounts, auth, posts, Arg, Clock, Db, GuildScope, Sql};
+use app::domain::{accounts, auth, posts, trash, Arg, Clock, Db, Dialect, GuildScope, Sql};
 use app::error::AppError;
 use app::model::query::Params;
-use app::model::{AccountFilter, Platform, PostFilter, PostSort, Role};
+use app::model::{AccountFilter, Platform, PostFilter, PostSort, Role, TrashFilter};
 use chrono::Duration;
 
 fn params(pairs: &[(&str, &str)]) -> Params {
@@ -619,3 +619,205 @@ db_test!(seeding_is_deterministic, |db: Db| async move {
     let again = seed_guild(&db, &spec("one")).await.unwrap_err();
     assert!(matches!(again, AppError::Invalid(m) if m.contains("already exists")));
 });
+
+/// Sets one post's caption, as an edit would.
+async fn set_caption(db: &Db, post: i64, caption: &str) {
+    db.execute(&Sql::bound(
+        "UPDATE posts SET caption = $1 WHERE id = $2",
+        vec![Arg::Text(caption.into()), Arg::Int(post)],
+    ))
+    .await
+    .expect("set caption");
+}
+
+/// The ids of the live posts a Posts-page search for `q` finds, in page order.
+async fn search_ids(fx: &Fixture, scope: &GuildScope, q: &str) -> (Vec<i64>, i64) {
+    let page = posts::list(
+        fx.db(),
+        scope,
+        &post_filter(&[("q", q), ("per_page", "100")]),
+    )
+    .await
+    .unwrap();
+    (page.items.iter().map(|p| p.id).collect(), page.total)
+}
+
+/// The ids of the trashed posts a Deleted Items search for `q` finds.
+async fn trash_search_ids(fx: &Fixture, scope: &GuildScope, q: &str) -> Vec<i64> {
+    let f = TrashFilter::from_params(&params(&[("q", q), ("show", "posts")])).unwrap();
+    trash::list(fx.db(), scope, &f, fx.state.trash_window())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.id)
+        .collect()
+}
+
+db_test!(
+    caption_search_finds_substrings_inside_words_in_any_script_and_emoji,
+    |db: Db| async move {
+        // Arrange: four posts with captions no seeded caption shares.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let (live, _) = search_ids(&fx, &scope, "").await;
+        let captions = [
+            "Zyxbreakdancingzyx at dawn",
+            "東京タワーの夜景 from the 展望台",
+            "ЁжикВТумане смотрит",
+            "Pink 🦩🦩 flamingo parade",
+        ];
+        for (post, caption) in live.iter().zip(captions) {
+            set_caption(fx.db(), *post, caption).await;
+        }
+
+        // Act and assert: each part of a word, script or emoji run finds
+        // exactly its post, in any case (ASCII), whatever the length.
+        for (q, post) in [
+            ("akdanc", live[0]),
+            ("BREAKDANCING", live[0]),
+            ("京タワ", live[1]),
+            ("タワ", live[1]),
+            ("展望台", live[1]),
+            ("кВТу", live[2]),
+            ("🦩🦩 fl", live[3]),
+            ("🦩🦩", live[3]),
+            ("k 🦩", live[3]),
+        ] {
+            let (ids, total) = search_ids(&fx, &scope, q).await;
+            assert_eq!((ids, total), (vec![post], 1), "search {q:?}");
+        }
+        let (none, total) = search_ids(&fx, &scope, "zyxbreakdancingzyx at dusk").await;
+        assert!(none.is_empty() && total == 0);
+    }
+);
+
+db_test!(
+    caption_search_finds_what_a_scan_finds_in_the_same_order,
+    |db: Db| async move {
+        // Arrange: the guild's live posts with their captions and accounts,
+        // newest first, as the page orders them.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            caption: String,
+            handle: String,
+            display_name: String,
+        }
+        let rows = fx
+            .db()
+            .fetch_all::<Row>(&Sql::bound(
+                "SELECT p.id, p.caption, a.handle, a.display_name FROM posts p \
+                 JOIN accounts a ON a.id = p.account_id \
+                 WHERE p.guild_id = $1 AND p.deleted_at IS NULL \
+                 ORDER BY p.posted_at DESC, p.id DESC",
+                vec![Arg::Int(guild_id(fx.db(), "alpha").await)],
+            ))
+            .await
+            .unwrap();
+
+        for q in [
+            "dance",
+            "Dance challenge",
+            "go go",
+            "50% off",
+            "\"no way\"",
+            "Привет",
+            "🔥🔥",
+            "è",
+            "e",
+        ] {
+            // Act: the search.
+            let (ids, total) = search_ids(&fx, &scope, q).await;
+
+            // Assert: what scanning every caption and account finds, first
+            // 100 shown (these terms differ from the text only in ASCII case,
+            // which LIKE, ILIKE and the index all fold).
+            let lower = q.to_ascii_lowercase();
+            let hit = |s: &str| s.to_ascii_lowercase().contains(&lower);
+            let want: Vec<i64> = rows
+                .iter()
+                .filter(|r| hit(&r.caption) || hit(&r.handle) || hit(&r.display_name))
+                .map(|r| r.id)
+                .collect();
+            assert!(!want.is_empty(), "the fixture has posts matching {q:?}");
+            assert_eq!(total, want.len() as i64, "total of {q:?}");
+            assert_eq!(
+                ids,
+                want.into_iter().take(100).collect::<Vec<_>>(),
+                "order of {q:?}"
+            );
+        }
+    }
+);
+
+db_test!(
+    the_caption_index_keeps_up_with_edits_deletes_restores_and_purges,
+    |db: Db| async move {
+        // Arrange: a post with a caption of its own.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.editor, "alpha").await;
+        let post = search_ids(&fx, &scope, "").await.0[0];
+        set_caption(fx.db(), post, "first marker qwzx").await;
+        assert_eq!(search_ids(&fx, &scope, "marker qwz").await.0, vec![post]);
+
+        // Act and assert: an edit replaces what the index knows.
+        set_caption(fx.db(), post, "second tag vbnm").await;
+        assert!(search_ids(&fx, &scope, "marker qwz").await.0.is_empty());
+        assert_eq!(search_ids(&fx, &scope, "tag vbn").await.0, vec![post]);
+
+        // A soft delete moves it from the Posts search to the trash search.
+        let at = test_epoch();
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET deleted_at = $1 WHERE id = $2",
+                vec![Arg::Time(at), Arg::Int(post)],
+            ))
+            .await
+            .unwrap();
+        assert!(search_ids(&fx, &scope, "tag vbn").await.0.is_empty());
+        assert_eq!(trash_search_ids(&fx, &scope, "tag vbn").await, vec![post]);
+
+        // A restore brings it back.
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET deleted_at = NULL WHERE id = $1",
+                vec![Arg::Int(post)],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(search_ids(&fx, &scope, "tag vbn").await.0, vec![post]);
+
+        // Deleting for good (and by cascade with its account) leaves nothing.
+        let other = search_ids(&fx, &scope, "").await.0[1];
+        set_caption(fx.db(), other, "cascade tag vbnm").await;
+        fx.db()
+            .execute(&Sql::bound(
+                "DELETE FROM posts WHERE id = $1",
+                vec![Arg::Int(post)],
+            ))
+            .await
+            .unwrap();
+        fx.db()
+            .execute(&Sql::bound(
+                "DELETE FROM accounts WHERE id = (SELECT account_id FROM posts WHERE id = $1)",
+                vec![Arg::Int(other)],
+            ))
+            .await
+            .unwrap();
+        assert!(search_ids(&fx, &scope, "tag vbn").await.0.is_empty());
+        assert!(trash_search_ids(&fx, &scope, "tag vbn").await.is_empty());
+
+        // On SQLite, FTS5 compares its index with the posts table itself.
+        if fx.db().dialect() == Dialect::Sqlite {
+            fx.db()
+                .execute(&Sql::new(
+                    "INSERT INTO posts_caption_fts (posts_caption_fts, rank) VALUES ('integrity-check', 1)",
+                ))
+                .await
+                .expect("the caption index matches the posts table");
+        }
+    }
+);

@@ -6,10 +6,16 @@
 //! Server-side time only: no HTTP, no rendering.
 
 use app::domain::seed::{seed_guild, SeedSpec};
-use app::domain::{accounts, auth, catalog, posts, scope, Arg, Db, GuildScope, SharedClock, Sql};
+use app::domain::trash::{self, Window};
+use app::domain::{
+    accounts, audit, auth, bulk, catalog, posts, scope, Arg, Db, GuildScope, SharedClock, Sql,
+};
 use app::error::AppError;
 use app::model::query::Params;
-use app::model::{AccountFilter, PostFilter, Role, SessionUser};
+use app::model::{
+    AccountFilter, AuditFilter, BulkAction, BulkConfirm, BulkRequest, Entity, PostFilter, Role,
+    Selection, SessionUser, TrashFilter,
+};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug)]
@@ -25,6 +31,14 @@ pub struct BenchArgs {
     /// Timed runs per query.
     #[arg(long, default_value_t = 200)]
     pub iterations: usize,
+    /// Run only the queries whose name contains this text (e.g. "text").
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Then move every TikTok post to the trash with a real "select all"
+    /// delete (283,871 of the million, one audit entry each, once per
+    /// guild), and time Deleted Items and the Audit log.
+    #[arg(long)]
+    pub trash: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -159,9 +173,27 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
                 ("sort", "likes".into()),
             ]),
         ),
+        ("oldest first", params(&[("sort", "oldest".into())])),
+        ("most viewed", params(&[("sort", "views".into())])),
+        ("most liked", params(&[("sort", "likes".into())])),
         (
-            "text search “dance” (full scan)",
-            params(&[("q", "dance".into())]),
+            "page 2,000 (25 per page)",
+            params(&[("page", "2000".into())]),
+        ),
+        ("text search “dance”", params(&[("q", "dance".into())])),
+        (
+            "text inside a word “halleng”",
+            params(&[("q", "halleng".into())]),
+        ),
+        ("text, Cyrillic “Привет”", params(&[("q", "Привет".into())])),
+        ("text, emoji “live 🔥”", params(&[("q", "live 🔥".into())])),
+        (
+            "text matching nothing “qzxv”",
+            params(&[("q", "qzxv".into())]),
+        ),
+        (
+            "text “dance” + platform",
+            params(&[("q", "dance".into()), ("platform", "tiktok".into())]),
         ),
         (
             "handle prefix “@…” (3 letters)",
@@ -179,25 +211,186 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
     println!("| query | matches | p50 ms | p95 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, p) in cases {
+        if !wanted(&args, name) {
+            continue;
+        }
         let filter = PostFilter::from_params(&p)?;
-        let mut matches = 0;
-        for _ in 0..3 {
-            matches = posts::list(db, &scope, &filter).await?.total;
-        }
-        let mut times = Vec::with_capacity(args.iterations);
-        for _ in 0..args.iterations {
-            let t = Instant::now();
-            std::hint::black_box(posts::list(db, &scope, &filter).await?);
-            times.push(t.elapsed());
-        }
-        times.sort();
-        println!(
-            "| {name} | {matches} | {:.1} | {:.1} | {:.1} | {:.1} |",
-            percentile(&times, 0.50),
-            percentile(&times, 0.95),
-            percentile(&times, 0.99),
-            percentile(&times, 1.0)
-        );
+        let (scope, filter) = (&scope, &filter);
+        let times = timed(args.iterations, move || async move {
+            Ok(posts::list(db, scope, filter).await?.total)
+        })
+        .await?;
+        print_row(name, times);
+    }
+    if args.trash {
+        trash_and_audit(db, clock, &args, &user).await?;
     }
     Ok(())
+}
+
+fn wanted(args: &BenchArgs, name: &str) -> bool {
+    args.only.as_deref().is_none_or(|only| name.contains(only))
+}
+
+/// A query's matches and its sorted run times: 3 warm-up runs, then
+/// `iterations` timed ones.
+async fn timed<F, Fut>(iterations: usize, mut run: F) -> Result<(i64, Vec<Duration>), AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<i64, AppError>>,
+{
+    let mut matches = 0;
+    for _ in 0..3 {
+        matches = run().await?;
+    }
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        std::hint::black_box(run().await?);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok((matches, times))
+}
+
+fn print_row(name: &str, (matches, times): (i64, Vec<Duration>)) {
+    println!(
+        "| {name} | {matches} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        percentile(&times, 0.50),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+        percentile(&times, 1.0)
+    );
+}
+
+/// Deleted Items and the Audit log of a guild whose TikTok posts were
+/// deleted in one bulk action.
+async fn trash_and_audit(
+    db: &Db,
+    clock: &SharedClock,
+    args: &BenchArgs,
+    user: &SessionUser,
+) -> Result<(), AppError> {
+    scope::set_membership(db, clock.now(), &args.guild, user.id, Role::Editor).await?;
+    let scope = GuildScope::for_member(db, user, &args.guild).await?;
+    let window = Window {
+        now: clock.now(),
+        retention: chrono::Duration::days(Window::DEFAULT_RETENTION_DAYS),
+    };
+    let batch = match trash_batch(db, &scope).await? {
+        Some(batch) => batch,
+        None => {
+            let started = Instant::now();
+            let batch = delete_tiktok(db, clock, &scope, window).await?;
+            eprintln!(
+                "Trashed the TikTok posts in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            db.analyze().await?;
+            batch
+        }
+    };
+    let trash_cases: Vec<(&str, Params)> = vec![
+        ("Deleted Items, first page", params(&[])),
+        (
+            "Deleted Items, purge within 7 days",
+            params(&[("expiring", "1".into())]),
+        ),
+        (
+            "Deleted Items, text “dance”",
+            params(&[("q", "dance".into())]),
+        ),
+        (
+            "Deleted Items, page 2,000",
+            params(&[("page", "2000".into())]),
+        ),
+    ];
+    for (name, p) in trash_cases {
+        if !wanted(args, name) {
+            continue;
+        }
+        let filter = TrashFilter::from_params(&p)?;
+        let (scope, filter) = (&scope, &filter);
+        let times = timed(args.iterations, move || async move {
+            Ok(trash::list(db, scope, filter, window).await?.total)
+        })
+        .await?;
+        print_row(name, times);
+    }
+    if wanted(args, "Audit log, first page") {
+        let filter = AuditFilter::from_params(&Params::new())?;
+        let (scope, filter) = (&scope, &filter);
+        let times = timed(args.iterations, move || async move {
+            Ok(audit::list(db, scope, filter).await?.total)
+        })
+        .await?;
+        print_row("Audit log, first page", times);
+    }
+    for page in [1, 2000] {
+        let name = format!("Audit log, the delete's items, page {page}");
+        if !wanted(args, &name) {
+            continue;
+        }
+        let (scope, batch) = (&scope, batch.as_str());
+        let times = timed(args.iterations, move || async move {
+            Ok(audit::batch_items(db, scope, batch, page).await?.total)
+        })
+        .await?;
+        print_row(&name, times);
+    }
+    Ok(())
+}
+
+/// The batch of the guild's newest deletion, if any post is in its trash.
+async fn trash_batch(db: &Db, scope: &GuildScope) -> Result<Option<String>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Batch(String);
+    Ok(db
+        .fetch_optional::<Batch>(&Sql::bound(
+            "SELECT delete_batch_id FROM posts WHERE guild_id = $1 AND deleted_at IS NOT NULL \
+             AND delete_batch_id IS NOT NULL ORDER BY deleted_at DESC LIMIT 1",
+            vec![Arg::Int(scope.guild_id())],
+        ))
+        .await?
+        .map(|b| b.0))
+}
+
+/// Deletes every TikTok post as a member would: select all, confirm, run.
+async fn delete_tiktok(
+    db: &Db,
+    clock: &SharedClock,
+    scope: &GuildScope,
+    window: Window,
+) -> Result<String, AppError> {
+    let request = BulkRequest {
+        entity: Entity::Posts,
+        selection: Selection::AllMatching {
+            filter: params(&[("platform", "tiktok".into())]),
+            except: vec![],
+        },
+        action: BulkAction::Delete,
+    };
+    let confirm = confirmed(db, window, scope, request).await?;
+    let runner = bulk::start(db, window, scope, &confirm, bulk::chunk_size(db.dialect())).await?;
+    let batch = runner.batch_id().to_string();
+    runner.run_chunks(db, clock).await?;
+    Ok(batch)
+}
+
+/// `request` previewed and confirmed as a member would: the count typed as
+/// the preview gave it.
+pub async fn confirmed(
+    db: &Db,
+    window: Window,
+    scope: &GuildScope,
+    request: BulkRequest,
+) -> Result<BulkConfirm, AppError> {
+    let preview = bulk::preview(db, window, scope, &request).await?;
+    Ok(BulkConfirm {
+        request,
+        confirmed_count: preview.count,
+        typed: preview.count.to_string(),
+        as_of: preview.as_of,
+        reason: String::new(),
+    })
 }

@@ -2,14 +2,12 @@
 //! 100,000-post guild, chosen with "select all" and with the audit rows,
 //! while a list query of the same guild runs in a loop; see BENCHMARKS.md.
 
-use crate::bench::{bench_user, ensure_seeded};
+use crate::bench::{bench_user, confirmed, ensure_seeded};
 use app::domain::trash::Window;
 use app::domain::{bulk, posts, Arg, Db, GuildScope, SharedClock, Sql};
 use app::error::AppError;
 use app::model::query::Params;
-use app::model::{
-    BulkAction, BulkConfirm, BulkRequest, Change, Entity, PostFilter, Role, Selection,
-};
+use app::model::{BulkAction, BulkRequest, Change, Entity, PostFilter, Role, Selection};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,14 +77,7 @@ async fn timed(
         },
         action,
     };
-    let preview = bulk::preview(db, window(clock), scope, &request).await?;
-    let confirm = BulkConfirm {
-        request,
-        confirmed_count: preview.count,
-        typed: preview.count.to_string(),
-        as_of: preview.as_of,
-        reason: String::new(),
-    };
+    let confirm = confirmed(db, window(clock), scope, request).await?;
     // Timed from the click on the confirm button to the last chunk's commit,
     // when the result shows: what the member waits for.
     let t = Instant::now();

@@ -53,7 +53,7 @@ pub fn content_disposition(filename: &str) -> String {
 }
 
 /// A small page for the cases where there is no file to give.
-fn page(status: StatusCode, guild: &str, title: &str, text: &str) -> Response {
+fn page(state: &ServerState, status: StatusCode, guild: &str, title: &str, text: &str) -> Response {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -63,12 +63,13 @@ fn page(status: StatusCode, guild: &str, title: &str, text: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} · Guildtrack</title><link rel=\"stylesheet\" href=\"/pkg/guildtrack.css\"></head>\
+         <title>{t} · Guildtrack</title>{css}</head>\
          <body><main class=\"standalone\"><h1>{t}</h1><p>{x}</p>\
          <p><a href=\"/g/{g}/exports\">Back to exports</a></p></main></body></html>",
         t = esc(title),
         x = esc(text),
-        g = esc(guild)
+        g = esc(guild),
+        css = crate::assets::stylesheet_link(&state.leptos_options),
     );
     (status, Html(body)).into_response()
 }
@@ -92,6 +93,7 @@ pub async fn download(
 ) -> Response {
     let Some(user) = req.extensions().get::<SessionUser>().cloned() else {
         return page(
+            &state,
             StatusCode::UNAUTHORIZED,
             &guild,
             "Please sign in",
@@ -109,6 +111,7 @@ pub async fn download(
         Ok(Download::Ready { key, job }) => (key, job),
         Ok(Download::Expired(job)) => {
             return page(
+                &state,
                 StatusCode::GONE,
                 &guild,
                 "This export has expired",
@@ -117,6 +120,7 @@ pub async fn download(
         }
         Ok(Download::NotReady(job)) => {
             return page(
+                &state,
                 StatusCode::CONFLICT,
                 &guild,
                 "This export has no file",
@@ -125,6 +129,7 @@ pub async fn download(
         }
         Err(e) => {
             return page(
+                &state,
                 e.status_code(),
                 &guild,
                 "Cannot download this export",
@@ -160,6 +165,7 @@ pub async fn download(
         Err(app::domain::export::BlobError::NotFound) => {
             tracing::error!(job = id, key, "export file missing from the store");
             page(
+                &state,
                 StatusCode::GONE,
                 &guild,
                 "This export has expired",
@@ -169,6 +175,7 @@ pub async fn download(
         Err(e) => {
             tracing::error!(job = id, "export download failed: {e}");
             page(
+                &state,
                 AppError::Internal.status_code(),
                 &guild,
                 "Cannot download this export",

@@ -6,6 +6,7 @@
 // the default limit of 128.
 #![recursion_limit = "256"]
 
+pub mod assets;
 pub mod auth_routes;
 pub mod background;
 pub mod bench;

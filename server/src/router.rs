@@ -2,18 +2,20 @@
 //! pages and static files, behind the session and same-origin guards.
 
 use crate::config::Config;
-use crate::{auth_routes, downloads, same_origin, session};
+use crate::{assets, auth_routes, downloads, same_origin, session};
 use app::domain::AppState;
 use app::error::AppError;
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::CompressionLayer;
 
 #[derive(Clone)]
 pub struct ServerState {
@@ -67,6 +69,37 @@ async fn with_error_status(res: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Pages say `Cache-Control: no-cache`: they name the current build's
+/// assets, so a cached page could load a wasm that is gone.
+async fn pages_not_cached(mut res: Response) -> Response {
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(assets::NO_CACHE),
+        );
+    }
+    res
+}
+
+/// Compresses pages and server-function answers on the fly (brotli or
+/// gzip, as the browser accepts). Not downloads, which carry
+/// `Content-Disposition`: exports can be gigabytes, streamed with their
+/// length, and XLSX is a zip already. The `/pkg` files come precompressed.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let not_a_download = |_: StatusCode, _: http::Version, h: &HeaderMap, _: &http::Extensions| {
+        !h.contains_key(header::CONTENT_DISPOSITION)
+    };
+    CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+        .compress_when(DefaultPredicate::new().and(not_a_download))
+}
+
 async fn health(State(state): State<ServerState>) -> impl IntoResponse {
     match state.app.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -84,7 +117,13 @@ pub fn build(app: AppState, config: Config) -> Router {
         leptos_options: leptos_options.clone(),
     };
     let routes = generate_route_list(App);
+    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
+        .join(leptos_options.site_pkg_dir.as_ref());
     Router::new()
+        .nest_service(
+            "/pkg",
+            assets::pkg_router(pkg_dir, leptos_options.hash_files),
+        )
         .route("/auth/login", post(auth_routes::login))
         .route("/auth/logout", post(auth_routes::logout))
         .route("/health", get(health))
@@ -101,5 +140,7 @@ pub fn build(app: AppState, config: Config) -> Router {
             session::load_user,
         ))
         .layer(middleware::from_fn(same_origin::require_same_origin))
+        .layer(middleware::map_response(pages_not_cached))
+        .layer(compression())
         .with_state(state)
 }

@@ -817,3 +817,117 @@ db_test!(
         assert_eq!(empty.json()["total"].as_i64(), Some(0));
     }
 );
+
+db_test!(
+    pages_and_answers_come_compressed_and_uncached_but_downloads_come_as_they_are,
+    |db: Db| async move {
+        // Arrange: a member, and an instant export to download.
+        let app = TestApp::new(db).await;
+        let viewer = app.sign_in("viewer").await;
+        let both = [("accept-encoding", "gzip, deflate, br")];
+
+        // Act and assert: a page comes in brotli, never cached.
+        let page = app
+            .send_as(Method::GET, "/g/alpha/posts", &viewer, &both, Body::empty())
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.headers[header::CONTENT_ENCODING], "br");
+        assert_eq!(page.headers[header::CACHE_CONTROL], "no-cache");
+        // gzip for a client that takes only gzip, and plain for one that asks none.
+        let gzip = app
+            .send_as(
+                Method::GET,
+                "/g/alpha/posts",
+                &viewer,
+                &[("accept-encoding", "gzip")],
+                Body::empty(),
+            )
+            .await;
+        assert_eq!(gzip.headers[header::CONTENT_ENCODING], "gzip");
+        let plain = app
+            .send_as(Method::GET, "/g/alpha/posts", &viewer, &[], Body::empty())
+            .await;
+        assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+        assert!(plain.body.contains("posts"));
+
+        // A server function's JSON answer is compressed too.
+        let list = app
+            .send_as(
+                Method::POST,
+                "/api/list_posts",
+                &viewer,
+                &[("content-type", "application/json"), both[0]],
+                json!({"guild": "alpha", "params": {}}).to_string(),
+            )
+            .await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert_eq!(list.headers[header::CONTENT_ENCODING], "br");
+
+        // A download keeps its bytes and length as stored.
+        let started = app
+            .start_export(
+                &viewer,
+                json!({"entity": "Posts", "format": "Csv", "scope": "All", "filename": ""}),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+        let url = format!(
+            "/g/alpha/exports/{}/download",
+            started.json()["Ready"]["id"]
+        );
+        let file = app
+            .send_as(Method::GET, &url, &viewer, &both, Body::empty())
+            .await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert!(file.headers.get(header::CONTENT_ENCODING).is_none());
+        assert!(file.body.starts_with("\u{feff}ID,Account,Platform,"));
+    }
+);
+
+#[tokio::test]
+async fn the_browsers_files_come_precompressed_and_hashed_names_are_cached_for_a_year() {
+    // Arrange: a wasm with its brotli and gzip copies, as `--precompress` writes them.
+    let dir = std::env::temp_dir().join(format!("gt-pkg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("guildtrack.1a2b3c.wasm"), "plain bytes").unwrap();
+    std::fs::write(dir.join("guildtrack.1a2b3c.wasm.br"), "brotli bytes").unwrap();
+    std::fs::write(dir.join("guildtrack.1a2b3c.wasm.gz"), "gzip bytes").unwrap();
+    let get = |hashed: bool, accept: &'static str| {
+        let router = server::assets::pkg_router(dir.clone(), hashed);
+        async move {
+            let res = router
+                .oneshot(
+                    Request::get("/guildtrack.1a2b3c.wasm")
+                        .header(header::ACCEPT_ENCODING, accept)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let headers = res.headers().clone();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (headers, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+
+    // Act and assert: the copy the browser accepts, typed as wasm.
+    let (headers, body) = get(true, "gzip, br").await;
+    assert_eq!(body, "brotli bytes");
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(
+        headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let (headers, body) = get(true, "gzip").await;
+    assert_eq!(body, "gzip bytes");
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let (headers, body) = get(true, "identity").await;
+    assert_eq!(body, "plain bytes");
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+
+    // Names without a hash may change meaning with the next build.
+    let (headers, _) = get(false, "br").await;
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

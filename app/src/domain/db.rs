@@ -424,6 +424,19 @@ impl Db {
         })
     }
 
+    /// A transaction that will write, and on SQLite takes the write lock
+    /// at once (`BEGIN IMMEDIATE`), waiting out another writer through the
+    /// busy timeout. A deferred transaction can read first without meaning
+    /// to (a statement that deletes posts runs the caption index's trigger,
+    /// and FTS5 reads its own tables), and a reader that then writes after
+    /// another writer committed gets SQLITE_BUSY at once, with no wait.
+    pub async fn begin_write(&self) -> Result<Tx, AppError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
     /// Refreshes the planner's statistics after bulk loads.
     pub async fn analyze(&self) -> Result<(), AppError> {
         let stmt = match self {

@@ -29,13 +29,74 @@ pub(super) fn page(sql: &mut Sql, page: u32, page_size: u32) {
 
 /// ` AND (c1 LIKE $n OR c2 LIKE $n …)`: `text` anywhere in any of `columns`.
 pub(super) fn contains(sql: &mut Sql, dialect: Dialect, text: &str, columns: &[&str]) {
+    let any = matches_any(sql, dialect, text, columns);
+    sql.push(&format!(" AND {any}"));
+}
+
+/// `(c1 LIKE $n OR c2 LIKE $n …)`: `text` anywhere in any of `columns`, by
+/// scanning them. For columns of small tables (accounts); captions have an
+/// index ([`caption_or_account`]).
+pub(super) fn matches_any(sql: &mut Sql, dialect: Dialect, text: &str, columns: &[&str]) -> String {
     let p = sql.arg(Arg::Text(like_contains(text)));
     let like = dialect.ilike();
     let any: Vec<String> = columns
         .iter()
         .map(|c| format!("{c} {like} {p} ESCAPE '\\'"))
         .collect();
-    sql.push(&format!(" AND ({})", any.join(" OR ")));
+    format!("({})", any.join(" OR "))
+}
+
+/// The fewest characters a trigram index can serve: shorter text has no
+/// three-character window to look up, so it is matched by a scan.
+const TRIGRAM: usize = 3;
+
+/// A condition: the post aliased `p` has `text` in its caption, or its
+/// account is one of `accounts` (a subquery of account ids). The caption
+/// part is answered by the caption index (migrations `…_caption_search`):
+/// - SQLite: a phrase query on the FTS5 trigram table, which matches
+///   substrings, case folded. The matches and the accounts' posts become one
+///   list of ids, and the unary `+` keeps SQLite from fetching and sorting
+///   every match by id: it walks the page's own index and checks each
+///   entry's id against the list, which needs no table row. With an `OR`
+///   instead, each index entry cost a table row for its account, and a
+///   search that matched nothing read all of them (measured in
+///   BENCHMARKS.md).
+/// - PostgreSQL: `ILIKE`, which the `pg_trgm` GIN index serves, ORed with
+///   `account_id = ANY (ARRAY(…))`, so the two indexes combine in a
+///   BitmapOr. (With `account_id IN (subquery)` the planner makes it a
+///   hashed subplan, which no index can serve, and scans every post.)
+///
+/// Text shorter than three characters scans with `LIKE`/`ILIKE` on both.
+pub(super) fn caption_or_account(
+    sql: &mut Sql,
+    dialect: Dialect,
+    p: &str,
+    text: &str,
+    accounts: &str,
+) -> String {
+    match dialect {
+        Dialect::Sqlite if text.chars().count() >= TRIGRAM => {
+            let phrase = sql.arg(Arg::Text(fts5_phrase(text)));
+            format!(
+                "+{p}.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH {phrase} \
+                 UNION ALL SELECT q.id FROM posts q WHERE q.account_id IN ({accounts}))"
+            )
+        }
+        Dialect::Sqlite => {
+            let caption = matches_any(sql, dialect, text, &[&format!("{p}.caption")]);
+            format!("({caption} OR {p}.account_id IN ({accounts}))")
+        }
+        Dialect::Postgres => {
+            let caption = matches_any(sql, dialect, text, &[&format!("{p}.caption")]);
+            format!("({caption} OR {p}.account_id = ANY (ARRAY({accounts})))")
+        }
+    }
+}
+
+/// `text` as one FTS5 phrase: in double quotes, with quotes doubled, so
+/// every character (`*`, `:`, `-`, `AND`…) is matched literally.
+fn fts5_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// ` AND column >= $lo AND column < $hi`: values starting with `prefix`, as
@@ -47,5 +108,37 @@ pub(super) fn prefix(sql: &mut Sql, dialect: Dialect, column: &str, prefix: &str
         .bind(prefix.to_string());
     if let Some(end) = prefix_end(prefix) {
         sql.push(&format!(" AND {column} {lt} ")).bind(end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phrase_quotes_the_text_and_doubles_its_quotes() {
+        assert_eq!(fts5_phrase("dance"), "\"dance\"");
+        assert_eq!(fts5_phrase("say \"no\" AND *"), "\"say \"\"no\"\" AND *\"");
+    }
+
+    #[test]
+    fn short_text_scans_and_longer_text_uses_the_index_on_sqlite() {
+        let accounts = "SELECT 1";
+        let mut short = Sql::new("");
+        let cond = caption_or_account(&mut short, Dialect::Sqlite, "p", "🔥a", accounts);
+        assert!(cond.contains("p.caption LIKE $1"), "{cond}");
+
+        let mut long = Sql::new("");
+        let cond = caption_or_account(&mut long, Dialect::Sqlite, "p", "🔥ab", accounts);
+        assert!(
+            cond.starts_with(
+                "+p.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH $1"
+            ),
+            "{cond}"
+        );
+
+        let mut pg = Sql::new("");
+        let cond = caption_or_account(&mut pg, Dialect::Postgres, "p", "dance", accounts);
+        assert!(cond.contains("p.caption ILIKE $1"), "{cond}");
     }
 }

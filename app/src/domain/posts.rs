@@ -1,7 +1,6 @@
 //! Reading tracked posts.
 
 use super::accounts::named;
-use super::db::like_contains;
 use super::{list_sql, Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::search::Search;
@@ -65,13 +64,14 @@ pub(crate) fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, 
     match Search::parse(&f.q) {
         Search::Everything => {}
         Search::Text(text) => {
-            // Caption text, or the handle/name of the post's account.
-            let p = sql.arg(Arg::Text(like_contains(&text)));
-            let like = dialect.ilike();
-            sql.push(&format!(
-                " AND (p.caption {like} {p} ESCAPE '\\' OR p.account_id IN (SELECT a.id FROM accounts a \
-                 WHERE a.guild_id = {g} AND (a.handle {like} {p} ESCAPE '\\' OR a.display_name {like} {p} ESCAPE '\\')))"
-            ));
+            // Caption text (by the caption index), or the handle/name of the
+            // post's account (a scan of the guild's accounts, which are few).
+            let account =
+                list_sql::matches_any(sql, dialect, &text, &["a.handle", "a.display_name"]);
+            let accounts =
+                format!("SELECT a.id FROM accounts a WHERE a.guild_id = {g} AND {account}");
+            let cond = list_sql::caption_or_account(sql, dialect, "p", &text, &accounts);
+            sql.push(&format!(" AND {cond}"));
         }
         Search::HandlePrefix(prefix) => {
             // The accounts come from the live-handle index; their posts from
@@ -114,25 +114,44 @@ pub(crate) fn order_by(sort: PostSort) -> &'static str {
     }
 }
 
+/// A text search on PostgreSQL with at most this many matches finds them
+/// all through the caption index and sorts them; with more, it walks the
+/// sort's index until the page is full (see [`list`]).
+const FEW_MATCHES: i64 = 5_000;
+
+const PAGE_COLUMNS: &str = "SELECT p.id, p.account_id, a.handle AS account_handle, p.platform, \
+     p.url, p.caption, p.posted_at, p.views, p.likes, p.comments, p.shares, \
+     p.group_id, g.name AS group_name, p.brand_id, b.name AS brand_name, p.created_at \
+     FROM posts p \
+     JOIN accounts a ON a.id = p.account_id \
+     LEFT JOIN account_groups g ON g.id = p.group_id \
+     LEFT JOIN brands b ON b.id = p.brand_id";
+
 /// One page of the guild's live posts matching `f`, with the total.
 pub async fn list(db: &Db, scope: &GuildScope, f: &PostFilter) -> Result<Page<Post>, AppError> {
-    let mut sql = Sql::new(
-        "SELECT p.id, p.account_id, a.handle AS account_handle, p.platform, p.url, p.caption, \
-         p.posted_at, p.views, p.likes, p.comments, p.shares, \
-         p.group_id, g.name AS group_name, p.brand_id, b.name AS brand_name, p.created_at \
-         FROM posts p \
-         JOIN accounts a ON a.id = p.account_id \
-         LEFT JOIN account_groups g ON g.id = p.group_id \
-         LEFT JOIN brands b ON b.id = p.brand_id",
-    );
-    where_clause(&mut sql, db.dialect(), scope, f);
-    sql.push(order_by(f.sort));
-    list_sql::page(&mut sql, f.page, f.page_size);
-
+    let dialect = db.dialect();
     let mut count = Sql::new("SELECT COUNT(*) FROM posts p");
-    where_clause(&mut count, db.dialect(), scope, f);
+    where_clause(&mut count, dialect, scope, f);
 
-    let (rows, total) = futures::try_join!(db.fetch_all::<PostRow>(&sql), db.fetch_i64(&count))?;
+    let text_on_postgres =
+        dialect == Dialect::Postgres && matches!(Search::parse(&f.q), Search::Text(_));
+    let (rows, total) = if text_on_postgres {
+        // PostgreSQL's planner cannot tell a rare text from a common one, so
+        // it walks the sort's index testing each post: for a text that
+        // matches nothing, that read all of a million posts (6 s). The
+        // count, which the trigram index answers, tells them apart first.
+        let total = db.fetch_i64(&count).await?;
+        let rows = if total == 0 {
+            Vec::new()
+        } else {
+            db.fetch_all::<PostRow>(&page_sql(dialect, scope, f, total <= FEW_MATCHES))
+                .await?
+        };
+        (rows, total)
+    } else {
+        let page = page_sql(dialect, scope, f, false);
+        futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))?
+    };
     Ok(Page {
         items: rows
             .into_iter()
@@ -142,4 +161,24 @@ pub async fn list(db: &Db, scope: &GuildScope, f: &PostFilter) -> Result<Page<Po
         page: f.page,
         page_size: f.page_size,
     })
+}
+
+/// The page query. With `find_all_first`, the matches are found by the
+/// WHERE clause's own indexes into a materialized set and only then
+/// joined and sorted, instead of walking the sort's index.
+fn page_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter, find_all_first: bool) -> Sql {
+    let mut sql = Sql::default();
+    if find_all_first {
+        sql.push("WITH m AS MATERIALIZED (SELECT p.id FROM posts p");
+        where_clause(&mut sql, dialect, scope, f);
+        sql.push(&format!(
+            ") {PAGE_COLUMNS} WHERE p.id IN (SELECT id FROM m)"
+        ));
+    } else {
+        sql.push(PAGE_COLUMNS);
+        where_clause(&mut sql, dialect, scope, f);
+    }
+    sql.push(order_by(f.sort));
+    list_sql::page(&mut sql, f.page, f.page_size);
+    sql
 }

@@ -53,13 +53,19 @@ pub(crate) fn where_clause(
         .push(&format!(" AND {x}.deleted_at IS NOT NULL"));
     match Search::parse(&f.q) {
         Search::Everything => {}
-        Search::Text(q) => {
-            let text = match entity {
-                Entity::Accounts => "a.display_name",
-                Entity::Posts => "p.caption",
-            };
-            list_sql::contains(sql, dialect, &q, &[text, "a.handle"]);
-        }
+        Search::Text(q) => match entity {
+            Entity::Accounts => {
+                list_sql::contains(sql, dialect, &q, &["a.display_name", "a.handle"])
+            }
+            Entity::Posts => {
+                let g = sql.arg(Arg::Int(scope.guild_id()));
+                let handle = list_sql::matches_any(sql, dialect, &q, &["h.handle"]);
+                let accounts =
+                    format!("SELECT h.id FROM accounts h WHERE h.guild_id = {g} AND {handle}");
+                let cond = list_sql::caption_or_account(sql, dialect, "p", &q, &accounts);
+                sql.push(&format!(" AND {cond}"));
+            }
+        },
         Search::HandlePrefix(prefix) => list_sql::prefix(sql, dialect, "a.handle", &prefix),
     }
     if let Some(platform) = f.platform {

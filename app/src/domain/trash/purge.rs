@@ -5,8 +5,9 @@
 //! transaction holding an advisory lock, and a server that finds the lock
 //! taken skips its turn. Nothing is purged twice (the rows are gone for the
 //! second run) or early (the cutoff comes from the injected clock). On
-//! SQLite the first statement is a write, so a second purge waits for the
-//! first to commit and then finds nothing left.
+//! SQLite the transaction takes the write lock as it begins
+//! ([`Db::begin_write`]), so a second purge waits for the first to commit
+//! and then finds nothing left.
 
 use super::Window;
 use crate::domain::audit::{self, Entry};
@@ -32,7 +33,7 @@ pub async fn purge_expired(db: &Db, window: Window) -> Result<PurgeReport, AppEr
         .fetch_all::<Id>(&Sql::new("SELECT id FROM guilds ORDER BY id"))
         .await?;
 
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     if db.dialect() == Dialect::Postgres {
         #[derive(sqlx::FromRow)]
         struct Locked(bool);
