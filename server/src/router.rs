@@ -89,7 +89,8 @@ async fn pages_not_cached(mut res: Response) -> Response {
 /// Compresses pages and server-function answers on the fly (brotli or
 /// gzip, as the browser accepts). Not downloads, which carry
 /// `Content-Disposition`: exports can be gigabytes, streamed with their
-/// length, and XLSX is a zip already. The `/pkg` files come precompressed.
+/// length, and XLSX is a zip already. The `/pkg` files are not under this
+/// layer: they come precompressed from the build (`assets.rs`).
 fn compression() -> CompressionLayer<impl Predicate> {
     let not_a_download = |_: StatusCode, _: http::Version, h: &HeaderMap, _: &http::Extensions| {
         !h.contains_key(header::CONTENT_DISPOSITION)
@@ -120,10 +121,6 @@ pub fn build(app: AppState, config: Config) -> Router {
     let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
         .join(leptos_options.site_pkg_dir.as_ref());
     Router::new()
-        .nest_service(
-            "/pkg",
-            assets::pkg_router(pkg_dir, leptos_options.hash_files),
-        )
         .route("/auth/login", post(auth_routes::login))
         .route("/auth/logout", post(auth_routes::logout))
         .route("/health", get(health))
@@ -142,5 +139,12 @@ pub fn build(app: AppState, config: Config) -> Router {
         .layer(middleware::from_fn(same_origin::require_same_origin))
         .layer(middleware::map_response(pages_not_cached))
         .layer(compression())
+        // After the layers, so none of them runs for the browser's files:
+        // they need no session, and they come compressed from the build,
+        // not once per request.
+        .nest_service(
+            "/pkg",
+            assets::pkg_router(pkg_dir, leptos_options.hash_files),
+        )
         .with_state(state)
 }
