@@ -6,7 +6,7 @@ use app::domain::test_support::{test_epoch, Fixture, PASSWORD};
 use app::domain::{accounts, auth, posts, trash, Arg, Clock, Db, Dialect, GuildScope, Sql};
 use app::error::AppError;
 use app::model::query::Params;
-use app::model::{AccountFilter, Platform, PostFilter, PostSort, Role, TrashFilter};
+use app::model::{AccountFilter, Page, Platform, Post, PostFilter, PostSort, Role, TrashFilter};
 use chrono::Duration;
 
 fn params(pairs: &[(&str, &str)]) -> Params {
@@ -349,6 +349,51 @@ db_test!(
             .await
             .unwrap();
         assert!(inside.total >= exact.total);
+    }
+);
+
+db_test!(
+    every_sort_and_filter_pages_in_the_order_of_one_long_page,
+    |db: Db| async move {
+        let fx = Fixture::with_sizes(db, 12, 400).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let ids = |page: Page<Post>| page.items.into_iter().map(|p| p.id).collect::<Vec<_>>();
+        for sort in ["newest", "oldest", "views", "likes"] {
+            for (key, value) in [
+                ("q", ""),
+                ("platform", "tiktok"),
+                ("q", "an"),
+                ("q", "dance"),
+            ] {
+                let one = posts::list(
+                    fx.db(),
+                    &scope,
+                    &post_filter(&[("sort", sort), (key, value), ("per_page", "100")]),
+                )
+                .await
+                .unwrap();
+                let total = one.total;
+                let one = ids(one);
+
+                // Pages 2 and on find their ids first, then join them.
+                let mut walked = Vec::new();
+                for page in 1..=4 {
+                    let p = page.to_string();
+                    let got = posts::list(
+                        fx.db(),
+                        &scope,
+                        &post_filter(&[("sort", sort), (key, value), ("page", &p)]),
+                    )
+                    .await
+                    .unwrap();
+                    assert_eq!(got.total, total, "{sort} {key}={value} page {page}");
+                    walked.extend(ids(got));
+                }
+
+                assert!(total > 25, "{sort} {key}={value} spans pages");
+                assert_eq!(walked, one, "{sort} {key}={value}");
+            }
+        }
     }
 );
 

@@ -6,7 +6,10 @@
 use app::db_test;
 use app::domain::bulk::{self};
 use app::domain::test_support::{count, ids, Fixture};
-use app::domain::trash::{self, purge::purge_expired};
+use app::domain::trash::{
+    self,
+    purge::{purge_expired, purge_expired_in_steps},
+};
 use app::domain::{Arg, Db, GuildScope, Sql};
 use app::error::AppError;
 use app::model::query::Params;
@@ -457,6 +460,97 @@ db_test!(
         assert_eq!(a.posts + b.posts, 40, "{a:?} {b:?}");
         assert_eq!(rows_left(fx.db(), "posts", &doomed).await, 0);
         assert_eq!(audit_entries(fx.db(), "auto_purge").await, 1);
+    }
+);
+
+db_test!(
+    a_purge_in_many_steps_removes_everything_and_keeps_one_entry_counting_it_all,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let (account, with_account) = account_with_posts(fx.db(), 2).await;
+        run(
+            &fx,
+            &editor,
+            request(ACCOUNTS, &[account], BulkAction::Delete),
+        )
+        .await;
+        let loose: Vec<i64> = live_posts(fx.db()).await[..25].to_vec();
+        run(&fx, &editor, request(POSTS, &loose, BulkAction::Delete)).await;
+        let trashed =
+            |table: &str| format!("SELECT COUNT(*) FROM {table} WHERE deleted_at IS NOT NULL");
+        let posts = count(fx.db(), &trashed("posts"), vec![]).await;
+        fx.clock.advance(Duration::days(31));
+
+        // 10 posts a step: at least four steps of posts, then the account.
+        let report = purge_expired_in_steps(fx.db(), fx.state.trash_window(), 10)
+            .await
+            .unwrap();
+
+        assert_eq!((report.accounts, report.posts), (1, posts));
+        assert!(posts >= 25 + with_account.len() as i64);
+        assert_eq!(count(fx.db(), &trashed("posts"), vec![]).await, 0);
+        assert_eq!(count(fx.db(), &trashed("accounts"), vec![]).await, 0);
+        assert_eq!(audit_entries(fx.db(), "auto_purge").await, 1);
+        let counted = count(
+            fx.db(),
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'auto_purge' AND summary = $1",
+            vec![Arg::Text(format!(
+                "Automatically deleted 1 account and {posts} posts that were in the trash \
+                 for more than 30 days"
+            ))],
+        )
+        .await;
+        assert_eq!(counted, 1, "the entry counts every step");
+    }
+);
+
+db_test!(
+    the_second_page_of_deleted_items_goes_on_where_the_first_ended,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let doomed = live_posts(fx.db()).await[..40].to_vec();
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &doomed[..15], BulkAction::Delete),
+        )
+        .await;
+        fx.clock.advance(Duration::hours(1));
+        run(
+            &fx,
+            &editor,
+            request(POSTS, &doomed[15..], BulkAction::Delete),
+        )
+        .await;
+        let window = fx.state.trash_window();
+        let filter = |pairs: &[(&str, &str)]| {
+            let p: Params = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            TrashFilter::from_params(&p).unwrap()
+        };
+        let list = |f: TrashFilter| {
+            let editor = editor.clone();
+            let db = fx.db().clone();
+            async move { trash::list(&db, &editor, &f, window).await.unwrap() }
+        };
+
+        let one = list(filter(&[("per_page", "100")])).await;
+        let first = list(filter(&[])).await;
+        let second = list(filter(&[("page", "2")])).await;
+
+        let ids = |items: &[app::model::TrashItem]| items.iter().map(|i| i.id).collect::<Vec<_>>();
+        assert_eq!((one.total, first.total, second.total), (40, 40, 40));
+        assert_eq!(first.items.len() + second.items.len(), 40);
+        let walked = [ids(&first.items), ids(&second.items)].concat();
+        assert_eq!(walked, ids(&one.items), "newest deletion first, then by id");
+        assert!(
+            second.items.iter().all(|i| !i.handle.is_empty()),
+            "joined to the account"
+        );
     }
 );
 

@@ -63,6 +63,12 @@ impl EntitySql {
         self.from_live
     }
 
+    /// ` FROM accounts a`, ` FROM posts p`: the table alone, for a query
+    /// whose WHERE names nothing else (live and trashed rows alike).
+    pub(crate) fn from_table(self) -> &'static str {
+        self.from_live
+    }
+
     /// The FROM of a trash query: posts join their account as `a`.
     pub(crate) fn from_trash(self) -> &'static str {
         self.from_trash
