@@ -1,8 +1,9 @@
 //! The browser entry point: hydrates the server-rendered page.
 
-// Release builds keep Leptos's full view types (debug builds erase them
-// with `--cfg erase_components`); the list pages' types are deeper than
-// the default limit of 128.
+// The scripts build with Leptos's type-erased views (`--cfg
+// erase_components`, scripts/lib.sh). A build without that flag keeps the
+// full view types, and the list pages' types are deeper than the default
+// limit of 128.
 #![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
