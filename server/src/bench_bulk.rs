@@ -115,11 +115,7 @@ async fn timed(
 
 /// The "select all" of the run: the posts matching `--filter`.
 fn selection(args: &BenchBulkArgs) -> Params {
-    let mut p = Params::new();
-    for (k, v) in &args.filters {
-        p.insert(k.clone(), v.clone());
-    }
-    p
+    args.filters.iter().cloned().collect()
 }
 
 /// The bulk actions' view of now (these act on live items; the retention

@@ -174,38 +174,40 @@ pub async fn list(
         vocab.from_trash()
     ));
     let order = format!(" ORDER BY {x}.deleted_at DESC, {x}.id DESC");
-    if f.page > 1 {
-        // The page's ids first, as the Posts page does (posts::page_sql):
-        // an OFFSET runs the joins above for every row it skips.
+    // Past the first page, the page's ids first, as the Posts page does
+    // (posts::page_sql): an OFFSET runs the joins above for every row it
+    // skips.
+    let ids_first = f.page > 1;
+    if ids_first {
         sql.push(&format!(
             " WHERE {x}.id IN (SELECT {x}.id{}",
             count_from(entity, f)
         ));
-        where_clause(&mut sql, db.dialect(), scope, entity, f, window);
-        sql.push(&order);
-        list_sql::page(&mut sql, f.page, f.page_size);
+    }
+    where_clause(&mut sql, db.dialect(), scope, entity, f, window);
+    sql.push(&order);
+    list_sql::page(&mut sql, f.page, f.page_size);
+    if ids_first {
         sql.push(")").push(&order);
-    } else {
-        where_clause(&mut sql, db.dialect(), scope, entity, f, window);
-        sql.push(&order);
-        list_sql::page(&mut sql, f.page, f.page_size);
     }
 
-    let mut count = Sql::new(format!("SELECT COUNT(*){}", count_from(entity, f)));
-    where_clause(&mut count, db.dialect(), scope, entity, f, window);
+    // Unfiltered, the view's total is one of the totals below.
     let everything = matches!(Search::parse(&f.q), Search::Everything)
         && f.platform.is_none()
         && f.batch.is_none()
         && !f.expiring;
+    let count = (!everything).then(|| {
+        let mut count = Sql::new(format!("SELECT COUNT(*){}", count_from(entity, f)));
+        where_clause(&mut count, db.dialect(), scope, entity, f, window);
+        count
+    });
 
     let (rows, filtered, expiring, totals) = futures::try_join!(
         db.fetch_all::<Row>(&sql),
         async {
-            // Unfiltered, the view's total is one of the totals below.
-            if everything {
-                Ok(None)
-            } else {
-                db.fetch_i64(&count).await.map(Some)
+            match &count {
+                Some(count) => db.fetch_i64(count).await.map(Some),
+                None => Ok(None),
             }
         },
         expiring_count(db, scope, window),
