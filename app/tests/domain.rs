@@ -2,6 +2,7 @@
 //! PostgreSQL database (`name::sqlite`, `name::postgres`).
 
 use app::db_test;
+use app::domain::estimate::Sampling;
 use app::domain::test_support::{test_epoch, Fixture, PASSWORD};
 use app::domain::{accounts, auth, posts, trash, Arg, Clock, Db, Dialect, GuildScope, Sql};
 use app::error::AppError;
@@ -684,6 +685,7 @@ async fn search_ids(fx: &Fixture, scope: &GuildScope, q: &str) -> (Vec<i64>, i64
     )
     .await
     .unwrap();
+    assert!(!page.estimated, "the fixture is smaller than the sample");
     (page.items.iter().map(|p| p.id).collect(), page.total)
 }
 
@@ -864,5 +866,265 @@ db_test!(
                 .await
                 .expect("the caption index matches the posts table");
         }
+    }
+);
+
+/// A sample far smaller than the fixture's 120 posts, so its searches take
+/// the paths a million-post guild takes.
+const SMALL_SAMPLE: Sampling = Sampling {
+    rows: 20,
+    min_matches: 3,
+};
+
+/// The ids of all of the guild's live posts, newest first (two pages).
+async fn all_live_ids(fx: &Fixture, scope: &GuildScope) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for n in ["1", "2"] {
+        let f = post_filter(&[("per_page", "100"), ("page", n)]);
+        let page = posts::list(fx.db(), scope, &f).await.unwrap();
+        ids.extend(page.items.iter().map(|p| p.id));
+    }
+    assert_eq!(ids.len(), 120, "the fixture's 120 posts");
+    ids
+}
+
+/// Gives every `nth` live post (in page order) the marker "zqwk" in its
+/// caption and the others a plain one; the marked ids, in page order.
+async fn mark_every(fx: &Fixture, scope: &GuildScope, nth: usize) -> Vec<i64> {
+    let live = all_live_ids(fx, scope).await;
+    let mut marked = Vec::new();
+    for (i, post) in live.iter().enumerate() {
+        if i % nth == 0 {
+            set_caption(fx.db(), *post, &format!("tagged zqwk {i}")).await;
+            marked.push(*post);
+        } else {
+            set_caption(fx.db(), *post, &format!("plain caption {i}")).await;
+        }
+    }
+    marked
+}
+
+async fn sampled(fx: &Fixture, scope: &GuildScope, f: &PostFilter, s: Sampling) -> Page<Post> {
+    posts::list_sampling(fx.db(), scope, f, s).await.unwrap()
+}
+
+db_test!(
+    a_common_search_past_the_sample_shows_an_estimate_marked_as_one,
+    |db: Db| async move {
+        // Arrange: every other post carries the marker (60 of 120).
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let marked = mark_every(&fx, &scope, 2).await;
+        let f = post_filter(&[("q", "zqwk"), ("per_page", "25")]);
+
+        // Act: the same search with a small sample and with an exact one.
+        let estimated = sampled(&fx, &scope, &f, SMALL_SAMPLE).await;
+        let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
+
+        // Assert: the estimate says so and is the sample's share (10 of 20)
+        // of the 120 posts; the items are exactly the first 25 matches.
+        assert!(estimated.estimated && !exact.estimated);
+        assert_eq!(estimated.total, 60);
+        assert_eq!(exact.total, marked.len() as i64);
+        let ids: Vec<i64> = estimated.items.iter().map(|p| p.id).collect();
+        assert_eq!(ids, marked[..25].to_vec());
+        assert_eq!(estimated.items, exact.items);
+    }
+);
+
+db_test!(
+    an_estimate_is_the_share_of_the_filtered_list_not_of_the_guild,
+    |db: Db| async move {
+        // Arrange: every post marked, so the share is 1 of whatever list.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        mark_every(&fx, &scope, 1).await;
+        let tiktok = sampled(
+            &fx,
+            &scope,
+            &post_filter(&[("platform", "tiktok")]),
+            Sampling::EXACT,
+        )
+        .await
+        .total;
+        assert!(
+            tiktok > 20,
+            "the fixture has more TikTok posts than the sample"
+        );
+
+        // Act: the search within one platform.
+        let page = sampled(
+            &fx,
+            &scope,
+            &post_filter(&[("q", "zqwk"), ("platform", "tiktok")]),
+            SMALL_SAMPLE,
+        )
+        .await;
+
+        // Assert: all of the platform's posts, estimated.
+        assert!(page.estimated);
+        assert_eq!(page.total, tiktok);
+        assert!(page.items.iter().all(|p| p.platform == Platform::Tiktok));
+    }
+);
+
+db_test!(
+    a_rare_search_past_the_sample_is_counted_exactly,
+    |db: Db| async move {
+        // Arrange: the marker on 2 of the oldest posts only, beyond the
+        // sample of the newest 20.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let live = all_live_ids(&fx, &scope).await;
+        for post in &live[100..] {
+            set_caption(fx.db(), *post, "plain").await;
+        }
+        let rare = [live[110], live[115]];
+        for post in rare {
+            set_caption(fx.db(), post, "a rare zqwk here").await;
+        }
+
+        // Act
+        for sort in ["newest", "oldest", "views"] {
+            let f = post_filter(&[("q", "zqwk"), ("sort", sort)]);
+            let page = sampled(&fx, &scope, &f, SMALL_SAMPLE).await;
+            let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
+
+            // Assert: exact, found through the index, in the page's order.
+            assert!(!page.estimated, "sort {sort}");
+            assert_eq!(page.total, 2, "sort {sort}");
+            assert_eq!(page.items, exact.items, "sort {sort}");
+        }
+        // A text that matches nothing is an exact nothing.
+        let none = sampled(
+            &fx,
+            &scope,
+            &post_filter(&[("q", "nomatchzz")]),
+            SMALL_SAMPLE,
+        )
+        .await;
+        assert_eq!(
+            (none.total, none.estimated, none.items.len()),
+            (0, false, 0)
+        );
+    }
+);
+
+db_test!(
+    the_second_page_of_a_search_counted_exactly_goes_on_where_the_first_ended,
+    |db: Db| async move {
+        // Arrange: 60 matches, and a sample that calls every search rare
+        // (it cannot hold 21 matches in 20 rows).
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let marked = mark_every(&fx, &scope, 2).await;
+        let always_rare = Sampling {
+            rows: 20,
+            min_matches: 21,
+        };
+
+        // Act
+        let mut ids = Vec::new();
+        for n in ["1", "2", "3"] {
+            let f = post_filter(&[("q", "zqwk"), ("page", n)]);
+            let page = sampled(&fx, &scope, &f, always_rare).await;
+            assert_eq!((page.total, page.estimated), (60, false), "page {n}");
+            ids.extend(page.items.iter().map(|p| p.id));
+        }
+
+        // Assert: the pages together are every match once, in order.
+        assert_eq!(ids, marked);
+    }
+);
+
+db_test!(
+    a_handle_prefix_past_the_sample_lists_the_same_posts,
+    |db: Db| async move {
+        // Arrange: a prefix of one account's handle.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let account = accounts::list(fx.db(), &scope, &AccountFilter::default())
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+        let f = post_filter(&[("q", &format!("@{}", account.handle))]);
+
+        // Act
+        let page = sampled(&fx, &scope, &f, SMALL_SAMPLE).await;
+        let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
+
+        // Assert: the same items; the total exact unless marked.
+        assert_eq!(page.items, exact.items);
+        assert!(page.items.iter().all(|p| p.account_id == account.id));
+        if !page.estimated {
+            assert_eq!(page.total, exact.total);
+        }
+    }
+);
+
+db_test!(
+    deleted_items_estimate_a_common_caption_search_and_count_a_rare_one,
+    |db: Db| async move {
+        // Arrange: every other post by id (Deleted Items' order within one
+        // deletion) says "zqwk", two of the oldest say "rarezz"; all of
+        // them go to the trash at once.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.editor, "alpha").await;
+        let mut by_id = all_live_ids(&fx, &scope).await;
+        by_id.sort_unstable();
+        let mut marked = Vec::new();
+        for (i, post) in by_id.iter().enumerate() {
+            if i % 2 == 0 {
+                set_caption(fx.db(), *post, &format!("tagged zqwk {i}")).await;
+                marked.push(*post);
+            } else {
+                set_caption(fx.db(), *post, &format!("plain caption {i}")).await;
+            }
+        }
+        let rare_ids = vec![by_id[1], by_id[3]];
+        for post in &rare_ids {
+            set_caption(fx.db(), *post, "rarezz").await;
+        }
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET deleted_at = $1 WHERE guild_id = $2",
+                vec![
+                    Arg::Time(test_epoch()),
+                    Arg::Int(guild_id(fx.db(), "alpha").await),
+                ],
+            ))
+            .await
+            .unwrap();
+        let window = fx.state.trash_window();
+        let trash_filter =
+            |q: &str| TrashFilter::from_params(&params(&[("q", q), ("show", "posts")])).unwrap();
+
+        // Act
+        let common =
+            trash::list_sampling(fx.db(), &scope, &trash_filter("zqwk"), window, SMALL_SAMPLE)
+                .await
+                .unwrap();
+        let rare = trash::list_sampling(
+            fx.db(),
+            &scope,
+            &trash_filter("rarezz"),
+            window,
+            SMALL_SAMPLE,
+        )
+        .await
+        .unwrap();
+
+        // Assert: the common one is the sample's share (10 of the newest
+        // 20) of the 120, marked as an estimate; the rare one is exact,
+        // both posts listed.
+        assert!(common.estimated);
+        assert_eq!(common.total, 60);
+        assert!(common.items.iter().all(|i| marked.contains(&i.id)));
+        assert!(!rare.estimated);
+        assert_eq!(rare.total, 2);
+        let mut ids: Vec<i64> = rare.items.iter().map(|i| i.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, rare_ids);
     }
 );

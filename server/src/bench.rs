@@ -5,6 +5,7 @@
 //! function calls, and prints p50/p95/p99 per query as a Markdown table.
 //! Server-side time only: no HTTP, no rendering.
 
+use app::domain::estimate::Sampling;
 use app::domain::seed::{seed_guild, SeedSpec};
 use app::domain::trash::{self, Window};
 use app::domain::{
@@ -13,8 +14,8 @@ use app::domain::{
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{
-    AccountFilter, AuditFilter, BulkAction, BulkConfirm, BulkRequest, Entity, PostFilter, Role,
-    Selection, SessionUser, TrashFilter,
+    AccountFilter, AuditFilter, BulkAction, BulkConfirm, BulkRequest, Entity, PageInfo, PostFilter,
+    Role, Selection, SessionUser, TrashFilter,
 };
 use std::time::{Duration, Instant};
 
@@ -216,11 +217,19 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
         }
         let filter = PostFilter::from_params(&p)?;
         let (scope, filter) = (&scope, &filter);
-        let times = timed(args.iterations, move || async move {
-            Ok(posts::list(db, scope, filter).await?.total)
+        let (shown, times) = timed(args.iterations, move || async move {
+            let page = posts::list(db, scope, filter).await?;
+            Ok(page.info())
         })
         .await?;
-        print_row(name, times);
+        let exact = if shown.estimated {
+            posts::list_sampling(db, scope, filter, Sampling::EXACT)
+                .await?
+                .total
+        } else {
+            shown.total
+        };
+        print_row(name, (matches(&shown, exact), times));
     }
     if args.trash {
         trash_and_audit(db, clock, &args, &user).await?;
@@ -232,16 +241,16 @@ fn wanted(args: &BenchArgs, name: &str) -> bool {
     args.only.as_deref().is_none_or(|only| name.contains(only))
 }
 
-/// A query's matches and its sorted run times: 3 warm-up runs, then
+/// A query's result and its sorted run times: 3 warm-up runs, then
 /// `iterations` timed ones.
-async fn timed<F, Fut>(iterations: usize, mut run: F) -> Result<(i64, Vec<Duration>), AppError>
+async fn timed<T, F, Fut>(iterations: usize, mut run: F) -> Result<(T, Vec<Duration>), AppError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<i64, AppError>>,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
 {
-    let mut matches = 0;
-    for _ in 0..3 {
-        matches = run().await?;
+    let mut result = run().await?;
+    for _ in 0..2 {
+        result = run().await?;
     }
     let mut times = Vec::with_capacity(iterations);
     for _ in 0..iterations {
@@ -250,10 +259,21 @@ where
         times.push(t.elapsed());
     }
     times.sort();
-    Ok((matches, times))
+    Ok((result, times))
 }
 
-fn print_row(name: &str, (matches, times): (i64, Vec<Duration>)) {
+/// The matches column: the total, or an estimate beside the exact count
+/// and its error.
+fn matches(shown: &PageInfo, exact: i64) -> String {
+    if shown.estimated {
+        let error = (shown.total - exact) as f64 / exact.max(1) as f64 * 100.0;
+        format!("about {} (exact {exact}, {error:+.1} %)", shown.total)
+    } else {
+        shown.total.to_string()
+    }
+}
+
+fn print_row(name: &str, (matches, times): (String, Vec<Duration>)) {
     println!(
         "| {name} | {matches} | {:.1} | {:.1} | {:.1} | {:.1} |",
         percentile(&times, 0.50),
@@ -311,17 +331,24 @@ async fn trash_and_audit(
         }
         let filter = TrashFilter::from_params(&p)?;
         let (scope, filter) = (&scope, &filter);
-        let times = timed(args.iterations, move || async move {
-            Ok(trash::list(db, scope, filter, window).await?.total)
+        let (shown, times) = timed(args.iterations, move || async move {
+            Ok(trash::list(db, scope, filter, window).await?.info())
         })
         .await?;
-        print_row(name, times);
+        let exact = if shown.estimated {
+            trash::list_sampling(db, scope, filter, window, Sampling::EXACT)
+                .await?
+                .total
+        } else {
+            shown.total
+        };
+        print_row(name, (matches(&shown, exact), times));
     }
     if wanted(args, "Audit log, first page") {
         let filter = AuditFilter::from_params(&Params::new())?;
         let (scope, filter) = (&scope, &filter);
         let times = timed(args.iterations, move || async move {
-            Ok(audit::list(db, scope, filter).await?.total)
+            Ok(audit::list(db, scope, filter).await?.total.to_string())
         })
         .await?;
         print_row("Audit log, first page", times);
@@ -333,7 +360,10 @@ async fn trash_and_audit(
         }
         let (scope, batch) = (&scope, batch.as_str());
         let times = timed(args.iterations, move || async move {
-            Ok(audit::batch_items(db, scope, batch, page).await?.total)
+            Ok(audit::batch_items(db, scope, batch, page)
+                .await?
+                .total
+                .to_string())
         })
         .await?;
         print_row(&name, times);

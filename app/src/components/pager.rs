@@ -2,7 +2,8 @@ use crate::format::{count, thousands};
 use crate::model::PageInfo;
 use leptos::prelude::*;
 
-/// "26–50 of 1,234 posts" with previous/next and a few page links.
+/// "26–50 of 1,234 posts" (or "of about 170,000 posts") with previous/next
+/// and a few page links.
 #[component]
 pub fn Pager(
     info: PageInfo,
@@ -11,11 +12,18 @@ pub fn Pager(
     /// Builds the URL of page n.
     href: Callback<u32, String>,
 ) -> impl IntoView {
-    let (page, page_count, total) = (info.page, info.page_count(), info.total);
+    let (page, total) = (info.page, info.total);
     let (first, last) = (info.first_index(), info.last_index());
-    let mut pages: Vec<u32> = [1, page.saturating_sub(1), page, page + 1, page_count]
+    // An estimated total has no known last page: link only to pages that
+    // exist (this one and those before it) and to the next one.
+    let last_page = if info.estimated {
+        page + u32::from(info.has_next())
+    } else {
+        info.page_count()
+    };
+    let mut pages: Vec<u32> = [1, page.saturating_sub(1), page, page + 1, last_page]
         .into_iter()
-        .filter(|p| *p >= 1 && *p <= page_count)
+        .filter(|p| *p >= 1 && *p <= last_page)
         .collect();
     pages.sort_unstable();
     pages.dedup();
@@ -57,7 +65,7 @@ pub fn Pager(
             </a>
         }
     });
-    let next_link = (page < page_count).then(|| {
+    let next_link = info.has_next().then(|| {
         view! {
             <a class="btn btn-small" href=href.run(page + 1) rel="next">
                 "Next →"
@@ -74,7 +82,7 @@ pub fn Pager(
                         "{}–{} of {}",
                         thousands(first),
                         thousands(last),
-                        count(total, one, many),
+                        info.total_text(one, many),
                     )
                 }}
             </p>

@@ -39,6 +39,9 @@ pub struct SelectionState {
     all: RwSignal<bool>,
     /// Items matching the view.
     total: RwSignal<i64>,
+    /// `total` is an estimate (a big search): sentences say "about", and
+    /// the action's preview gives the exact count before anything is done.
+    estimated: RwSignal<bool>,
     /// The ids on the page shown, in order (for ranges and the page checkbox).
     page_ids: RwSignal<Vec<i64>>,
     /// The last card clicked without shift.
@@ -62,6 +65,7 @@ impl SelectionState {
             ids: RwSignal::new(BTreeSet::new()),
             all: RwSignal::new(false),
             total: RwSignal::new(0),
+            estimated: RwSignal::new(false),
             page_ids: RwSignal::new(Vec::new()),
             anchor: RwSignal::new(None),
             filters: RwSignal::new(Params::new()),
@@ -99,7 +103,7 @@ impl SelectionState {
 
     /// Called when a page of the view arrives. A different view (filters)
     /// clears the selection, and says so.
-    pub fn show_page(&self, params: &Params, page_ids: Vec<i64>, total: i64) {
+    pub fn show_page(&self, params: &Params, page_ids: Vec<i64>, total: i64, estimated: bool) {
         let filters = view_filters(params);
         if self.filters.get_untracked() != filters {
             if self.count_untracked() > 0 {
@@ -112,6 +116,7 @@ impl SelectionState {
         }
         self.page_ids.set(page_ids);
         self.total.set(total);
+        self.estimated.set(estimated);
     }
 
     fn reset(&self) {
@@ -253,10 +258,16 @@ impl SelectionState {
     pub fn count_text(&self) -> String {
         let n = self.count();
         format!(
-            "{} {} selected",
+            "{}{} {} selected",
+            if self.is_estimate() { "about " } else { "" },
             thousands(n),
             if n == 1 { self.one } else { self.many }
         )
+    }
+
+    /// The count is "all of an estimated total" (less any unticked).
+    fn is_estimate(&self) -> bool {
+        self.all.get() && self.estimated.get()
     }
 
     pub fn noun(&self, n: i64) -> &'static str {
@@ -316,15 +327,24 @@ pub fn SelectionToolbar(selection: SelectionState) -> impl IntoView {
         let total = s.total();
         if s.is_all() {
             let n = s.count();
-            let text = if n == total {
-                format!("All {} {} are selected", thousands(total), s.noun(total))
-            } else {
-                format!(
+            let unticked = total - n;
+            let text = match (s.estimated.get(), unticked) {
+                (false, 0) => {
+                    format!("All {} {} are selected", thousands(total), s.noun(total))
+                }
+                (false, _) => format!(
                     "{} of {} {} are selected",
                     thousands(n),
                     thousands(total),
                     s.noun(total)
-                )
+                ),
+                (true, 0) => format!("All of about {} {} are selected", thousands(total), s.many),
+                (true, _) => format!(
+                    "All but {} of about {} {} are selected",
+                    thousands(unticked),
+                    thousands(total),
+                    s.many
+                ),
             };
             Some(
                 view! {
@@ -352,11 +372,19 @@ pub fn SelectionToolbar(selection: SelectionState) -> impl IntoView {
                             type="button"
                             on:click=move |_| s.select_all_matching()
                         >
-                            {format!(
-                                "Select all {} {} matching this view",
-                                thousands(total),
-                                s.noun(total),
-                            )}
+                            {if s.estimated.get() {
+                                format!(
+                                    "Select all {} matching this view (about {})",
+                                    s.many,
+                                    thousands(total),
+                                )
+                            } else {
+                                format!(
+                                    "Select all {} {} matching this view",
+                                    thousands(total),
+                                    s.noun(total),
+                                )
+                            }}
                         </button>
                     </p>
                 }

@@ -116,6 +116,7 @@ pub async fn list(
 
     let (rows, total) = futures::try_join!(db.fetch_all::<AccountRow>(&sql), db.fetch_i64(&count))?;
     Ok(Page {
+        estimated: false,
         items: rows
             .into_iter()
             .map(Account::try_from)

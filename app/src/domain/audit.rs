@@ -253,6 +253,7 @@ async fn fetch_page(
     );
     let (rows, total) = futures::try_join!(db.fetch_all::<Row>(&rows), db.fetch_i64(&count))?;
     Ok(Page {
+        estimated: false,
         items: rows.into_iter().map(AuditEntry::from).collect(),
         total,
         page,

@@ -46,6 +46,33 @@ pub(super) fn matches_any(sql: &mut Sql, dialect: Dialect, text: &str, columns: 
     format!("({})", any.join(" OR "))
 }
 
+/// How a search's matches are reached, which only SQLite lets the query
+/// choose (PostgreSQL's planner picks by its own estimates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Walk the page's sort index and test each entry against the search:
+    /// quick when matches are common, so 25 of them come early.
+    Walk,
+    /// Start from the search's own index (caption matches, an account's
+    /// posts) and look each match up: quick when matches are few.
+    Lookup,
+    /// The rows are read anyway (a sample, [`super::estimate`]): test each
+    /// one, its caption against the caption index's matches and its
+    /// account by id. A list of every post of the matching accounts would
+    /// cost more to build than the test (it held 124,000 ids for "dance").
+    Rows,
+}
+
+impl Reach {
+    /// The prefix SQLite reads as "do not use an index for this column".
+    pub(crate) fn unary(self, dialect: Dialect) -> &'static str {
+        match (self, dialect) {
+            (Reach::Walk | Reach::Rows, Dialect::Sqlite) => "+",
+            _ => "",
+        }
+    }
+}
+
 /// The fewest characters a trigram index can serve: shorter text has no
 /// three-character window to look up, so it is matched by a scan.
 const TRIGRAM: usize = 3;
@@ -55,9 +82,10 @@ const TRIGRAM: usize = 3;
 /// part is answered by the caption index (migrations `…_caption_search`):
 /// - SQLite: a phrase query on the FTS5 trigram table, which matches
 ///   substrings, case folded. The matches and the accounts' posts become one
-///   list of ids, and the unary `+` keeps SQLite from fetching and sorting
-///   every match by id: it walks the page's own index and checks each
-///   entry's id against the list, which needs no table row. With an `OR`
+///   list of ids. With [`Reach::Walk`], the unary `+` keeps SQLite from
+///   fetching and sorting every match by id: it walks the page's own index
+///   and checks each entry's id against the list, which needs no table row.
+///   With [`Reach::Lookup`] it fetches the listed ids instead. With an `OR`
 ///   instead, each index entry cost a table row for its account, and a
 ///   search that matched nothing read all of them (measured in
 ///   BENCHMARKS.md).
@@ -73,12 +101,20 @@ pub(super) fn caption_or_account(
     p: &str,
     text: &str,
     accounts: &str,
+    reach: Reach,
 ) -> String {
     match dialect {
         Dialect::Sqlite if text.chars().count() >= TRIGRAM => {
             let phrase = sql.arg(Arg::Text(fts5_phrase(text)));
+            let plus = reach.unary(dialect);
+            if reach == Reach::Rows {
+                return format!(
+                    "(+{p}.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH {phrase}) \
+                     OR {p}.account_id IN ({accounts}))"
+                );
+            }
             format!(
-                "+{p}.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH {phrase} \
+                "{plus}{p}.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH {phrase} \
                  UNION ALL SELECT q.id FROM posts q WHERE q.account_id IN ({accounts}))"
             )
         }
@@ -103,12 +139,21 @@ fn fts5_phrase(text: &str) -> String {
 /// a range an index on `column` serves (a `LIKE 'x%'` would not: SQLite
 /// only uses an index for LIKE under a NOCASE collation).
 pub(super) fn prefix(sql: &mut Sql, dialect: Dialect, column: &str, prefix: &str) {
+    let range = prefix_range(sql, dialect, column, prefix);
+    sql.push(&format!(" AND {range}"));
+}
+
+/// [`prefix`] as text, its values bound to `sql`, for a condition built
+/// before it is placed.
+pub(super) fn prefix_range(sql: &mut Sql, dialect: Dialect, column: &str, prefix: &str) -> String {
     let (ge, lt) = dialect.byte_order_range();
-    sql.push(&format!(" AND {column} {ge} "))
-        .bind(prefix.to_string());
+    let lo = sql.arg(Arg::Text(prefix.to_string()));
+    let mut range = format!("{column} {ge} {lo}");
     if let Some(end) = prefix_end(prefix) {
-        sql.push(&format!(" AND {column} {lt} ")).bind(end);
+        let hi = sql.arg(Arg::Text(end));
+        range.push_str(&format!(" AND {column} {lt} {hi}"));
     }
+    range
 }
 
 #[cfg(test)]
@@ -125,11 +170,25 @@ mod tests {
     fn short_text_scans_and_longer_text_uses_the_index_on_sqlite() {
         let accounts = "SELECT 1";
         let mut short = Sql::new("");
-        let cond = caption_or_account(&mut short, Dialect::Sqlite, "p", "🔥a", accounts);
+        let cond = caption_or_account(
+            &mut short,
+            Dialect::Sqlite,
+            "p",
+            "🔥a",
+            accounts,
+            Reach::Walk,
+        );
         assert!(cond.contains("p.caption LIKE $1"), "{cond}");
 
         let mut long = Sql::new("");
-        let cond = caption_or_account(&mut long, Dialect::Sqlite, "p", "🔥ab", accounts);
+        let cond = caption_or_account(
+            &mut long,
+            Dialect::Sqlite,
+            "p",
+            "🔥ab",
+            accounts,
+            Reach::Walk,
+        );
         assert!(
             cond.starts_with(
                 "+p.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH $1"
@@ -138,7 +197,25 @@ mod tests {
         );
 
         let mut pg = Sql::new("");
-        let cond = caption_or_account(&mut pg, Dialect::Postgres, "p", "dance", accounts);
+        let cond = caption_or_account(
+            &mut pg,
+            Dialect::Postgres,
+            "p",
+            "dance",
+            accounts,
+            Reach::Lookup,
+        );
         assert!(cond.contains("p.caption ILIKE $1"), "{cond}");
+
+        let mut lookup = Sql::new("");
+        let cond = caption_or_account(
+            &mut lookup,
+            Dialect::Sqlite,
+            "p",
+            "dance",
+            accounts,
+            Reach::Lookup,
+        );
+        assert!(cond.starts_with("p.id IN (SELECT rowid"), "{cond}");
     }
 }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 mod entity_sql;
+pub mod estimate;
 pub mod export;
 mod list_sql;
 pub mod posts;

@@ -1,7 +1,9 @@
 //! Reading tracked posts.
 
 use super::accounts::named;
-use super::{list_sql, Arg, Db, Dialect, GuildScope, Sql};
+use super::estimate::{self, Sampling, Verdict};
+use super::list_sql::{self, Reach};
+use super::{Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::search::Search;
 use crate::model::{Page, Platform, Post, PostFilter, PostSort};
@@ -57,32 +59,62 @@ fn day_start(d: chrono::NaiveDate) -> DateTime<Utc> {
     d.and_time(NaiveTime::MIN).and_utc()
 }
 
-/// The WHERE clause of the post list, shared by the page query and the count.
+/// The WHERE clause of the post list, shared by the page query, the count,
+/// selections and exports.
 pub(crate) fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFilter) {
-    let g = sql.arg(Arg::Int(scope.guild_id()));
-    sql.push(&format!(" WHERE p.guild_id = {g} AND p.deleted_at IS NULL"));
-    match Search::parse(&f.q) {
-        Search::Everything => {}
+    filter_clause(sql, scope, f);
+    and_search(sql, dialect, scope, &Search::parse(&f.q), Reach::Walk);
+}
+
+/// ` AND …` for the search box, reaching its matches as `reach` says.
+fn and_search(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, search: &Search, reach: Reach) {
+    if let Some(cond) = search_condition(sql, dialect, scope, search, reach) {
+        sql.push(&format!(" AND {cond}"));
+    }
+}
+
+/// The search box as a condition on the post aliased `p`, if it has one.
+fn search_condition(
+    sql: &mut Sql,
+    dialect: Dialect,
+    scope: &GuildScope,
+    search: &Search,
+    reach: Reach,
+) -> Option<String> {
+    match search {
+        Search::Everything => None,
         Search::Text(text) => {
             // Caption text (by the caption index), or the handle/name of the
             // post's account (a scan of the guild's accounts, which are few).
+            let g = sql.arg(Arg::Int(scope.guild_id()));
             let account =
-                list_sql::matches_any(sql, dialect, &text, &["a.handle", "a.display_name"]);
+                list_sql::matches_any(sql, dialect, text, &["a.handle", "a.display_name"]);
             let accounts =
                 format!("SELECT a.id FROM accounts a WHERE a.guild_id = {g} AND {account}");
-            let cond = list_sql::caption_or_account(sql, dialect, "p", &text, &accounts);
-            sql.push(&format!(" AND {cond}"));
+            Some(list_sql::caption_or_account(
+                sql, dialect, "p", text, &accounts, reach,
+            ))
         }
         Search::HandlePrefix(prefix) => {
             // The accounts come from the live-handle index; their posts from
-            // `posts_live_by_account`.
-            sql.push(&format!(
-                " AND p.account_id IN (SELECT a.id FROM accounts a WHERE a.guild_id = {g} AND a.deleted_at IS NULL"
-            ));
-            list_sql::prefix(sql, dialect, "a.handle", &prefix);
-            sql.push(")");
+            // `posts_live_by_account`, whichever the reach: a handle prefix
+            // matches few accounts, and the planner picks well between
+            // their posts and the page's index.
+            let g = sql.arg(Arg::Int(scope.guild_id()));
+            let range = list_sql::prefix_range(sql, dialect, "a.handle", prefix);
+            Some(format!(
+                "p.account_id IN (SELECT a.id FROM accounts a WHERE a.guild_id = {g} \
+                 AND a.deleted_at IS NULL AND {range})"
+            ))
         }
     }
+}
+
+/// Every condition of the filter bar but the search box.
+fn filter_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
+    sql.push(" WHERE p.guild_id = ")
+        .bind(scope.guild_id())
+        .push(" AND p.deleted_at IS NULL");
     if let Some(platform) = f.platform {
         sql.push(" AND p.platform = ").bind(platform.as_str());
     }
@@ -114,11 +146,6 @@ pub(crate) fn order_by(sort: PostSort) -> &'static str {
     }
 }
 
-/// A text search on PostgreSQL with at most this many matches finds them
-/// all through the caption index and sorts them; with more, it walks the
-/// sort's index until the page is full (see [`list`]).
-const FEW_MATCHES: i64 = 5_000;
-
 const PAGE_COLUMNS: &str = "SELECT p.id, p.account_id, a.handle AS account_handle, p.platform, \
      p.url, p.caption, p.posted_at, p.views, p.likes, p.comments, p.shares, \
      p.group_id, g.name AS group_name, p.brand_id, b.name AS brand_name, p.created_at \
@@ -129,28 +156,66 @@ const PAGE_COLUMNS: &str = "SELECT p.id, p.account_id, a.handle AS account_handl
 
 /// One page of the guild's live posts matching `f`, with the total.
 pub async fn list(db: &Db, scope: &GuildScope, f: &PostFilter) -> Result<Page<Post>, AppError> {
-    let dialect = db.dialect();
-    let mut count = Sql::new("SELECT COUNT(*) FROM posts p");
-    where_clause(&mut count, dialect, scope, f);
+    list_sampling(db, scope, f, Sampling::DEFAULT).await
+}
 
-    let text_on_postgres =
-        dialect == Dialect::Postgres && matches!(Search::parse(&f.q), Search::Text(_));
-    let (rows, total) = if text_on_postgres {
-        // PostgreSQL's planner cannot tell a rare text from a common one, so
-        // it walks the sort's index testing each post: for a text that
-        // matches nothing, that read all of a million posts (6 s). The
-        // count, which the trigram index answers, tells them apart first.
-        let total = db.fetch_i64(&count).await?;
-        let rows = if total == 0 {
-            Vec::new()
-        } else {
-            db.fetch_all::<PostRow>(&page_sql(dialect, scope, f, total <= FEW_MATCHES))
-                .await?
-        };
-        (rows, total)
+/// [`list`], with a search's total decided by a sample of this size
+/// (see [`estimate`]); tests use small ones.
+pub async fn list_sampling(
+    db: &Db,
+    scope: &GuildScope,
+    f: &PostFilter,
+    sampling: Sampling,
+) -> Result<Page<Post>, AppError> {
+    let dialect = db.dialect();
+    let search = Search::parse(&f.q);
+    // The count of the list, with its search reached so (or without it).
+    let counted = |with_search: Option<Reach>| {
+        let mut count = Sql::new("SELECT COUNT(*) FROM posts p");
+        filter_clause(&mut count, scope, f);
+        if let Some(reach) = with_search {
+            and_search(&mut count, dialect, scope, &search, reach);
+        }
+        count
+    };
+    let page_and = |reach: Reach, count: Sql| async move {
+        let page = page_sql(dialect, scope, f, reach);
+        futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))
+    };
+    let (rows, total, estimated) = if search == Search::Everything {
+        let (rows, total) = page_and(Reach::Walk, counted(None)).await?;
+        (rows, total, false)
     } else {
-        let page = page_sql(dialect, scope, f, false);
-        futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))?
+        // The sample, and beside it the list's total without the search:
+        // an estimate's base, which costs about what the sample does.
+        let sample = sample_sql(dialect, scope, f, &search, sampling);
+        let base = counted(None);
+        let (sample, base) = futures::try_join!(estimate::take(db, &sample), db.fetch_i64(&base))?;
+        let held = estimate::page_of(&sample, sampling, f.page, f.page_size);
+        let total = match sample.verdict(sampling) {
+            Verdict::Exact(total) => Some((total, false)),
+            Verdict::Common { share } => Some((estimate::estimate(share, base), true)),
+            Verdict::Rare => None,
+        };
+        match (held, total) {
+            (Some(ids), Some((total, estimated))) => (by_ids(db, f, ids).await?, total, estimated),
+            (None, Some((total, estimated))) => {
+                let page = page_sql(dialect, scope, f, Reach::Walk);
+                (db.fetch_all::<PostRow>(&page).await?, total, estimated)
+            }
+            // A rare search is counted through its index; walking the
+            // sort's index would read the whole list for it (PostgreSQL
+            // took 6 s for a text that matched nothing).
+            (Some(ids), None) => {
+                let count = counted(Some(Reach::Lookup));
+                let (rows, total) = futures::try_join!(by_ids(db, f, ids), db.fetch_i64(&count))?;
+                (rows, total, false)
+            }
+            (None, None) => {
+                let (rows, total) = page_and(Reach::Lookup, counted(Some(Reach::Lookup))).await?;
+                (rows, total, false)
+            }
+        }
     };
     Ok(Page {
         items: rows
@@ -158,24 +223,64 @@ pub async fn list(db: &Db, scope: &GuildScope, f: &PostFilter) -> Result<Page<Po
             .map(Post::try_from)
             .collect::<Result<_, _>>()?,
         total,
+        estimated,
         page: f.page,
         page_size: f.page_size,
     })
 }
 
-/// The page query. With `find_all_first`, the matches are found by the
-/// WHERE clause's own indexes into a materialized set and only then
-/// joined and sorted, instead of walking the sort's index.
+/// The search tested on the first `sampling.rows` posts of the list without
+/// it, in the page's order, with the first matches up to this page's end
+/// (see [`estimate`]).
+fn sample_sql(
+    dialect: Dialect,
+    scope: &GuildScope,
+    f: &PostFilter,
+    search: &Search,
+    sampling: Sampling,
+) -> Sql {
+    let mut sql = Sql::default();
+    let cond = search_condition(&mut sql, dialect, scope, search, Reach::Rows)
+        .unwrap_or_else(|| "1 = 1".into());
+    estimate::query(
+        &mut sql,
+        &cond,
+        "SELECT p.id, p.caption, p.account_id, p.posted_at, p.views, p.likes FROM posts p",
+        |sql| filter_clause(sql, scope, f),
+        order_by(f.sort),
+        sampling,
+        i64::from(f.page) * i64::from(f.page_size),
+    );
+    sql
+}
+
+/// The page's posts by their ids (found by the sample), in the page's order.
+async fn by_ids(db: &Db, f: &PostFilter, ids: &[i64]) -> Result<Vec<PostRow>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = Sql::new(format!(
+        "{PAGE_COLUMNS} WHERE p.id IN {}{}",
+        estimate::id_literals(ids),
+        order_by(f.sort)
+    ));
+    db.fetch_all::<PostRow>(&sql).await
+}
+
+/// The page query. With [`Reach::Lookup`], the matches are found by the
+/// search's own index into a materialized set and only then joined and
+/// sorted, instead of walking the sort's index.
 ///
 /// Past the first page, the page's ids are found first and only they are
 /// joined to their account, group and brand: both databases run an
 /// OFFSET's joins for every row they skip, and page 2,000 skips 49,975
 /// (PostgreSQL 186 ms, SQLite 80 ms before, measured).
-fn page_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter, find_all_first: bool) -> Sql {
+fn page_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter, reach: Reach) -> Sql {
     let mut sql = Sql::default();
-    if find_all_first {
+    if reach == Reach::Lookup {
         sql.push("WITH m AS MATERIALIZED (SELECT p.id FROM posts p");
-        where_clause(&mut sql, dialect, scope, f);
+        filter_clause(&mut sql, scope, f);
+        and_search(&mut sql, dialect, scope, &Search::parse(&f.q), reach);
         sql.push(&format!(
             ") {PAGE_COLUMNS} WHERE p.id IN (SELECT id FROM m)"
         ));

@@ -88,6 +88,9 @@ pub struct TrashPage {
     pub entity: Entity,
     pub items: Vec<TrashItem>,
     pub total: i64,
+    /// `total` is an estimate, as in [`super::Page::estimated`].
+    #[serde(default)]
+    pub estimated: bool,
     pub page: u32,
     pub page_size: u32,
     /// Accounts and posts purged within the warning window (whole trash).
@@ -106,6 +109,7 @@ impl TrashPage {
             page: self.page,
             page_size: self.page_size,
             total: self.total,
+            estimated: self.estimated,
             shown: self.items.len(),
         }
     }

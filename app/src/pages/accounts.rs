@@ -33,6 +33,7 @@ pub fn AccountsPage() -> impl IntoView {
                 &params.get_untracked(),
                 page.items.iter().map(|a| a.id).collect(),
                 page.total,
+                page.estimated,
             );
         }
     });

@@ -1,7 +1,6 @@
 //! Pieces both list pages use.
 
 use crate::components::pager::Pager;
-use crate::format::count;
 use crate::model::query::{to_query_string, Params};
 use crate::model::{Named, PageInfo, Platform, PAGE_SIZES};
 use leptos::prelude::*;
@@ -183,7 +182,7 @@ pub fn ListResults(
 ) -> impl IntoView {
     let summary = view! {
         <p class="list-total" aria-live="polite">
-            {count(info.total, one, many)}
+            {info.total_text(one, many)}
         </p>
     };
     let body = if !cards.is_empty() {
@@ -193,11 +192,17 @@ pub fn ListResults(
         }
         .into_any()
     } else if info.total > 0 {
+        // An estimate has no known last page, so it offers the first.
+        let (target, label) = if info.estimated {
+            (1, "Go to the first page")
+        } else {
+            (info.page_count(), "Go to the last page")
+        };
         view! {
             <div class="panel empty">
                 <h2>"This page is past the end"</h2>
-                <a class="btn" href=href.run(info.page_count())>
-                    "Go to the last page"
+                <a class="btn" href=href.run(target)>
+                    {label}
                 </a>
             </div>
         }

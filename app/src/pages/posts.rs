@@ -33,6 +33,7 @@ pub fn PostsPage() -> impl IntoView {
                 &params.get_untracked(),
                 data.page.items.iter().map(|p| p.id).collect(),
                 data.page.total,
+                data.page.estimated,
             );
         }
     });

@@ -42,6 +42,7 @@ pub fn TrashPage() -> impl IntoView {
                 &params.get_untracked(),
                 data.items.iter().map(|i| i.id).collect(),
                 data.total,
+                data.estimated,
             );
         }
     });
@@ -215,7 +216,7 @@ pub fn TrashPage() -> impl IntoView {
                     } else {
                         view! {
                             <p class="list-total" aria-live="polite">
-                                {count(info.total, one, many)}
+                                {info.total_text(one, many)}
                             </p>
                             <SelectionToolbar selection />
                             <ul class="trash-list" aria-label=many>

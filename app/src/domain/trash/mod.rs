@@ -8,7 +8,9 @@
 pub mod purge;
 pub mod sample;
 
-use super::{list_sql, Arg, Db, Dialect, EntitySql, GuildScope, Sql};
+use super::estimate::{self, Sampling, Verdict};
+use super::list_sql::{self, Reach};
+use super::{Arg, Db, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::filter::EXPIRING_WITHIN_DAYS;
 use crate::model::search::Search;
@@ -47,27 +49,65 @@ pub(crate) fn where_clause(
     f: &TrashFilter,
     window: Window,
 ) {
-    let x = EntitySql::of(entity).alias();
-    sql.push(&format!(" WHERE {x}.guild_id = "))
-        .bind(scope.guild_id())
-        .push(&format!(" AND {x}.deleted_at IS NOT NULL"));
+    filter_clause(sql, scope, entity, f, window);
+    and_search(sql, dialect, scope, entity, f, Reach::Walk);
+}
+
+/// ` AND …` for the search box, reaching its matches as `reach` says.
+fn and_search(
+    sql: &mut Sql,
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: Entity,
+    f: &TrashFilter,
+    reach: Reach,
+) {
+    if let Some(cond) = search_condition(sql, dialect, scope, entity, f, reach) {
+        sql.push(&format!(" AND {cond}"));
+    }
+}
+
+/// The search box as a condition on the item, if it has one.
+fn search_condition(
+    sql: &mut Sql,
+    dialect: Dialect,
+    scope: &GuildScope,
+    entity: Entity,
+    f: &TrashFilter,
+    reach: Reach,
+) -> Option<String> {
     match Search::parse(&f.q) {
-        Search::Everything => {}
-        Search::Text(q) => match entity {
+        Search::Everything => None,
+        Search::Text(q) => Some(match entity {
             Entity::Accounts => {
-                list_sql::contains(sql, dialect, &q, &["a.display_name", "a.handle"])
+                list_sql::matches_any(sql, dialect, &q, &["a.display_name", "a.handle"])
             }
             Entity::Posts => {
                 let g = sql.arg(Arg::Int(scope.guild_id()));
                 let handle = list_sql::matches_any(sql, dialect, &q, &["h.handle"]);
                 let accounts =
                     format!("SELECT h.id FROM accounts h WHERE h.guild_id = {g} AND {handle}");
-                let cond = list_sql::caption_or_account(sql, dialect, "p", &q, &accounts);
-                sql.push(&format!(" AND {cond}"));
+                list_sql::caption_or_account(sql, dialect, "p", &q, &accounts, reach)
             }
-        },
-        Search::HandlePrefix(prefix) => list_sql::prefix(sql, dialect, "a.handle", &prefix),
+        }),
+        Search::HandlePrefix(prefix) => {
+            Some(list_sql::prefix_range(sql, dialect, "a.handle", &prefix))
+        }
     }
+}
+
+/// Every condition of the view but the search box.
+fn filter_clause(
+    sql: &mut Sql,
+    scope: &GuildScope,
+    entity: Entity,
+    f: &TrashFilter,
+    window: Window,
+) {
+    let x = EntitySql::of(entity).alias();
+    sql.push(&format!(" WHERE {x}.guild_id = "))
+        .bind(scope.guild_id())
+        .push(&format!(" AND {x}.deleted_at IS NOT NULL"));
     if let Some(platform) = f.platform {
         sql.push(&format!(" AND {x}.platform = "))
             .bind(platform.as_str());
@@ -140,7 +180,37 @@ pub async fn list(
     f: &TrashFilter,
     window: Window,
 ) -> Result<TrashPage, AppError> {
+    list_sampling(db, scope, f, window, Sampling::DEFAULT).await
+}
+
+/// [`list`], with a caption search's total decided by a sample of this
+/// size (see [`estimate`]), as the Posts page does.
+pub async fn list_sampling(
+    db: &Db,
+    scope: &GuildScope,
+    f: &TrashFilter,
+    window: Window,
+    sampling: Sampling,
+) -> Result<TrashPage, AppError> {
     let entity = f.show;
+    let dialect = db.dialect();
+    let search = Search::parse(&f.q);
+    // Only posts are many enough to need it; accounts are counted.
+    let sample = if entity == Entity::Posts && matches!(search, Search::Text(_)) {
+        let sample = sample_sql(dialect, scope, f, window, sampling);
+        Some(estimate::take(db, &sample).await?)
+    } else {
+        None
+    };
+    let verdict = sample.as_ref().map(|s| s.verdict(sampling));
+    // The page's ids, when the sample holds them.
+    let held = sample
+        .as_ref()
+        .and_then(|s| estimate::page_of(s, sampling, f.page, f.page_size));
+    let reach = match verdict {
+        Some(Verdict::Rare) => Reach::Lookup,
+        _ => Reach::Walk,
+    };
     let vocab = EntitySql::of(entity);
     let x = vocab.alias();
     let gone = |col: &str| {
@@ -178,31 +248,52 @@ pub async fn list(
     // (posts::page_sql): an OFFSET runs the joins above for every row it
     // skips.
     let ids_first = f.page > 1;
-    if ids_first {
-        sql.push(&format!(
-            " WHERE {x}.id IN (SELECT {x}.id{}",
-            count_from(entity, f)
-        ));
-    }
-    where_clause(&mut sql, db.dialect(), scope, entity, f, window);
-    sql.push(&order);
-    list_sql::page(&mut sql, f.page, f.page_size);
-    if ids_first {
-        sql.push(")").push(&order);
+    match held {
+        Some([]) => {
+            sql.push(" WHERE 1 = 0");
+        }
+        Some(ids) => {
+            sql.push(&format!(
+                " WHERE {x}.id IN {}{order}",
+                estimate::id_literals(ids)
+            ));
+        }
+        None => {
+            if ids_first {
+                sql.push(&format!(
+                    " WHERE {x}.id IN (SELECT {x}.id{}",
+                    count_from(entity, f)
+                ));
+            }
+            filter_clause(&mut sql, scope, entity, f, window);
+            and_search(&mut sql, dialect, scope, entity, f, reach);
+            sql.push(&order);
+            list_sql::page(&mut sql, f.page, f.page_size);
+            if ids_first {
+                sql.push(")").push(&order);
+            }
+        }
     }
 
-    // Unfiltered, the view's total is one of the totals below.
-    let everything = matches!(Search::parse(&f.q), Search::Everything)
-        && f.platform.is_none()
-        && f.batch.is_none()
-        && !f.expiring;
-    let count = (!everything).then(|| {
+    // What to count: the view itself, or (for an estimate) the view without
+    // its search; nothing when the sample or the totals below say it.
+    let filtered = f.platform.is_some() || f.batch.is_some() || f.expiring;
+    let count_of = |with_search: Option<Reach>| {
         let mut count = Sql::new(format!("SELECT COUNT(*){}", count_from(entity, f)));
-        where_clause(&mut count, db.dialect(), scope, entity, f, window);
+        filter_clause(&mut count, scope, entity, f, window);
+        if let Some(reach) = with_search {
+            and_search(&mut count, dialect, scope, entity, f, reach);
+        }
         count
-    });
+    };
+    let count = match verdict {
+        Some(Verdict::Exact(_)) => None,
+        Some(Verdict::Common { .. }) => filtered.then(|| count_of(None)),
+        Some(Verdict::Rare) => Some(count_of(Some(Reach::Lookup))),
+        None => (filtered || search != Search::Everything).then(|| count_of(Some(reach))),
+    };
 
-    let (rows, filtered, expiring, totals) = futures::try_join!(
+    let (rows, counted, expiring, totals) = futures::try_join!(
         db.fetch_all::<Row>(&sql),
         async {
             match &count {
@@ -213,10 +304,16 @@ pub async fn list(
         expiring_count(db, scope, window),
         totals(db, scope),
     )?;
-    let total = filtered.unwrap_or(match entity {
+    // Unfiltered, the view's total is one of the totals.
+    let counted = counted.unwrap_or(match entity {
         Entity::Accounts => totals.0,
         Entity::Posts => totals.1,
     });
+    let (total, estimated) = match verdict {
+        Some(Verdict::Exact(total)) => (total, false),
+        Some(Verdict::Common { share }) => (estimate::estimate(share, counted), true),
+        _ => (counted, false),
+    };
     let items = rows
         .into_iter()
         .map(|r| {
@@ -246,6 +343,7 @@ pub async fn list(
         entity,
         items,
         total,
+        estimated,
         page: f.page,
         page_size: f.page_size,
         expiring,
@@ -254,6 +352,31 @@ pub async fn list(
         retention_days: window.retention.num_days(),
         now: window.now,
     })
+}
+
+/// The caption search tested on the first `sampling.rows` trashed posts of
+/// the view without it, newest deletion first, with the first matches up
+/// to this page's end (see [`estimate`]).
+fn sample_sql(
+    dialect: Dialect,
+    scope: &GuildScope,
+    f: &TrashFilter,
+    window: Window,
+    sampling: Sampling,
+) -> Sql {
+    let mut sql = Sql::default();
+    let cond = search_condition(&mut sql, dialect, scope, Entity::Posts, f, Reach::Rows)
+        .unwrap_or_else(|| "1 = 1".into());
+    estimate::query(
+        &mut sql,
+        &cond,
+        "SELECT p.id, p.caption, p.account_id, p.deleted_at FROM posts p",
+        |sql| filter_clause(sql, scope, Entity::Posts, f, window),
+        " ORDER BY p.deleted_at DESC, p.id DESC",
+        sampling,
+        i64::from(f.page) * i64::from(f.page_size),
+    );
+    sql
 }
 
 /// Trashed accounts and posts of the guild purged within the warning window.
