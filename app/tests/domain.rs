@@ -1128,3 +1128,53 @@ db_test!(
         assert_eq!(ids, rare_ids);
     }
 );
+
+db_test!(
+    a_wide_date_range_sorted_by_likes_or_views_lists_what_sql_orders,
+    |db: Db| async move {
+        // Arrange: 2,500 posts, so a range of most of them is wide enough
+        // for SQLite to walk the sort's index (2,000 or more).
+        let fx = Fixture::with_sizes(db, 12, 2_500).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let g = guild_id(fx.db(), "alpha").await;
+        let oldest = posts::list(
+            fx.db(),
+            &scope,
+            &post_filter(&[("sort", "oldest"), ("page", "5")]),
+        )
+        .await
+        .unwrap()
+        .items[0]
+            .posted_at;
+        let from = (oldest + Duration::days(1)).date_naive().to_string();
+
+        for (sort, column) in [("likes", "likes"), ("views", "views")] {
+            for page in ["1", "3"] {
+                // Act
+                let f = post_filter(&[("from", &from), ("sort", sort), ("page", page)]);
+                let got = posts::list(fx.db(), &scope, &f).await.unwrap();
+
+                // Assert: the ids SQL orders so, and the exact total.
+                let want = app::domain::test_support::ids(
+                    fx.db(),
+                    &format!(
+                        "SELECT id FROM posts WHERE guild_id = $1 AND deleted_at IS NULL \
+                         AND posted_at >= $2 ORDER BY {column} DESC, id DESC LIMIT 25 OFFSET $3"
+                    ),
+                    vec![
+                        Arg::Int(g),
+                        Arg::Time(f.from.unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc()),
+                        Arg::Int(i64::from(f.page - 1) * 25),
+                    ],
+                )
+                .await;
+                assert!(got.total >= 2_000, "a wide range: {}", got.total);
+                assert_eq!(
+                    got.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+                    want,
+                    "{sort} page {page}"
+                );
+            }
+        }
+    }
+);

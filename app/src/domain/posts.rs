@@ -112,6 +112,30 @@ fn search_condition(
 
 /// Every condition of the filter bar but the search box.
 fn filter_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
+    filter_clause_on(sql, scope, f, Dates::Indexed);
+}
+
+/// Whether SQLite may serve a date range from its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dates {
+    Indexed,
+    /// `+p.posted_at`: the range is tested on the posts the sort's index
+    /// yields instead.
+    Tested,
+}
+
+/// At least this many posts in a date range sorted by views or likes, and
+/// SQLite walks the sort's index rather than sort the range (see [`list`]).
+/// Walking meets the page after about 25 × list ÷ range entries (9,000 for
+/// 2,000 of 716,000); sorting 2,000 posts costs about as little.
+const WALK_SORT_FROM: i64 = 2_000;
+
+/// [`filter_clause`], its date range served as `dates` says.
+fn filter_clause_on(sql: &mut Sql, scope: &GuildScope, f: &PostFilter, dates: Dates) {
+    let posted = match dates {
+        Dates::Indexed => "p.posted_at",
+        Dates::Tested => "+p.posted_at",
+    };
     sql.push(" WHERE p.guild_id = ")
         .bind(scope.guild_id())
         .push(" AND p.deleted_at IS NULL");
@@ -124,12 +148,13 @@ fn filter_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
         sql.push(" AND p.account_id = ").bind(account);
     }
     if let Some(from) = f.from {
-        sql.push(" AND p.posted_at >= ").bind(day_start(from));
+        sql.push(&format!(" AND {posted} >= "))
+            .bind(day_start(from));
     }
     if let Some(to) = f.to {
         // Inclusive: everything before the start of the next day.
         let next = to.checked_add_days(Days::new(1)).unwrap_or(to);
-        sql.push(" AND p.posted_at < ").bind(day_start(next));
+        sql.push(&format!(" AND {posted} < ")).bind(day_start(next));
     }
     if let Some(min) = f.min_views {
         sql.push(" AND p.views >= ").bind(min);
@@ -182,7 +207,22 @@ pub async fn list_sampling(
         let page = page_sql(dialect, scope, f, reach);
         futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))
     };
-    let (rows, total, estimated) = if search == Search::Everything {
+    let (rows, total, estimated) = if search == Search::Everything && sorts_a_date_range(dialect, f)
+    {
+        // SQLite serves a date range from its index and sorts all of the
+        // range by views or likes (126 ms for 59,000 posts), where walking
+        // the sort's index finds the page at once (0.1 ms, measured from
+        // Python's sqlite3). Counted first, so a narrow range, which is
+        // cheap to sort and slow to walk to, keeps its index.
+        let total = db.fetch_i64(&counted(None)).await?;
+        let dates = if total >= WALK_SORT_FROM {
+            Dates::Tested
+        } else {
+            Dates::Indexed
+        };
+        let page = page_sql_on(dialect, scope, f, Reach::Walk, dates);
+        (db.fetch_all::<PostRow>(&page).await?, total, false)
+    } else if search == Search::Everything {
         let (rows, total) = page_and(Reach::Walk, counted(None)).await?;
         (rows, total, false)
     } else {
@@ -227,6 +267,13 @@ pub async fn list_sampling(
         page: f.page,
         page_size: f.page_size,
     })
+}
+
+/// A date range sorted by views or likes, on SQLite (see [`list_sampling`]).
+fn sorts_a_date_range(dialect: Dialect, f: &PostFilter) -> bool {
+    dialect == Dialect::Sqlite
+        && matches!(f.sort, PostSort::MostViewed | PostSort::MostLiked)
+        && (f.from.is_some() || f.to.is_some())
 }
 
 /// The search tested on the first `sampling.rows` posts of the list without
@@ -276,11 +323,23 @@ async fn by_ids(db: &Db, f: &PostFilter, ids: &[i64]) -> Result<Vec<PostRow>, Ap
 /// OFFSET's joins for every row they skip, and page 2,000 skips 49,975
 /// (PostgreSQL 186 ms, SQLite 80 ms before, measured).
 fn page_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter, reach: Reach) -> Sql {
+    page_sql_on(dialect, scope, f, reach, Dates::Indexed)
+}
+
+/// [`page_sql`], its date range served as `dates` says.
+fn page_sql_on(
+    dialect: Dialect,
+    scope: &GuildScope,
+    f: &PostFilter,
+    reach: Reach,
+    dates: Dates,
+) -> Sql {
+    let search = Search::parse(&f.q);
     let mut sql = Sql::default();
     if reach == Reach::Lookup {
         sql.push("WITH m AS MATERIALIZED (SELECT p.id FROM posts p");
-        filter_clause(&mut sql, scope, f);
-        and_search(&mut sql, dialect, scope, &Search::parse(&f.q), reach);
+        filter_clause_on(&mut sql, scope, f, dates);
+        and_search(&mut sql, dialect, scope, &search, reach);
         sql.push(&format!(
             ") {PAGE_COLUMNS} WHERE p.id IN (SELECT id FROM m)"
         ));
@@ -288,14 +347,16 @@ fn page_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter, reach: Reach) 
         sql.push(&format!(
             "{PAGE_COLUMNS} WHERE p.id IN (SELECT p.id FROM posts p"
         ));
-        where_clause(&mut sql, dialect, scope, f);
+        filter_clause_on(&mut sql, scope, f, dates);
+        and_search(&mut sql, dialect, scope, &search, reach);
         sql.push(order_by(f.sort));
         list_sql::page(&mut sql, f.page, f.page_size);
         sql.push(")").push(order_by(f.sort));
         return sql;
     } else {
         sql.push(PAGE_COLUMNS);
-        where_clause(&mut sql, dialect, scope, f);
+        filter_clause_on(&mut sql, scope, f, dates);
+        and_search(&mut sql, dialect, scope, &search, reach);
     }
     sql.push(order_by(f.sort));
     list_sql::page(&mut sql, f.page, f.page_size);
