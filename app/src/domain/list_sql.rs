@@ -166,29 +166,17 @@ mod tests {
         assert_eq!(fts5_phrase("say \"no\" AND *"), "\"say \"\"no\"\" AND *\"");
     }
 
+    /// The search condition for `text` on the post `p`, built on its own.
+    fn condition(dialect: Dialect, text: &str, reach: Reach) -> String {
+        caption_or_account(&mut Sql::new(""), dialect, "p", text, "SELECT 1", reach)
+    }
+
     #[test]
     fn short_text_scans_and_longer_text_uses_the_index_on_sqlite() {
-        let accounts = "SELECT 1";
-        let mut short = Sql::new("");
-        let cond = caption_or_account(
-            &mut short,
-            Dialect::Sqlite,
-            "p",
-            "🔥a",
-            accounts,
-            Reach::Walk,
-        );
+        let cond = condition(Dialect::Sqlite, "🔥a", Reach::Walk);
         assert!(cond.contains("p.caption LIKE $1"), "{cond}");
 
-        let mut long = Sql::new("");
-        let cond = caption_or_account(
-            &mut long,
-            Dialect::Sqlite,
-            "p",
-            "🔥ab",
-            accounts,
-            Reach::Walk,
-        );
+        let cond = condition(Dialect::Sqlite, "🔥ab", Reach::Walk);
         assert!(
             cond.starts_with(
                 "+p.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH $1"
@@ -196,26 +184,10 @@ mod tests {
             "{cond}"
         );
 
-        let mut pg = Sql::new("");
-        let cond = caption_or_account(
-            &mut pg,
-            Dialect::Postgres,
-            "p",
-            "dance",
-            accounts,
-            Reach::Lookup,
-        );
+        let cond = condition(Dialect::Postgres, "dance", Reach::Lookup);
         assert!(cond.contains("p.caption ILIKE $1"), "{cond}");
 
-        let mut lookup = Sql::new("");
-        let cond = caption_or_account(
-            &mut lookup,
-            Dialect::Sqlite,
-            "p",
-            "dance",
-            accounts,
-            Reach::Lookup,
-        );
+        let cond = condition(Dialect::Sqlite, "dance", Reach::Lookup);
         assert!(cond.starts_with("p.id IN (SELECT rowid"), "{cond}");
     }
 }
