@@ -677,28 +677,43 @@ async fn set_caption(db: &Db, post: i64, caption: &str) {
 }
 
 /// The ids of the live posts a Posts-page search for `q` finds, in page order.
+///
+/// The fixture fits in the default sample, which tests each post's own
+/// caption. The search runs again with [`SMALL_SAMPLE`], so that a search
+/// with few matches is answered by the caption index instead (on
+/// PostgreSQL its own table, `post_captions`): both must find the same.
 async fn search_ids(fx: &Fixture, scope: &GuildScope, q: &str) -> (Vec<i64>, i64) {
-    let page = posts::list(
-        fx.db(),
-        scope,
-        &post_filter(&[("q", q), ("per_page", "100")]),
-    )
-    .await
-    .unwrap();
+    let f = post_filter(&[("q", q), ("per_page", "100")]);
+    let page = posts::list(fx.db(), scope, &f).await.unwrap();
     assert!(!page.estimated, "the fixture is smaller than the sample");
-    (page.items.iter().map(|p| p.id).collect(), page.total)
+    let ids: Vec<i64> = page.items.iter().map(|p| p.id).collect();
+
+    let by_index = sampled(fx, scope, &f, SMALL_SAMPLE).await;
+    let by_index_ids: Vec<i64> = by_index.items.iter().map(|p| p.id).collect();
+    assert_eq!(by_index_ids, ids, "{q:?} through the caption index");
+    if !by_index.estimated {
+        assert_eq!(by_index.total, page.total, "{q:?} counted by the index");
+    }
+    (ids, page.total)
 }
 
-/// The ids of the trashed posts a Deleted Items search for `q` finds.
+/// The ids of the trashed posts a Deleted Items search for `q` finds, with
+/// the same second run as [`search_ids`].
 async fn trash_search_ids(fx: &Fixture, scope: &GuildScope, q: &str) -> Vec<i64> {
     let f = TrashFilter::from_params(&params(&[("q", q), ("show", "posts")])).unwrap();
-    trash::list(fx.db(), scope, &f, fx.state.trash_window())
+    let window = fx.state.trash_window();
+    let page = trash::list(fx.db(), scope, &f, window).await.unwrap();
+    let ids: Vec<i64> = page.items.iter().map(|i| i.id).collect();
+
+    let by_index = trash::list_sampling(fx.db(), scope, &f, window, SMALL_SAMPLE)
         .await
-        .unwrap()
-        .items
-        .iter()
-        .map(|i| i.id)
-        .collect()
+        .unwrap();
+    let by_index_ids: Vec<i64> = by_index.items.iter().map(|i| i.id).collect();
+    assert_eq!(by_index_ids, ids, "{q:?} in the trash, through the index");
+    if !by_index.estimated {
+        assert_eq!(by_index.total, page.total, "{q:?} counted in the trash");
+    }
+    ids
 }
 
 db_test!(
@@ -857,14 +872,29 @@ db_test!(
         assert!(search_ids(&fx, &scope, "tag vbn").await.0.is_empty());
         assert!(trash_search_ids(&fx, &scope, "tag vbn").await.is_empty());
 
-        // On SQLite, FTS5 compares its index with the posts table itself.
-        if fx.db().dialect() == Dialect::Sqlite {
-            fx.db()
-                .execute(&Sql::new(
-                    "INSERT INTO posts_caption_fts (posts_caption_fts, rank) VALUES ('integrity-check', 1)",
-                ))
-                .await
-                .expect("the caption index matches the posts table");
+        // The index holds every post's caption and nothing else. On SQLite,
+        // FTS5 compares its index with the posts table itself; on
+        // PostgreSQL, the indexed table must match the posts one by one.
+        match fx.db().dialect() {
+            Dialect::Sqlite => {
+                fx.db()
+                    .execute(&Sql::new(
+                        "INSERT INTO posts_caption_fts (posts_caption_fts, rank) VALUES ('integrity-check', 1)",
+                    ))
+                    .await
+                    .expect("the caption index matches the posts table");
+            }
+            Dialect::Postgres => {
+                let differ = fx
+                    .db()
+                    .fetch_i64(&Sql::new(
+                        "SELECT COUNT(*) FROM posts p FULL JOIN post_captions c ON c.post_id = p.id \
+                         WHERE p.caption IS DISTINCT FROM c.caption",
+                    ))
+                    .await
+                    .unwrap();
+                assert_eq!(differ, 0, "post_captions matches posts");
+            }
         }
     }
 );

@@ -46,8 +46,9 @@ pub(super) fn matches_any(sql: &mut Sql, dialect: Dialect, text: &str, columns: 
     format!("({})", any.join(" OR "))
 }
 
-/// How a search's matches are reached, which only SQLite lets the query
-/// choose (PostgreSQL's planner picks by its own estimates).
+/// How a search's matches are reached. SQLite is told outright (a unary
+/// `+` forbids an index); on PostgreSQL only [`Reach::Lookup`] reads the
+/// caption index, and the planner picks the rest by its own estimates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reach {
     /// Walk the page's sort index and test each entry against the search:
@@ -89,10 +90,16 @@ const TRIGRAM: usize = 3;
 ///   instead, each index entry cost a table row for its account, and a
 ///   search that matched nothing read all of them (measured in
 ///   BENCHMARKS.md).
-/// - PostgreSQL: `ILIKE`, which the `pg_trgm` GIN index serves, ORed with
-///   `account_id = ANY (ARRAY(…))`, so the two indexes combine in a
-///   BitmapOr. (With `account_id IN (subquery)` the planner makes it a
-///   hashed subplan, which no index can serve, and scans every post.)
+/// - PostgreSQL: the `pg_trgm` GIN index is on `post_captions` (migration
+///   `…_caption_index_table`, so that bulk actions on `posts` never write to
+///   it). With [`Reach::Lookup`] the matches start there, and the accounts'
+///   posts join them in one list of ids, which the planner turns into a
+///   semi-join on the posts' key. Otherwise each post read has its own
+///   caption tested with `ILIKE`, ORed with `account_id = ANY (ARRAY(…))`:
+///   when matches are common the page's index meets 25 of them early, and
+///   a count or export that reads every post anyway needs no join. (With
+///   `account_id IN (subquery)` under an OR, the planner makes a hashed
+///   subplan and can no longer use `posts_live_by_account`.)
 ///
 /// Text shorter than three characters scans with `LIKE`/`ILIKE` on both.
 pub(super) fn caption_or_account(
@@ -121,6 +128,13 @@ pub(super) fn caption_or_account(
         Dialect::Sqlite => {
             let caption = matches_any(sql, dialect, text, &[&format!("{p}.caption")]);
             format!("({caption} OR {p}.account_id IN ({accounts}))")
+        }
+        Dialect::Postgres if reach == Reach::Lookup && text.chars().count() >= TRIGRAM => {
+            let caption = matches_any(sql, dialect, text, &["c.caption"]);
+            format!(
+                "{p}.id IN (SELECT c.post_id FROM post_captions c WHERE {caption} \
+                 UNION ALL SELECT q.id FROM posts q WHERE q.account_id IN ({accounts}))"
+            )
         }
         Dialect::Postgres => {
             let caption = matches_any(sql, dialect, text, &[&format!("{p}.caption")]);
@@ -184,10 +198,24 @@ mod tests {
             "{cond}"
         );
 
-        let cond = condition(Dialect::Postgres, "dance", Reach::Lookup);
-        assert!(cond.contains("p.caption ILIKE $1"), "{cond}");
-
         let cond = condition(Dialect::Sqlite, "dance", Reach::Lookup);
         assert!(cond.starts_with("p.id IN (SELECT rowid"), "{cond}");
+    }
+
+    #[test]
+    fn postgres_reads_the_caption_table_only_to_look_matches_up() {
+        let cond = condition(Dialect::Postgres, "dance", Reach::Walk);
+        assert!(cond.contains("p.caption ILIKE $1"), "{cond}");
+
+        let cond = condition(Dialect::Postgres, "dance", Reach::Lookup);
+        assert!(
+            cond.starts_with(
+                "p.id IN (SELECT c.post_id FROM post_captions c WHERE (c.caption ILIKE $1"
+            ),
+            "{cond}"
+        );
+
+        let cond = condition(Dialect::Postgres, "da", Reach::Lookup);
+        assert!(cond.contains("p.caption ILIKE $1"), "{cond}");
     }
 }
