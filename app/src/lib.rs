@@ -11,6 +11,8 @@ pub mod domain;
 pub mod error;
 pub mod format;
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod page_policy;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -36,6 +38,8 @@ impl Hydrated {
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    page_policy::send();
     view! {
         <!DOCTYPE html>
         <html lang="en">

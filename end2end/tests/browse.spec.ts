@@ -35,11 +35,42 @@ test('sign in, filter posts, page through, reload keeps the view, sign out', asy
   await expect(page.locator('.pager-range')).toHaveText(/^26–50 of /);
   await expect(page.locator('.post-card').first()).toHaveAttribute('aria-label', firstOnPage2!);
 
-  // Sign out, and the page is no longer reachable.
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  // Sign out from the account menu, and the page is no longer reachable.
+  await page.getByLabel(/^Account: /).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto(postsPath);
   await expect(page).toHaveURL(/\/login\?next=/);
+});
+
+test('a sign-in link that names another site lands on the app', async ({ page, baseURL }) => {
+  // A tab inside `//evil.example` once made the redirect leave the site.
+  const next = encodeURIComponent('/\t/evil.example/login');
+  await page.goto(`/login?next=${next}`);
+  await page.getByLabel('Username').fill(DEMO.user);
+  await page.getByLabel('Password').fill(DEMO.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+  expect(new URL(page.url()).origin).toBe(new URL(baseURL!).origin);
+  await expect(page.getByRole('heading', { name: 'Posts' })).toBeVisible();
+});
+
+test('sign out everywhere ends the sessions of every browser', async ({ page, browser }) => {
+  // A member of its own (scripts/test adds it), so that no other test's
+  // session of the demo user ends under it.
+  const roamer = { user: 'roamer', password: 'roamer-password' };
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await signIn(otherPage, postsPath, roamer);
+  await signIn(page, postsPath, roamer);
+  await hydrated(page);
+  await page.getByLabel(/^Account: /).click();
+  await expect(page.getByText('Ends your sessions on every device')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await otherPage.goto(postsPath);
+  await expect(otherPage).toHaveURL(/\/login\?next=/);
+  await other.close();
 });
 
 test('a wrong password says so and keeps the user on the form', async ({ page }) => {

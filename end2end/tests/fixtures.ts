@@ -14,6 +14,13 @@ export const test = base.extend<{ expectedErrors: string[]; consoleErrors: strin
     async ({ page, expectedErrors }, use) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      // Chromium logs a blocked script as a console error too; this names
+      // the directive, and catches what it reports only as an event.
+      await page.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`),
+        );
+      });
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
       });

@@ -104,8 +104,9 @@ async fn trash_purge(state: AppState) {
     }
 }
 
-/// An expired session is refused whenever it is presented anyway; this only
-/// keeps the table small.
+/// An expired or idle session is refused whenever it is presented anyway,
+/// and failures older than the throttle's window no longer count; this
+/// only keeps the two tables small.
 async fn session_cleanup(state: AppState) {
     let mut every_hour = tokio::time::interval(HOURLY);
     loop {
@@ -114,6 +115,11 @@ async fn session_cleanup(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+        match app::domain::sign_in::purge_old_failures(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "old failed sign-ins removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove old failed sign-ins"),
         }
     }
 }

@@ -13,6 +13,10 @@ pub struct Config {
     /// `COOKIE_SECURE`: mark the session cookie `Secure` (set it to `true`
     /// behind HTTPS; default `false` so the local demo works over http).
     pub cookie_secure: bool,
+    /// `TRUST_FORWARDED_FOR` (default `false`): set it behind a reverse
+    /// proxy, which must add the client's address to `X-Forwarded-For`;
+    /// sign-in throttling then counts per client instead of per proxy.
+    pub trust_forwarded_for: bool,
     /// `RETENTION_DAYS` (default 30): deleted items stay this long in the
     /// trash, then the hourly purge removes them for good.
     pub retention_days: i64,
@@ -122,6 +126,7 @@ impl Config {
                 )
             })?,
             cookie_secure: env_bool("COOKIE_SECURE", false)?,
+            trust_forwarded_for: env_bool("TRUST_FORWARDED_FOR", false)?,
             retention_days: env_positive(
                 "RETENTION_DAYS",
                 app::domain::trash::Window::DEFAULT_RETENTION_DAYS,

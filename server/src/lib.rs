@@ -19,4 +19,5 @@ pub mod downloads;
 pub mod router;
 pub mod s3_store;
 pub mod same_origin;
+pub mod security_headers;
 pub mod session;

@@ -19,11 +19,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the app (the default). Seeds the demo guild on first start.
+    /// Serve the app (the default).
     Serve {
-        /// Do not create the demo guild and user.
+        /// Create the demo guild and the demo login (demo / guildtrack-demo)
+        /// if they are missing. Refused with COOKIE_SECURE=true: a public
+        /// server must not have a published password.
         #[arg(long)]
-        no_demo: bool,
+        demo: bool,
         /// Accounts in the demo guild.
         #[arg(long, default_value_t = 300)]
         demo_accounts: usize,
@@ -149,16 +151,22 @@ async fn main() {
     };
 
     match cli.command.unwrap_or(Command::Serve {
-        no_demo: false,
+        demo: false,
         demo_accounts: 300,
         demo_posts: 30_000,
     }) {
         Command::Serve {
-            no_demo,
+            demo,
             demo_accounts,
             demo_posts,
         } => {
-            if !no_demo {
+            if demo && config.cookie_secure {
+                fail(
+                    "refusing --demo with COOKIE_SECURE=true: the demo login's password is \
+                     published, so a server behind HTTPS must not have it. Serve without --demo.",
+                );
+            }
+            if demo {
                 let sizes = DemoSizes {
                     accounts: demo_accounts,
                     posts: demo_posts,
@@ -176,7 +184,7 @@ async fn main() {
                 .unwrap_or_else(|e| fail(format!("cannot listen on {}: {e}", config.site_addr)));
             println!();
             println!("  Guildtrack is running at http://{}", config.site_addr);
-            if !no_demo {
+            if demo {
                 println!(
                     "  Demo login: {} / {}",
                     demo::DEMO_USER,
@@ -184,6 +192,8 @@ async fn main() {
                 );
             }
             println!();
+            // The peer address reaches handlers, for throttling sign-ins.
+            let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;

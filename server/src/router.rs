@@ -2,7 +2,7 @@
 //! pages and static files, behind the session and same-origin guards.
 
 use crate::config::Config;
-use crate::{assets, auth_routes, downloads, same_origin, session};
+use crate::{assets, auth_routes, downloads, same_origin, security_headers, session};
 use app::domain::AppState;
 use app::error::AppError;
 use app::{shell, App};
@@ -101,6 +101,22 @@ fn compression() -> CompressionLayer<impl Predicate> {
         .compress_when(DefaultPredicate::new().and(not_a_download))
 }
 
+/// The page at `path_and_query`, rendered as a GET of it would be, for a
+/// handler that answers a form post with a page and a status of its own
+/// (the sign-in form's 429).
+pub async fn render_page(state: &ServerState, path_and_query: &str) -> Response {
+    let app = state.app.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(app.clone()),
+        move || shell(options.clone()),
+    );
+    let req = axum::http::Request::get(path_and_query)
+        .body(Body::empty())
+        .expect("a path and query is a valid request URI");
+    render(req).await.into_response()
+}
+
 async fn health(State(state): State<ServerState>) -> impl IntoResponse {
     match state.app.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -123,6 +139,10 @@ pub fn build(app: AppState, config: Config) -> Router {
     Router::new()
         .route("/auth/login", post(auth_routes::login))
         .route("/auth/logout", post(auth_routes::logout))
+        .route(
+            "/auth/logout-everywhere",
+            post(auth_routes::logout_everywhere),
+        )
         .route("/health", get(health))
         .route("/g/{guild}/exports/{id}/download", get(downloads::download))
         .leptos_routes_with_context(&state, routes, move || provide_context(app.clone()), {
@@ -146,5 +166,10 @@ pub fn build(app: AppState, config: Config) -> Router {
             "/pkg",
             assets::pkg_router(pkg_dir, leptos_options.hash_files),
         )
+        // Last, so that every response has them, the browser's files too.
+        .layer(middleware::map_response_with_state(
+            state.config.cookie_secure,
+            security_headers::add,
+        ))
         .with_state(state)
 }

@@ -2,7 +2,7 @@
 //! visitors of app pages to the sign-in page.
 
 use crate::router::ServerState;
-use app::domain::auth::{self, SESSION_COOKIE};
+use app::domain::auth;
 use app::model::SessionUser;
 use axum::extract::{Request, State};
 use axum::http::{header, Method};
@@ -30,7 +30,8 @@ fn is_asset(path: &str) -> bool {
 /// server functions and handlers find it.
 pub async fn load_user(State(state): State<ServerState>, mut req: Request, next: Next) -> Response {
     if !is_asset(req.uri().path()) {
-        if let Some(token) = cookie(&req, SESSION_COOKIE) {
+        let name = auth::session_cookie_name(state.config.cookie_secure);
+        if let Some(token) = cookie(&req, name) {
             match auth::session_user(&state.app.db, &state.app.clock, token).await {
                 Ok(Some(user)) => {
                     req.extensions_mut().insert(user);

@@ -38,11 +38,17 @@ impl Reply {
 
 impl TestApp {
     async fn new(db: Db) -> TestApp {
+        Self::configured(db, |_| {}).await
+    }
+
+    /// The app with the test configuration changed by `change`.
+    async fn configured(db: Db, change: impl FnOnce(&mut Config)) -> TestApp {
         let fx = Fixture::new(db).await;
-        let config = Config {
+        let mut config = Config {
             database_url: String::new(),
             site_addr: "127.0.0.1:0".parse().unwrap(),
             cookie_secure: false,
+            trust_forwarded_for: false,
             retention_days: 30,
             exports: server::config::ExportConfig {
                 dir: fx.export_dir.0.clone(),
@@ -52,6 +58,7 @@ impl TestApp {
                 s3: None,
             },
         };
+        change(&mut config);
         TestApp {
             router: server::router::build(fx.state.clone(), config),
             fx,
@@ -83,6 +90,17 @@ impl TestApp {
             headers,
             body,
         }
+    }
+
+    /// Posts the sign-in form as typed, with extra headers.
+    async fn post_login(&self, form: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::post("/auth/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req.body(Body::from(form.to_string())).unwrap())
+            .await
     }
 
     /// Signs in through the real form route; returns the Cookie header value.
@@ -173,6 +191,10 @@ db_test!(
         for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
             assert!(cookie.contains(attr), "{attr} missing from {cookie}");
         }
+        assert!(
+            res.headers.get("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
     }
 );
 
@@ -193,6 +215,273 @@ db_test!(
         assert_eq!(res.status, StatusCode::SEE_OTHER);
         assert_eq!(res.location(), "/login?error=1&next=%2F");
         assert!(res.headers.get(header::SET_COOKIE).is_none());
+    }
+);
+
+db_test!(
+    a_next_that_would_leave_the_site_sends_the_member_home,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        // Form-encoded: a tab, a newline, a backslash, encoded slashes.
+        for next in [
+            "%2F%09%2Fevil.example%2Flogin",
+            "%2F%0A%2Fevil.example",
+            "%2F%5C%2Fevil.example",
+            "%2F%252F%252Fevil.example%5C",
+            "%2F%2F%2Fevil.example",
+            "%2F%252Fevil.example",
+            "https%3A%2F%2Fevil.example",
+        ] {
+            let res = app
+                .post_login(
+                    &format!("username=viewer&password=correct+horse+battery&next={next}"),
+                    &[],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "next={next}");
+            assert_eq!(res.location(), "/", "next={next}");
+        }
+    }
+);
+
+db_test!(
+    five_wrong_passwords_lock_the_username_with_429_and_retry_after,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        for n in 1..=4 {
+            let res = app.post_login("username=viewer&password=guess", &[]).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "failure {n}");
+            assert!(res.location().starts_with("/login?error=1"));
+        }
+
+        let fifth = app.post_login("username=viewer&password=guess", &[]).await;
+        let right = app
+            .post_login("username=Viewer&password=correct+horse+battery", &[])
+            .await;
+
+        for res in [&fifth, &right] {
+            assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(res.headers[header::RETRY_AFTER], "900");
+            assert!(
+                res.body
+                    .contains("Too many attempts. Try again in 15 minutes."),
+                "{}",
+                res.body
+            );
+            assert!(res.headers.get(header::SET_COOKIE).is_none());
+        }
+        app.fx.clock.advance(chrono::Duration::minutes(15));
+        app.sign_in("viewer").await;
+    }
+);
+
+db_test!(
+    behind_a_trusted_proxy_guessing_is_throttled_per_client_address,
+    |db: Db| async move {
+        let app = TestApp::configured(db, |c| c.trust_forwarded_for = true).await;
+        let from = |ip: &'static str| [("x-forwarded-for", ip)];
+        // Five usernames from one client (the proxy appends the last entry).
+        for name in ["a", "b", "c", "d", "e"] {
+            app.post_login(
+                &format!("username={name}&password=guess"),
+                &from("10.9.9.9, 203.0.113.9"),
+            )
+            .await;
+        }
+
+        let same_client = app
+            .post_login(
+                "username=viewer&password=correct+horse+battery",
+                &from("198.51.100.77, 203.0.113.9"),
+            )
+            .await;
+        let other_client = app
+            .post_login(
+                "username=viewer&password=correct+horse+battery",
+                &from("203.0.113.10"),
+            )
+            .await;
+
+        assert_eq!(same_client.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(other_client.status, StatusCode::SEE_OTHER);
+    }
+);
+
+db_test!(
+    over_https_the_session_cookie_is_host_prefixed_and_secure,
+    |db: Db| async move {
+        let app = TestApp::configured(db, |c| c.cookie_secure = true).await;
+        let res = app
+            .post_login("username=viewer&password=correct+horse+battery", &[])
+            .await;
+        let set = res.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(set.starts_with("__Host-gt_session="), "{set}");
+        assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"));
+
+        let cookie = set.split(';').next().unwrap();
+        let listed = app
+            .call(
+                Some(cookie),
+                "list_posts",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await;
+        let plain = cookie.replace("__Host-gt_session", "gt_session");
+        let unprefixed = app
+            .call(
+                Some(&plain),
+                "list_posts",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await;
+
+        assert_eq!(listed.status, StatusCode::OK);
+        assert_eq!(unprefixed.status, StatusCode::UNAUTHORIZED);
+    }
+);
+
+db_test!(
+    signing_out_everywhere_ends_the_other_sessions_too,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let phone = app.sign_in("viewer").await;
+        let laptop = app.sign_in("viewer").await;
+        let editor = app.sign_in("editor").await;
+
+        let res = app
+            .send_as(
+                Method::POST,
+                "/auth/logout-everywhere",
+                &laptop,
+                &[],
+                Body::empty(),
+            )
+            .await;
+
+        assert_eq!(
+            (res.status, res.location()),
+            (StatusCode::SEE_OTHER, "/login")
+        );
+        let app = &app;
+        let list = |cookie: String| async move {
+            app.call(
+                Some(&cookie),
+                "list_posts",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await
+            .status
+        };
+        assert_eq!(list(phone).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(list(laptop).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(list(editor).await, StatusCode::OK);
+    }
+);
+
+db_test!(
+    a_date_outside_1970_to_9999_is_a_400_with_a_sentence,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let cookie = app.sign_in("viewer").await;
+        for (endpoint, from) in [("list_posts", "-5000-01-01"), ("audit_log", "1969-12-31")] {
+            let res = app
+                .call(
+                    Some(&cookie),
+                    endpoint,
+                    json!({"guild": "alpha", "params": {"from": from}}),
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::BAD_REQUEST,
+                "{endpoint}: {}",
+                res.body
+            );
+            assert!(
+                res.body.contains("pick a year from 1970 to 9999"),
+                "{}",
+                res.body
+            );
+        }
+    }
+);
+
+db_test!(
+    every_response_carries_the_security_headers,
+    |db: Db| async move {
+        let app = TestApp::configured(db, |c| c.cookie_secure = true).await;
+        let cookie = app.sign_in("viewer").await;
+        let page = app
+            .send_as(Method::GET, "/g/alpha/posts", &cookie, &[], Body::empty())
+            .await;
+        let json = app
+            .call(
+                Some(&cookie),
+                "list_posts",
+                json!({"guild": "alpha", "params": {}}),
+            )
+            .await;
+        let login = app
+            .send(Request::get("/login").body(Body::empty()).unwrap())
+            .await;
+        let missing = app
+            .send(Request::get("/no/such/page").body(Body::empty()).unwrap())
+            .await;
+
+        for (what, res) in [
+            ("page", &page),
+            ("json", &json),
+            ("login", &login),
+            ("404", &missing),
+        ] {
+            let h = |name: &str| {
+                res.headers
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_else(|| panic!("{what}: no {name}"))
+            };
+            assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
+            assert_eq!(h("referrer-policy"), "same-origin", "{what}");
+            assert!(
+                h("strict-transport-security").starts_with("max-age="),
+                "{what}"
+            );
+            let csp = h("content-security-policy");
+            assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+        }
+        // A page's inline scripts carry the nonce its policy names.
+        for (what, res) in [("page", &page), ("login", &login), ("404", &missing)] {
+            let csp = res.headers["content-security-policy"].to_str().unwrap();
+            let nonce = csp
+                .split("'nonce-")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .unwrap_or_else(|| panic!("{what}: no nonce in {csp}"));
+            let openings: Vec<&str> = res
+                .body
+                .split("<script")
+                .skip(1)
+                .map(|rest| rest.split('>').next().unwrap_or_default())
+                .collect();
+            assert!(!openings.is_empty(), "{what}: no script at all");
+            for tag in openings {
+                assert!(
+                    tag.contains(&format!("nonce=\"{nonce}\"")),
+                    "{what}: <script{tag}>"
+                );
+            }
+        }
+        let again = app
+            .send(Request::get("/login").body(Body::empty()).unwrap())
+            .await;
+        assert_ne!(
+            again.headers["content-security-policy"], login.headers["content-security-policy"],
+            "a fresh nonce per response"
+        );
     }
 );
 
@@ -612,6 +901,8 @@ db_test!(
         app::domain::export::service::maintain(&app.fx.state)
             .await
             .unwrap();
+        // Eight days unused ended that session too (7 days idle).
+        let viewer = app.sign_in("viewer").await;
 
         let res = app
             .send_as(

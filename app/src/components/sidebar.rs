@@ -76,16 +76,50 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
                 {link("accounts", "Accounts", "◎")} {link("posts", "Posts", "▤")}
                 {link("exports", "Exports", "⇩")} {link("settings", "Guild settings", "⚙")}
             </ul>
-            <div class="sidebar-user">
-                <span class="user-name" title=ctx.user.username.clone()>
-                    {ctx.user.display_name.clone()}
+            <AccountMenu
+                display_name=ctx.user.display_name.clone()
+                username=ctx.user.username.clone()
+            />
+        </nav>
+    }
+}
+
+/// The signed-in member's menu: who they are, and the two ways out. A
+/// `<details>`, so it opens with the keyboard and without the wasm, and
+/// each way out is a plain form post (the same-origin guard covers them).
+#[component]
+fn AccountMenu(display_name: String, username: String) -> impl IntoView {
+    let initial = display_name.chars().next().unwrap_or('?').to_string();
+    view! {
+        <details class="account-menu">
+            <summary aria-label=format!("Account: {display_name}")>
+                <span class="user-avatar" aria-hidden="true">
+                    {initial}
                 </span>
+                <span class="user-name">{display_name.clone()}</span>
+            </summary>
+            <div class="account-menu__panel">
+                <p class="account-menu__who">
+                    "Signed in as " <strong>{format!("@{username}")}</strong>
+                </p>
                 <form method="post" action="/auth/logout">
-                    <button class="btn btn-ghost btn-small" type="submit">
+                    <button class="btn btn-ghost btn-block" type="submit">
                         "Sign out"
                     </button>
                 </form>
+                <form method="post" action="/auth/logout-everywhere">
+                    <button
+                        class="btn btn-ghost btn-block"
+                        type="submit"
+                        aria-describedby="sign-out-everywhere-hint"
+                    >
+                        "Sign out everywhere"
+                    </button>
+                    <p class="hint" id="sign-out-everywhere-hint">
+                        "Ends your sessions on every device, this one too."
+                    </p>
+                </form>
             </div>
-        </nav>
+        </details>
     }
 }

@@ -8,11 +8,28 @@ use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
 
 /// How long a sign-in lasts.
 pub const SESSION_DAYS: i64 = 30;
-pub const SESSION_COOKIE: &str = "gt_session";
+/// A session not used for this long ends before its 30 days are up.
+pub const IDLE_DAYS: i64 = 7;
+/// How stale a session's `last_used_at` may get before a request renews
+/// it: one write an hour per session, not one per request.
+const TOUCH_EVERY_MINUTES: i64 = 60;
 const MIN_PASSWORD_LEN: usize = 8;
+
+/// The session cookie's name. Over HTTPS it carries the `__Host-` prefix,
+/// which browsers accept only with `Secure`, `Path=/` and no `Domain`, so
+/// no sibling subdomain and no plain-http page can set or shadow it.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-gt_session"
+    } else {
+        "gt_session"
+    }
+}
 
 /// Usernames are compared case-insensitively, so they are stored lower-case.
 pub fn normalize_username(raw: &str) -> Result<String, AppError> {
@@ -52,6 +69,40 @@ fn password_matches(password: &str, hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// A hash no password matches in practice, checked when the username is
+/// unknown or malformed, so that answer takes as long as a wrong password
+/// for a real user and the timing does not tell which usernames exist.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let mut secret = [0u8; 32];
+    OsRng.fill_bytes(&mut secret);
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(&secret, &salt)
+        .map(|h| h.to_string())
+        .expect("argon2 hashes 32 bytes with default parameters")
+});
+
+/// Password checks running at once, at most one per core: each argon2id
+/// check takes about 19 MiB and a core for ~50 ms, so a flood of sign-ins
+/// waits here instead of exhausting memory and starving everything else.
+static PASSWORD_CHECKS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+
+/// Runs one password check on a blocking thread, after waiting for a free
+/// slot of [`PASSWORD_CHECKS`].
+async fn check_password(password: String, hash: String) -> Result<bool, AppError> {
+    let _slot = PASSWORD_CHECKS.acquire().await.map_err(|e| {
+        tracing::error!(error = %e, "password check semaphore closed");
+        AppError::Internal
+    })?;
+    tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password check task failed");
+            AppError::Internal
+        })
 }
 
 /// Creates a user and returns its id. Refuses a taken username.
@@ -104,36 +155,41 @@ pub async fn find_user_id(db: &Db, username: &str) -> Result<Option<i64>, AppErr
         .map(|u| u.id))
 }
 
-/// Checks a username and password. `None` when either is wrong: callers
-/// must not say which.
-pub async fn verify_login(
-    db: &Db,
-    username: &str,
-    password: &str,
-) -> Result<Option<SessionUser>, AppError> {
-    let Ok(username) = normalize_username(username) else {
-        return Ok(None);
+/// What a username and password turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    /// Both right: the user to start a session for.
+    Valid(SessionUser),
+    /// Either wrong. Callers must not say which; `user_id` is the user the
+    /// username named, if one exists, for the audit log.
+    Wrong { user_id: Option<i64> },
+}
+
+/// Checks a username and password. Every outcome runs one argon2 check,
+/// an unknown or malformed username against [`DECOY_HASH`], so they all
+/// take the same time.
+pub async fn verify_login(db: &Db, username: &str, password: &str) -> Result<Login, AppError> {
+    let row = match normalize_username(username) {
+        Ok(username) => {
+            db.fetch_optional::<UserRow>(&user_by_name(username))
+                .await?
+        }
+        Err(_) => None,
     };
-    let row = db
-        .fetch_optional::<UserRow>(&user_by_name(username))
-        .await?;
-    // Hashing is the slow part; argon2 runs on a blocking thread so it does
-    // not stall the async workers.
-    let password = password.to_string();
-    let found = tokio::task::spawn_blocking(move || match row {
-        Some(u) if password_matches(&password, &u.password_hash) => Some(SessionUser {
+    let hash = row
+        .as_ref()
+        .map_or_else(|| DECOY_HASH.clone(), |u| u.password_hash.clone());
+    let matches = check_password(password.to_string(), hash).await?;
+    Ok(match row {
+        Some(u) if matches => Login::Valid(SessionUser {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
         }),
-        _ => None,
+        row => Login::Wrong {
+            user_id: row.map(|u| u.id),
+        },
     })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password check task failed");
-        AppError::Internal
-    })?;
-    Ok(found)
 }
 
 fn token_hash(token: &str) -> String {
@@ -151,7 +207,8 @@ pub async fn create_session(
     let token = hex::encode(bytes);
     let now = clock.now();
     let sql = Sql::bound(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $3)",
         vec![
             Arg::Text(token_hash(&token)),
             Arg::Int(user_id),
@@ -163,7 +220,9 @@ pub async fn create_session(
     Ok(token)
 }
 
-/// The user a session token belongs to, if the session is still valid.
+/// The user a session token belongs to, if the session is still valid:
+/// within its 30 days and used in the last [`IDLE_DAYS`]. Renews the
+/// session's last use when it is over an hour old.
 pub async fn session_user(
     db: &Db,
     clock: &SharedClock,
@@ -178,17 +237,57 @@ pub async fn session_user(
         id: i64,
         username: String,
         display_name: String,
+        last_used_at: DateTime<Utc>,
     }
+    let now = clock.now();
+    let hash = token_hash(token);
     let sql = Sql::bound(
-        "SELECT u.id, u.username, u.display_name FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
-        vec![Arg::Text(token_hash(token)), Arg::Time(clock.now())],
+        "SELECT u.id, u.username, u.display_name, s.last_used_at FROM sessions s \
+         JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_used_at > $3",
+        vec![
+            Arg::Text(hash.clone()),
+            Arg::Time(now),
+            Arg::Time(now - Duration::days(IDLE_DAYS)),
+        ],
     );
-    Ok(db.fetch_optional::<Row>(&sql).await?.map(|r| SessionUser {
-        id: r.id,
-        username: r.username,
-        display_name: r.display_name,
+    let Some(row) = db.fetch_optional::<Row>(&sql).await? else {
+        return Ok(None);
+    };
+    if now - row.last_used_at > Duration::minutes(TOUCH_EVERY_MINUTES) {
+        touch_session(db, hash, now);
+    }
+    Ok(Some(SessionUser {
+        id: row.id,
+        username: row.username,
+        display_name: row.display_name,
     }))
+}
+
+/// Records a session's use. Best effort and off the request's path: on
+/// SQLite a long bulk run can hold the write lock, and a page must not
+/// wait for it to renew a timestamp that has days of slack.
+fn touch_session(db: &Db, token_hash: String, now: DateTime<Utc>) {
+    let db = db.clone();
+    let touch = async move {
+        let sql = Sql::bound(
+            "UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2",
+            vec![Arg::Time(now), Arg::Text(token_hash)],
+        );
+        if let Err(e) = db.execute(&sql).await {
+            tracing::warn!(error = %e, "could not record a session's use");
+        }
+    };
+    tokio::spawn(touch);
+}
+
+/// Ends every session of a user ("Sign out everywhere"); returns how many.
+pub async fn delete_user_sessions(db: &Db, user_id: i64) -> Result<u64, AppError> {
+    db.execute(&Sql::bound(
+        "DELETE FROM sessions WHERE user_id = $1",
+        vec![Arg::Int(user_id)],
+    ))
+    .await
 }
 
 pub async fn delete_session(db: &Db, token: &str) -> Result<(), AppError> {
@@ -200,11 +299,11 @@ pub async fn delete_session(db: &Db, token: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Removes expired sessions; returns how many.
+/// Removes expired and idle sessions; returns how many.
 pub async fn purge_expired_sessions(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
     db.execute(&Sql::bound(
-        "DELETE FROM sessions WHERE expires_at <= $1",
-        vec![Arg::Time(now)],
+        "DELETE FROM sessions WHERE expires_at <= $1 OR last_used_at <= $2",
+        vec![Arg::Time(now), Arg::Time(now - Duration::days(IDLE_DAYS))],
     ))
     .await
 }

@@ -19,6 +19,7 @@ pub mod posts;
 pub mod scope;
 pub mod seed;
 mod selection_sql;
+pub mod sign_in;
 pub mod state;
 /// Test fixtures, compiled only into test builds (the `test-support`
 /// feature, which the crates' dev-dependencies turn on).

@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The actions the log can be filtered by: URL name and label.
-pub const AUDIT_ACTIONS: [(&str, &str); 6] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 7] = [
     ("delete", "Delete"),
     ("reassign", "Reassign"),
     ("restore", "Restore"),
     ("purge", "Delete permanently"),
     ("auto_purge", "Automatic purge"),
     ("export", "Export"),
+    ("sign_in", "Sign-in"),
 ];
 
 /// One entry: a single action, or a batch's summary (with its item count),

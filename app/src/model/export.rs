@@ -292,9 +292,43 @@ pub fn default_filename_for_today(
 
 /// A safe download name from what the user typed.
 ///
+/// Unicode's format characters (general category Cf, Unicode 15.1). They
+/// are invisible, and some reorder what follows them: with U+202E RIGHT-TO-
+/// LEFT OVERRIDE, `report\u{202E}fdp.csv` shows as `reportvsc.pdf`. A file
+/// name needs none of them, so they go. (Zero-width joiners go too: an
+/// emoji family becomes its members, which is harmless.)
+pub fn is_format_character(c: char) -> bool {
+    const CF: [(u32, u32); 21] = [
+        (0x00AD, 0x00AD),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+        (0xE0020, 0xE007F),
+    ];
+    let c = c as u32;
+    CF.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c))
+}
+
 /// Path separators, control characters and characters Windows refuses
 /// (`<>:"/\|?*`) become `-`; leading dots and spaces go (no hidden files, no
-/// `..`); the extension always follows the format; non-ASCII letters stay
+/// `..`); format characters ([`is_format_character`]) are removed; the
+/// extension always follows the format; non-ASCII letters stay
 /// (the header carries them with RFC 8187). An empty result falls back to
 /// `default`. The name is only ever sent to the browser; files are stored
 /// under `{guild}/{job}` keys.
@@ -303,6 +337,7 @@ pub fn clean_filename(input: &str, default: &str, format: ExportFormat) -> Strin
     let mut stem: String = input
         .trim()
         .chars()
+        .filter(|c| !is_format_character(*c))
         .map(|c| {
             if c.is_control() || matches!(c, '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*') {
                 '-'
@@ -372,6 +407,18 @@ mod tests {
         assert_eq!(clean("Отчёт 報告 📈"), "Отчёт 報告 📈.csv");
         assert_eq!(clean("a\nb\u{0}c"), "a-b-c.csv");
         assert_eq!(clean("q1: \"best\" <posts>?"), "q1- -best- -posts--.csv");
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_cannot_disguise_the_name() {
+        // Shown as "reportvsc.pdf" if the override stayed.
+        assert_eq!(clean("report\u{202E}fdp.csv"), "reportfdp.csv");
+        assert_eq!(
+            clean("\u{200B}a\u{2066}b\u{2069}c\u{FEFF}\u{AD}\u{E0041}"),
+            "abc.csv"
+        );
+        assert_eq!(clean("\u{202E}\u{200F}"), DEFAULT);
+        assert!(!is_format_character('a') && !is_format_character('é'));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::query::{to_query_string, Params};
 use super::{AccountStatus, Entity, Platform, MAX_PAGE};
 use crate::error::AppError;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 pub const PAGE_SIZES: [u32; 3] = [25, 50, 100];
@@ -245,14 +245,29 @@ fn parse_sort<T: Copy + Default>(
     }
 }
 
+/// The years a date filter may name. chrono's `%Y` takes any signed year
+/// (`-5000-01-01`), which PostgreSQL's timestamps cannot hold; and nothing
+/// Guildtrack tracks is older than 1970.
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+/// Every date of every filter is read here, so a date out of range is one
+/// sentence and a 400 everywhere.
 fn parse_date(p: &Params, key: &str, what: &str) -> Result<Option<NaiveDate>, AppError> {
     param(p, key)
         .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+            let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
                 AppError::invalid(format!(
                     "The {what} date “{v}” is not a date like 2026-02-07."
                 ))
-            })
+            })?;
+            if !YEARS.contains(&date.year()) {
+                return Err(AppError::invalid(format!(
+                    "The {what} date “{v}” is out of range: pick a year from {} to {}.",
+                    YEARS.start(),
+                    YEARS.end()
+                )));
+            }
+            Ok(date)
         })
         .transpose()
 }
@@ -435,8 +450,13 @@ impl AuditFilter {
                     .find(|(name, _)| *name == v)
                     .map(|(name, _)| name.to_string())
                     .ok_or_else(|| {
+                        let names: Vec<&str> = super::audit::AUDIT_ACTIONS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect();
                         AppError::invalid(format!(
-                            "Unknown action “{v}”. Choose delete, reassign, restore, purge, auto_purge or export."
+                            "Unknown action “{v}”. Choose one of: {}.",
+                            names.join(", ")
                         ))
                     })
             })
@@ -659,5 +679,28 @@ mod tests {
         let err = PostFilter::from_params(&params(&[("from", "2026-02-08"), ("to", "2026-02-07")]))
             .unwrap_err();
         assert!(matches!(err, AppError::Invalid(m) if m.contains("after")));
+    }
+
+    #[test]
+    fn dates_outside_1970_to_9999_are_refused_with_a_sentence_everywhere() {
+        for (k, v) in [
+            ("from", "-5000-01-01"),
+            ("to", "1969-12-31"),
+            ("from", "+10000-01-01"),
+        ] {
+            let p = params(&[(k, v)]);
+            let errors = [
+                PostFilter::from_params(&p).unwrap_err(),
+                AuditFilter::from_params(&p).unwrap_err(),
+            ];
+            for err in errors {
+                assert!(
+                    matches!(&err, AppError::Invalid(m) if m.contains("out of range") || m.contains("not a date")),
+                    "{k}={v}: {err:?}"
+                );
+            }
+        }
+        let p = params(&[("from", "1970-01-01"), ("to", "9999-12-31")]);
+        assert!(PostFilter::from_params(&p).is_ok());
     }
 }

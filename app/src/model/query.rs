@@ -21,6 +21,32 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
+/// Undoes `%XX` escapes (and nothing else: `+` stays). Malformed escapes
+/// stay as written; bytes that are not UTF-8 become U+FFFD.
+pub fn decode_component(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `?a=1&b=2`, or the empty string when there are no pairs.
 pub fn to_query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> String {
     let body = pairs
@@ -38,6 +64,13 @@ pub fn to_query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_undoes_encoding_and_leaves_malformed_escapes_alone() {
+        let text = "a b&c=d/é\t%";
+        assert_eq!(decode_component(&encode_component(text)), text);
+        assert_eq!(decode_component("%2f%2F%zz%4"), "//%zz%4");
+    }
 
     #[test]
     fn encodes_reserved_and_non_ascii_characters() {
