@@ -34,6 +34,11 @@ pub enum AppError {
     /// again rather than to fix the input.
     #[error("{0}")]
     Conflict(String),
+    /// A shared limit is reached: the member or the guild already has as
+    /// much queued as one may (HTTP 429). The sentence names the limit and
+    /// what frees it.
+    #[error("{0}")]
+    TooMany(String),
     /// A step on our side failed, and the member must know which to decide
     /// what to do: "The file could not be stored … Nothing was kept; try
     /// again." The detail was logged on the server; the sentence says only
@@ -76,6 +81,7 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Failed(_) | Self::Internal | Self::Transport(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

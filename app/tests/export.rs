@@ -841,7 +841,8 @@ db_test!(
         while let Some(c) = jobs::claim_next(fx.db(), "w", now).await.unwrap() {
             claimed.push(c.id);
         }
-        assert_eq!(claimed, vec![queued[0], queued[1], queued[2], beta_job.id]);
+        // Guilds take turns: beta's job goes second, not after alpha's.
+        assert_eq!(claimed, vec![queued[0], beta_job.id, queued[1], queued[2]]);
 
         let waiting = jobs::get(fx.db(), &alpha, queued[4]).await.unwrap();
         assert_eq!(waiting.status, JobStatus::Queued);
@@ -849,6 +850,84 @@ db_test!(
         assert!(waiting
             .progress_text()
             .contains("waiting for 4 other exports"));
+    }
+);
+
+db_test!(
+    a_flood_from_one_guild_is_capped_and_another_guild_starts_at_the_next_free_worker,
+    |db: Db| async move {
+        let mut fx = Fixture::new(db).await;
+        fx.state.exports.instant_limit = 10;
+        let viewer = fx.scope(&fx.viewer, "alpha").await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let admin = fx.scope(&fx.admin, "alpha").await;
+        let beta = fx.scope(&fx.outsider, "beta").await;
+        let start = |scope: GuildScope| {
+            let state = fx.state.clone();
+            async move { service::start(&state, &scope, all_posts(ExportFormat::Csv)).await }
+        };
+
+        // Arrange: alpha floods the queue, two workers take two of them.
+        for _ in 0..jobs::MAX_ACTIVE_PER_MEMBER {
+            start(viewer.clone()).await.unwrap();
+        }
+        let over_member = start(viewer.clone()).await.unwrap_err();
+        for _ in 0..jobs::MAX_ACTIVE_PER_MEMBER {
+            start(editor.clone()).await.unwrap();
+            start(admin.clone()).await.unwrap();
+        }
+        // A fourth member, under their own limit, meets the guild's.
+        app::domain::scope::set_membership(
+            fx.db(),
+            fx.state.clock.now(),
+            "alpha",
+            fx.outsider.id,
+            app::model::Role::Viewer,
+        )
+        .await
+        .unwrap();
+        let fourth = fx.scope(&fx.outsider, "alpha").await;
+        let over_guild = start(fourth).await.unwrap_err();
+        let now = fx.state.clock.now();
+        let first = jobs::claim_next(fx.db(), "w1", now).await.unwrap().unwrap();
+        let second = jobs::claim_next(fx.db(), "w2", now).await.unwrap().unwrap();
+
+        // Act: beta queues one export while 28 of alpha's wait.
+        let ExportStarted::Queued(beta_job) = start(beta.clone()).await.unwrap() else {
+            panic!("beta's export should queue")
+        };
+        let next = jobs::claim_next(fx.db(), "w3", now).await.unwrap().unwrap();
+
+        // Assert
+        assert_eq!(
+            next.id, beta_job.id,
+            "beta's export is not behind alpha's 28"
+        );
+        assert!(first.id != beta_job.id && second.id != beta_job.id);
+        assert!(
+            matches!(&over_member, AppError::TooMany(m) if m.contains("You already have 10 exports")),
+            "{over_member:?}"
+        );
+        assert!(
+            matches!(&over_guild, AppError::TooMany(m) if m.contains("This guild already has 30")),
+            "{over_guild:?}"
+        );
+        assert_eq!(
+            over_member.status_code(),
+            http::StatusCode::TOO_MANY_REQUESTS
+        );
+        // A finished or cancelled export frees its place.
+        let mine = jobs::list(fx.db(), &viewer, 50).await.unwrap();
+        let queued = mine
+            .iter()
+            .find(|j| j.status == JobStatus::Queued && j.requested_by == "viewer")
+            .unwrap();
+        jobs::cancel(fx.db(), &viewer, queued.id, now)
+            .await
+            .unwrap();
+        start(viewer.clone())
+            .await
+            .unwrap_or_else(|e| panic!("after a cancel: {e:?}"));
     }
 );
 

@@ -51,10 +51,16 @@ test('shift-click selects a range, and from an unticked anchor clears it; Space 
 
   // The sticky bar never covers the last card: at the bottom of the page it
   // sits below the list.
-  await page.mouse.wheel(0, 100_000);
-  const last = await cards(page).last().boundingBox();
-  const barBox = await bar(page).boundingBox();
-  expect(last!.y + last!.height).toBeLessThanOrEqual(barBox!.y);
+  // (Polled: a scroll lands a frame or more later, and the boxes were once
+  // read before it did.)
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect
+    .poll(async () => {
+      const last = await cards(page).last().boundingBox();
+      const barBox = await bar(page).boundingBox();
+      return barBox!.y - (last!.y + last!.height);
+    }, { message: 'the bar is below the last card' })
+    .toBeGreaterThanOrEqual(0);
 
   await page.keyboard.press('Escape');
   await expect(bar(page)).toBeHidden();

@@ -285,6 +285,10 @@ test.describe('on a phone', () => {
       // Not cut down to "⚙ G": the whole link is on screen.
       await expect(page.getByRole('link', { name: 'Guild settings' })).toBeInViewport({ ratio: 1 });
     }
+    // The account menu opens in full on a phone (the top bar once cut it off).
+    await page.getByLabel(/^Account: /).click();
+    await expect(page.getByRole('button', { name: 'Sign out everywhere' })).toBeInViewport({ ratio: 1 });
+    await page.getByLabel(/^Account: /).click();
     // The filters sit behind "Filters (n)".
     await page.goto(`${postsPath}?platform=x&min_views=10`);
     await hydrated(page);

@@ -15,6 +15,11 @@ use chrono::{DateTime, Utc};
 /// At most this many background exports run at once per guild; the rest
 /// wait in the queue and say so.
 pub const MAX_RUNNING_PER_GUILD: i64 = 3;
+/// Background exports one member may have queued or running at once, and
+/// one guild: a flood from one member or guild cannot fill the queue, and
+/// whoever reaches the limit is told so at once rather than waiting hours.
+pub const MAX_ACTIVE_PER_MEMBER: i64 = 10;
+pub const MAX_ACTIVE_PER_GUILD: i64 = 30;
 /// A running job whose worker has been silent this long is presumed dead.
 pub const STALE_AFTER: chrono::Duration = chrono::Duration::seconds(30);
 /// A job is tried this many times before it fails for good.
@@ -268,20 +273,55 @@ pub struct Claimed {
     pub attempts: i64,
 }
 
-/// Takes the oldest queued job whose guild has a free running slot.
+/// Refuses a new background export when the member or the guild already
+/// has its most queued or running. Checked before the insert: two starts
+/// in the same instant can both pass and go one over, which the per-guild
+/// running limit still bounds.
+pub async fn check_room(db: &Db, scope: &GuildScope) -> Result<(), AppError> {
+    let active = |by_member: bool| {
+        let mut sql = Sql::new(
+            "SELECT COUNT(*) FROM export_jobs WHERE status IN ('queued', 'running') \
+             AND instant = FALSE AND guild_id = ",
+        );
+        sql.bind(scope.guild_id());
+        if by_member {
+            sql.push(" AND requested_by = ").bind(scope.user_id());
+        }
+        sql
+    };
+    if db.fetch_i64(&active(true)).await? >= MAX_ACTIVE_PER_MEMBER {
+        return Err(AppError::TooMany(format!(
+            "You already have {MAX_ACTIVE_PER_MEMBER} exports queued or running, the most one \
+             member can have. Wait for one to finish, or cancel one on the Exports page."
+        )));
+    }
+    if db.fetch_i64(&active(false)).await? >= MAX_ACTIVE_PER_GUILD {
+        return Err(AppError::TooMany(format!(
+            "This guild already has {MAX_ACTIVE_PER_GUILD} exports queued or running, the most \
+             it can have. Try again when some have finished."
+        )));
+    }
+    Ok(())
+}
+
+/// Takes the next queued job whose guild has a free running slot: from
+/// the guild with the fewest running, then the oldest. So guilds take
+/// turns: one that queued a thousand exports holds one worker at a time
+/// while another guild's export waits, not every worker until its queue
+/// is empty.
 pub async fn claim_next(
     db: &Db,
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Claimed>, AppError> {
+    let running = "(SELECT COUNT(*) FROM export_jobs r WHERE r.guild_id = j.guild_id \
+                   AND r.status = 'running')";
     let pick = |lock: &str| {
         format!(
             "UPDATE export_jobs SET status = 'running', worker = $1, attempts = attempts + 1, \
              started_at = $2, heartbeat_at = $2, processed = 0, total = NULL, error = NULL \
              WHERE id = (SELECT j.id FROM export_jobs j WHERE j.status = 'queued' \
-               AND (SELECT COUNT(*) FROM export_jobs r WHERE r.guild_id = j.guild_id \
-                    AND r.status = 'running') < $3 \
-               ORDER BY j.id LIMIT 1{lock}) \
+               AND {running} < $3 ORDER BY {running}, j.id LIMIT 1{lock}) \
              AND status = 'queued' \
              RETURNING id, guild_id, requested_by, request, scope_label, filename, attempts"
         )

@@ -103,6 +103,7 @@ pub async fn start(
         run(state, scope, job).await?;
         Ok(ExportStarted::Ready(jobs::get(db, scope, id).await?))
     } else {
+        jobs::check_room(db, scope).await?;
         let job = jobs::NewJob {
             req: &req,
             label: &described.label,
