@@ -278,24 +278,32 @@ pub struct Claimed {
 /// in the same instant can both pass and go one over, which the per-guild
 /// running limit still bounds.
 pub async fn check_room(db: &Db, scope: &GuildScope) -> Result<(), AppError> {
-    let active = |by_member: bool| {
-        let mut sql = Sql::new(
-            "SELECT COUNT(*) FROM export_jobs WHERE status IN ('queued', 'running') \
-             AND instant = FALSE AND guild_id = ",
-        );
-        sql.bind(scope.guild_id());
-        if by_member {
-            sql.push(" AND requested_by = ").bind(scope.user_id());
-        }
-        sql
-    };
-    if db.fetch_i64(&active(true)).await? >= MAX_ACTIVE_PER_MEMBER {
+    #[derive(sqlx::FromRow)]
+    struct Active {
+        guild: i64,
+        member: i64,
+    }
+    // One read of the guild's active jobs answers both limits.
+    let active = db
+        .fetch_optional::<Active>(&Sql::bound(
+            "SELECT COUNT(*) AS guild, \
+             COALESCE(SUM(CASE WHEN requested_by = $2 THEN 1 ELSE 0 END), 0) AS member \
+             FROM export_jobs WHERE status IN ('queued', 'running') AND instant = FALSE \
+             AND guild_id = $1",
+            vec![Arg::Int(scope.guild_id()), Arg::Int(scope.user_id())],
+        ))
+        .await?
+        .unwrap_or(Active {
+            guild: 0,
+            member: 0,
+        });
+    if active.member >= MAX_ACTIVE_PER_MEMBER {
         return Err(AppError::TooMany(format!(
             "You already have {MAX_ACTIVE_PER_MEMBER} exports queued or running, the most one \
              member can have. Wait for one to finish, or cancel one on the Exports page."
         )));
     }
-    if db.fetch_i64(&active(false)).await? >= MAX_ACTIVE_PER_GUILD {
+    if active.guild >= MAX_ACTIVE_PER_GUILD {
         return Err(AppError::TooMany(format!(
             "This guild already has {MAX_ACTIVE_PER_GUILD} exports queued or running, the most \
              it can have. Try again when some have finished."
