@@ -45,6 +45,13 @@ pub enum AppError {
     /// what failed and what was kept (HTTP 500).
     #[error("{0}")]
     Failed(String),
+    /// The server cannot do this right now, though nothing is wrong with
+    /// the request: the database is down, or busy with a long change past
+    /// the time a write may wait for it (HTTP 503). Nothing was changed,
+    /// and the sentence says to try again; it never blames the member's
+    /// input (a sign-in must not say "wrong password" because of it).
+    #[error("{0}")]
+    Unavailable(String),
     /// Something failed on our side. The detail was logged on the server; the
     /// user only sees this short message (HTTP 500).
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -72,6 +79,15 @@ impl AppError {
         Self::Conflict(msg.into())
     }
 
+    /// The server is busy or its database unreachable: nothing was changed.
+    pub fn unavailable() -> Self {
+        Self::Unavailable(
+            "The server is busy with a long change right now, so nothing was changed. Try \
+             again in a moment."
+                .into(),
+        )
+    }
+
     /// The HTTP status this outcome is reported with.
     pub fn status_code(&self) -> http::StatusCode {
         use http::StatusCode;
@@ -82,6 +98,7 @@ impl AppError {
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Failed(_) | Self::Internal | Self::Transport(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

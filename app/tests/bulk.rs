@@ -14,6 +14,9 @@ use app::model::{
 };
 use chrono::Duration;
 
+/// The server process the tests' runs are held by.
+const WORKER: &str = "test:0#tests";
+
 const POSTS: Entity = Entity::Posts;
 const ACCOUNTS: Entity = Entity::Accounts;
 
@@ -78,9 +81,16 @@ async fn confirmed(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkCo
 }
 
 async fn start(fx: &Fixture, scope: &GuildScope, confirm: &BulkConfirm, chunk: usize) -> Runner {
-    bulk::start(fx.db(), fx.state.trash_window(), scope, confirm, chunk)
-        .await
-        .expect("start")
+    bulk::start(
+        fx.db(),
+        fx.state.trash_window(),
+        scope,
+        confirm,
+        chunk,
+        WORKER,
+    )
+    .await
+    .expect("start")
 }
 
 /// Previews, confirms and runs `req` to the end.
@@ -186,9 +196,16 @@ db_test!(
             .await
             .unwrap();
 
-        let err = bulk::start(fx.db(), fx.state.trash_window(), &editor, &confirm, 500)
-            .await
-            .unwrap_err();
+        let err = bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &editor,
+            &confirm,
+            500,
+            WORKER,
+        )
+        .await
+        .unwrap_err();
 
         assert_eq!(
             conflict(err),
@@ -213,9 +230,16 @@ db_test!(the_typed_confirmation_must_match, |db: Db| async move {
 
     for typed in ["4", "delete", ""] {
         confirm.typed = typed.into();
-        let err = bulk::start(fx.db(), fx.state.trash_window(), &editor, &confirm, 500)
-            .await
-            .unwrap_err();
+        let err = bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &editor,
+            &confirm,
+            500,
+            WORKER,
+        )
+        .await
+        .unwrap_err();
         assert!(
             invalid(err).starts_with("Type 3 or DELETE to confirm"),
             "{typed:?}"
@@ -390,11 +414,16 @@ db_test!(
             as_of: fx.clock_now(),
             reason: String::new(),
         };
-        assert!(
-            bulk::start(fx.db(), fx.state.trash_window(), &editor, &sneaky, 500)
-                .await
-                .is_err()
-        );
+        assert!(bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &editor,
+            &sneaky,
+            500,
+            WORKER
+        )
+        .await
+        .is_err());
 
         let mine = group_ids(fx.db(), "alpha").await[1];
         let result = run(
@@ -548,7 +577,15 @@ db_test!(
                 reason: String::new(),
             };
             assert!(matches!(
-                bulk::start(fx.db(), fx.state.trash_window(), &viewer, &confirm, 500).await,
+                bulk::start(
+                    fx.db(),
+                    fx.state.trash_window(),
+                    &viewer,
+                    &confirm,
+                    500,
+                    WORKER
+                )
+                .await,
                 Err(AppError::Forbidden(_))
             ));
             assert!(
@@ -777,5 +814,258 @@ db_test!(
             sentences[2],
             "Deleted post #999999 by @old.shape: “written before”"
         );
+    }
+);
+
+/// A delete of posts `from..to` (in id order) of alpha, confirmed, recorded
+/// and ready to run in chunks of 2.
+async fn start_delete_of(fx: &Fixture, scope: &GuildScope, from: usize, to: usize) -> Runner {
+    let picked = live_posts(fx.db(), "alpha").await[from..to].to_vec();
+    let confirm = confirmed(fx, scope, delete(POSTS, Selection::Ids(picked))).await;
+    start(fx, scope, &confirm, 2).await
+}
+
+db_test!(
+    a_second_bulk_action_in_a_guild_waits_for_the_first_then_runs,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let mut first = start_delete_of(&fx, &editor, 0, 4).await;
+        let mut second = start_delete_of(&fx, &editor, 4, 8).await;
+
+        assert!(!first.is_queued());
+        assert!(second.is_queued());
+        let waiting = bulk::get(fx.db(), &editor, second.run_id()).await.unwrap();
+        assert_eq!(
+            (waiting.status, waiting.queue_ahead),
+            (RunStatus::Queued, Some(1))
+        );
+        assert!(
+            waiting
+                .progress_text()
+                .starts_with("Waiting for 1 other bulk action"),
+            "{}",
+            waiting.progress_text()
+        );
+        let refused = second.step(fx.db(), fx.clock_now()).await.unwrap_err();
+        assert!(matches!(refused, AppError::Conflict(_)), "{refused:?}");
+        assert_eq!(live_posts(fx.db(), "alpha").await.len(), 120, "nothing yet");
+
+        first.step(fx.db(), fx.clock_now()).await.unwrap();
+        assert!(
+            second.step(fx.db(), fx.clock_now()).await.is_err(),
+            "still waits while the first has chunks left"
+        );
+        while first.step(fx.db(), fx.clock_now()).await.unwrap() {}
+        while second.step(fx.db(), fx.clock_now()).await.unwrap() {}
+
+        for runner in [&first, &second] {
+            let run = bulk::get(fx.db(), &editor, runner.run_id()).await.unwrap();
+            assert_eq!(
+                (run.status, run.succeeded, run.failed),
+                (RunStatus::Done, 4, 0)
+            );
+        }
+        assert_eq!(live_posts(fx.db(), "alpha").await.len(), 112);
+    }
+);
+
+db_test!(
+    another_guilds_bulk_action_does_not_wait,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let outsider = fx.scope(&fx.outsider, "beta").await;
+        let _alpha = start_delete_of(&fx, &editor, 0, 4).await;
+        let picked = live_posts(fx.db(), "beta").await[..4].to_vec();
+        let confirm = confirmed(&fx, &outsider, delete(POSTS, Selection::Ids(picked))).await;
+
+        let beta = start(&fx, &outsider, &confirm, 2).await;
+
+        assert!(!beta.is_queued());
+    }
+);
+
+db_test!(
+    a_guild_with_five_bulk_actions_running_or_waiting_refuses_a_sixth,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let mut runners = Vec::new();
+        for i in 0..bulk::MAX_ACTIVE_PER_GUILD as usize {
+            runners.push(start_delete_of(&fx, &editor, i, i + 1).await);
+        }
+        let picked = live_posts(fx.db(), "alpha").await[10..11].to_vec();
+        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked))).await;
+
+        let err = bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &editor,
+            &confirm,
+            2,
+            WORKER,
+        )
+        .await
+        .unwrap_err();
+
+        assert_eq!(err.status_code().as_u16(), 429);
+        assert!(
+            err.to_string()
+                .contains("already has 5 bulk actions running or waiting"),
+            "{err}"
+        );
+        // One ending frees a place.
+        while runners[0].step(fx.db(), fx.clock_now()).await.unwrap() {}
+        bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &editor,
+            &confirm,
+            2,
+            WORKER,
+        )
+        .await
+        .expect("room again");
+    }
+);
+
+db_test!(
+    a_small_action_behind_a_running_one_is_answered_queued_and_runs_when_its_turn_comes,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let mut first = start_delete_of(&fx, &editor, 0, 4).await;
+        let picked = live_posts(fx.db(), "alpha").await[4..6].to_vec();
+        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked))).await;
+
+        let answer = bulk::launch(&fx.state, &editor, &confirm).await.unwrap();
+
+        assert_eq!(
+            answer.status,
+            RunStatus::Queued,
+            "not run inside the request"
+        );
+        while first.step(fx.db(), fx.clock_now()).await.unwrap() {}
+        let mut run = answer;
+        for _ in 0..100 {
+            run = bulk::get(fx.db(), &editor, run.id).await.unwrap();
+            if !run.status.is_active() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!((run.status, run.succeeded), (RunStatus::Done, 2));
+        assert_eq!(live_posts(fx.db(), "alpha").await.len(), 114);
+    }
+);
+
+db_test!(
+    a_queued_run_whose_server_stopped_is_closed_having_changed_nothing,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let _first = start_delete_of(&fx, &editor, 0, 4).await;
+        let second = start_delete_of(&fx, &editor, 4, 8).await;
+        // The server dies: neither runner moves again.
+
+        fx.clock.advance(bulk::STALE_AFTER + Duration::seconds(1));
+        assert_eq!(
+            bulk::recover_stale(fx.db(), fx.clock_now()).await.unwrap(),
+            2
+        );
+
+        let run = bulk::get(fx.db(), &editor, second.run_id()).await.unwrap();
+        assert_eq!((run.status, run.processed), (RunStatus::Interrupted, 0));
+        assert!(
+            run.outcome_text().starts_with("Nothing deleted"),
+            "{}",
+            run.outcome_text()
+        );
+        assert_eq!(live_posts(fx.db(), "alpha").await.len(), 120);
+        let summary = ids(
+            fx.db(),
+            "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1 AND target_id IS NULL \
+             AND summary LIKE 'Did not start%'",
+            vec![Arg::Text(second.batch_id().into())],
+        )
+        .await;
+        assert_eq!(summary, vec![1]);
+    }
+);
+
+db_test!(
+    a_restarted_server_closes_the_runs_of_its_earlier_start_at_once,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let before = app::domain::Instance::new("box:3000", fx.clock_now());
+        let picked = live_posts(fx.db(), "alpha").await[..6].to_vec();
+        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked.clone()))).await;
+        let mut cut = bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &editor,
+            &confirm,
+            2,
+            &before.id(),
+        )
+        .await
+        .unwrap();
+        cut.step(fx.db(), fx.clock_now()).await.unwrap();
+        let outsider = fx.scope(&fx.outsider, "beta").await;
+        let beta = live_posts(fx.db(), "beta").await[..2].to_vec();
+        let other_confirm = confirmed(&fx, &outsider, delete(POSTS, Selection::Ids(beta))).await;
+        let elsewhere = app::domain::Instance::new("box:3001", fx.clock_now());
+        let other = bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &outsider,
+            &other_confirm,
+            2,
+            &elsewhere.id(),
+        )
+        .await
+        .unwrap();
+        // `kill -9`, then the same server starts again: no time has passed.
+
+        let after = app::domain::Instance::new("box:3000", fx.clock_now() + Duration::seconds(1));
+        let closed = bulk::take_back(fx.db(), &after, fx.clock_now())
+            .await
+            .unwrap();
+
+        assert_eq!(closed, 1, "only its own earlier run");
+        let run = bulk::get(fx.db(), &editor, cut.run_id()).await.unwrap();
+        assert_eq!(
+            (run.status, run.processed, run.succeeded),
+            (RunStatus::Interrupted, 2, 2)
+        );
+        let live = live_posts(fx.db(), "alpha").await;
+        assert!(
+            !live.contains(&picked[0]) && !live.contains(&picked[1]),
+            "done stays done"
+        );
+        assert!(
+            picked[2..].iter().all(|id| live.contains(id)),
+            "the rest untouched"
+        );
+        let audited = count(
+            fx.db(),
+            "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1 AND target_id IS NOT NULL",
+            vec![Arg::Text(cut.batch_id().into())],
+        )
+        .await;
+        assert_eq!(audited, 2, "each item done is audited, none other");
+        let theirs = bulk::get(fx.db(), &outsider, other.run_id()).await.unwrap();
+        assert_eq!(
+            theirs.status,
+            RunStatus::Running,
+            "another server's run is left alone"
+        );
+        assert!(
+            cut.step(fx.db(), fx.clock_now()).await.is_err(),
+            "a closed run does no more chunks"
+        );
+        assert_eq!(live_posts(fx.db(), "alpha").await, live);
     }
 );

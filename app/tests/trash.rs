@@ -19,6 +19,9 @@ use app::model::{
 };
 use chrono::Duration;
 
+/// The server process the tests' runs are held by.
+const WORKER: &str = "test:0#tests";
+
 const POSTS: Entity = Entity::Posts;
 const ACCOUNTS: Entity = Entity::Accounts;
 
@@ -95,12 +98,19 @@ async fn confirmed(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkCo
 /// Previews `req`, types the count it showed, and runs it to the end.
 async fn run(fx: &Fixture, scope: &GuildScope, req: BulkRequest) -> BulkRun {
     let confirm = confirmed(fx, scope, req).await;
-    bulk::start(fx.db(), fx.state.trash_window(), scope, &confirm, 500)
-        .await
-        .expect("start")
-        .run_to_end(fx.db(), &fx.state.clock)
-        .await
-        .expect("run")
+    bulk::start(
+        fx.db(),
+        fx.state.trash_window(),
+        scope,
+        &confirm,
+        500,
+        WORKER,
+    )
+    .await
+    .expect("start")
+    .run_to_end(fx.db(), &fx.state.clock)
+    .await
+    .expect("run")
 }
 
 fn forbidden(err: AppError) -> String {
@@ -400,7 +410,7 @@ db_test!(
             reason: String::new(),
         };
         assert!(matches!(
-            bulk::start(fx.db(), window, &admin, &unconfirmed, 500).await,
+            bulk::start(fx.db(), window, &admin, &unconfirmed, 500, WORKER).await,
             Err(AppError::Invalid(_))
         ));
 
@@ -639,12 +649,19 @@ db_test!(
         .await;
 
         // Two chunks, each with one of them and one untouched post.
-        let result = bulk::start(fx.db(), fx.state.trash_window(), &editor, &confirm, 2)
-            .await
-            .unwrap()
-            .run_to_end(fx.db(), &fx.state.clock)
-            .await
-            .unwrap();
+        let result = bulk::start(
+            fx.db(),
+            fx.state.trash_window(),
+            &editor,
+            &confirm,
+            2,
+            WORKER,
+        )
+        .await
+        .unwrap()
+        .run_to_end(fx.db(), &fx.state.clock)
+        .await
+        .unwrap();
 
         assert_eq!((result.succeeded, result.failed), (2, 2));
         let reasons: Vec<(i64, FailureReason)> =

@@ -30,23 +30,46 @@ const UPKEEP: Duration = Duration::from_secs(10);
 /// How often the trash is purged and expired sessions removed.
 const HOURLY: Duration = Duration::from_secs(3600);
 
+/// Takes back at once what an earlier start of this same server held when
+/// it stopped (a crash, `kill -9`): its exports go back to the queue (or
+/// fail after their last attempt) and its bulk actions are closed as
+/// interrupted, with what they did. Without this they would wait for the
+/// upkeep to notice 30–60 s of silence. Run before the workers start, once
+/// the server has its port (so no other live server has this name).
+pub async fn take_back(state: &AppState) {
+    let now = state.clock.now();
+    match jobs::take_back(&state.db, &state.instance, now).await {
+        Ok((0, 0)) => {}
+        Ok((requeued, failed)) => tracing::warn!(
+            requeued,
+            failed,
+            "took back the exports this server was making when it stopped"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not take back earlier exports"),
+    }
+    service::remove_work_files_of_earlier_start(
+        &state.exports.work_dir.join("tmp"),
+        &state.instance,
+    );
+    match app::domain::bulk::take_back(&state.db, &state.instance, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            runs = n,
+            "closed the bulk actions this server was running when it stopped"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not close earlier bulk actions"),
+    }
+}
+
 /// Starts every background loop.
 pub fn spawn(state: AppState) {
     for i in 0..EXPORT_WORKERS {
-        tokio::spawn(export_worker(state.clone(), worker_name(i)));
+        let name = format!("{}-{i}", state.instance.id());
+        tokio::spawn(export_worker(state.clone(), name));
     }
     tokio::spawn(upkeep(state.clone()));
     tokio::spawn(trash_purge(state.clone()));
     tokio::spawn(session_cleanup(state));
-}
-
-/// A name unique across instances and restarts, recorded on claimed jobs.
-fn worker_name(i: usize) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!("w{}-{nanos:x}-{i}", std::process::id())
 }
 
 async fn export_worker(state: AppState, name: String) {

@@ -401,7 +401,8 @@ async fn delete_tiktok(
         action: BulkAction::Delete,
     };
     let confirm = confirmed(db, window, scope, request).await?;
-    let runner = bulk::start(db, window, scope, &confirm, bulk::chunk_size(db.dialect())).await?;
+    let chunk = bulk::chunk_size(db.dialect());
+    let runner = bulk::start(db, window, scope, &confirm, chunk, "bench:0#bench").await?;
     let batch = runner.batch_id().to_string();
     runner.run_chunks(db, clock).await?;
     Ok(batch)

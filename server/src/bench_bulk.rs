@@ -94,7 +94,15 @@ async fn timed(
     // when the result shows: what the member waits for.
     let t = Instant::now();
     let chunk = args.chunk.unwrap_or_else(|| bulk::chunk_size(db.dialect()));
-    let runner = bulk::start(db, window(clock), scope, &confirm, chunk).await?;
+    let runner = bulk::start(
+        db,
+        window(clock),
+        scope,
+        &confirm,
+        chunk,
+        "bench-bulk:0#bench",
+    )
+    .await?;
     let batch = runner.batch_id().to_string();
     let run = runner.run_chunks(db, clock).await?;
     let elapsed = t.elapsed();

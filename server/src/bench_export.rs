@@ -48,7 +48,7 @@ fn peak_rss_mib() -> f64 {
 
 fn backend(db: &Db) -> &'static str {
     match db {
-        Db::Sqlite(_) => "sqlite",
+        Db::Sqlite(..) => "sqlite",
         Db::Postgres(_) => "postgres",
     }
 }
@@ -76,6 +76,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
         clock: clock.clone(),
         exports,
         trash_retention: chrono::Duration::days(app::domain::trash::Window::DEFAULT_RETENTION_DAYS),
+        instance: app::domain::Instance::new("bench-export:0", clock.now()),
     };
     let req = ExportRequest {
         entity: Entity::Posts,

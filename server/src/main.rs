@@ -3,7 +3,7 @@
 use app::domain::demo::{self, DemoSizes};
 use app::domain::export::{BlobStore, ExportSettings, LocalStore};
 use app::domain::seed::{seed_guild, SeedSpec};
-use app::domain::{auth, scope, AppState, Db, SharedClock, SystemClock};
+use app::domain::{auth, scope, AppState, Db, Instance, SharedClock, SystemClock};
 use app::model::Role;
 use clap::{Parser, Subcommand};
 use server::config::Config;
@@ -143,18 +143,26 @@ async fn main() {
         .await
         .unwrap_or_else(|e| fail(format!("migrations failed: {e}")));
     let clock: SharedClock = Arc::new(SystemClock);
+    let command = cli.command.unwrap_or(Command::Serve {
+        demo: false,
+        demo_accounts: 300,
+        demo_posts: 30_000,
+    });
+    // A server is named after where it listens, so its next start can take
+    // back what it held; a maintenance command holds no jobs.
+    let instance = match command {
+        Command::Serve { .. } => Instance::for_server(config.site_addr.port(), clock.now()),
+        _ => Instance::new("cli", clock.now()),
+    };
     let state = AppState {
         db: db.clone(),
         clock: clock.clone(),
         exports: export_settings(&config.exports).await,
         trash_retention: chrono::Duration::days(config.retention_days),
+        instance,
     };
 
-    match cli.command.unwrap_or(Command::Serve {
-        demo: false,
-        demo_accounts: 300,
-        demo_posts: 30_000,
-    }) {
+    match command {
         Command::Serve {
             demo,
             demo_accounts,
@@ -177,11 +185,14 @@ async fn main() {
                     Err(e) => fail(format!("could not seed the demo: {e}")),
                 }
             }
-            server::background::spawn(state.clone());
-            let router = server::router::build(state, config.clone());
+            // The port first: a second server started on it by mistake
+            // stops here, before it could take this one's jobs as its own.
             let listener = tokio::net::TcpListener::bind(config.site_addr)
                 .await
                 .unwrap_or_else(|e| fail(format!("cannot listen on {}: {e}", config.site_addr)));
+            server::background::take_back(&state).await;
+            server::background::spawn(state.clone());
+            let router = server::router::build(state, config.clone());
             println!();
             println!("  Guildtrack is running at http://{}", config.site_addr);
             if demo {

@@ -26,6 +26,8 @@ pub struct S3Store {
     client: Client,
     bucket: String,
     prefix: String,
+    /// [`PART_SIZE`], except in tests that need many parts from a small file.
+    part_size: usize,
 }
 
 fn failed(what: &str, e: impl std::fmt::Debug) -> BlobError {
@@ -38,7 +40,15 @@ impl S3Store {
             client,
             bucket: bucket.into(),
             prefix: prefix.into(),
+            part_size: PART_SIZE,
         }
+    }
+
+    /// Uploads in parts of `bytes` (tests: several parts from a small
+    /// file; S3 itself wants 5 MiB or more for all parts but the last).
+    pub fn with_part_size(mut self, bytes: usize) -> Self {
+        self.part_size = bytes.max(1);
+        self
     }
 
     /// A client from the environment's AWS settings (credentials chain,
@@ -72,7 +82,7 @@ impl S3Store {
             .await
             .map_err(|e| failed("read file", e))?
             .len();
-        if size as usize <= PART_SIZE {
+        if size as usize <= self.part_size {
             let body = ByteStream::from_path(path)
                 .await
                 .map_err(|e| failed("read file", e))?;
@@ -101,15 +111,19 @@ impl S3Store {
         match self.upload_parts(key, &upload_id, path).await {
             Ok(()) => Ok(size),
             Err(e) => {
-                // No partial object is ever left to be offered.
-                let _ = self
+                // No partial object is ever left to be offered, and the
+                // parts already sent are not left to be billed for.
+                if let Err(abort) = self
                     .client
                     .abort_multipart_upload()
                     .bucket(&self.bucket)
                     .key(key)
                     .upload_id(&upload_id)
                     .send()
-                    .await;
+                    .await
+                {
+                    tracing::warn!(key, error = ?abort, "could not abort a failed multipart upload");
+                }
                 Err(e)
             }
         }
@@ -121,9 +135,9 @@ impl S3Store {
             .map_err(|e| failed("read file", e))?;
         let mut parts = Vec::new();
         for number in 1.. {
-            let mut buf = Vec::with_capacity(PART_SIZE);
+            let mut buf = Vec::with_capacity(self.part_size);
             (&mut file)
-                .take(PART_SIZE as u64)
+                .take(self.part_size as u64)
                 .read_to_end(&mut buf)
                 .await
                 .map_err(|e| failed("read file", e))?;

@@ -10,7 +10,7 @@ use app::model::{Entity, ExportFormat, ExportRequest, ExportScope, ExportStarted
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use server::s3_store::{S3Store, PART_SIZE};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 const KEY_ID: &str = "guildtrack-test";
@@ -19,10 +19,31 @@ const SECRET: &str = "guildtrack-test-secret";
 /// An S3 server on 127.0.0.1:<free port>, storing under a temp dir.
 struct S3Server {
     endpoint: String,
+    /// Every request it received: method and query, in order.
+    seen: Arc<Mutex<Vec<String>>>,
     _root: TempDir,
 }
 
+impl S3Server {
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// How the server treats the requests it receives.
+#[derive(Clone, Copy, PartialEq)]
+enum Faults {
+    None,
+    /// The connection drops, with no answer, whenever part 2 of a
+    /// multipart upload arrives (a network failure mid-upload).
+    DropPartTwo,
+}
+
 async fn s3_server() -> S3Server {
+    s3_server_with(Faults::None).await
+}
+
+async fn s3_server_with(faults: Faults) -> S3Server {
     let root = TempDir::new("s3");
     let fs = s3s_fs::FileSystem::new(&root.0).expect("s3s-fs root");
     let mut builder = s3s::service::S3ServiceBuilder::new(fs);
@@ -30,14 +51,20 @@ async fn s3_server() -> S3Server {
     let service = builder.build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
     tokio::spawn(async move {
         let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         loop {
             let Ok((socket, _)) = listener.accept().await else {
                 continue;
             };
+            let (service, log) = (service.clone(), log.clone());
+            let wrapped = hyper::service::service_fn(move |req| {
+                answer(service.clone(), log.clone(), faults, req)
+            });
             let conn = http
-                .serve_connection(TokioIo::new(socket), service.clone())
+                .serve_connection(TokioIo::new(socket), wrapped)
                 .into_owned();
             tokio::spawn(async move {
                 let _ = conn.await;
@@ -46,8 +73,32 @@ async fn s3_server() -> S3Server {
     });
     S3Server {
         endpoint,
+        seen,
         _root: root,
     }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Notes the request, then answers it as S3 would, unless `faults` says to
+/// drop it.
+async fn answer(
+    service: s3s::service::S3Service,
+    log: Arc<Mutex<Vec<String>>>,
+    faults: Faults,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<s3s::HttpResponse, BoxError> {
+    let query = req.uri().query().unwrap_or("").to_string();
+    log.lock()
+        .unwrap()
+        .push(format!("{} {query}", req.method()));
+    let part_two = query.split('&').any(|p| p == "partNumber=2");
+    if faults == Faults::DropPartTwo && part_two {
+        // An error from the service makes hyper close the connection
+        // without answering.
+        return Err("connection dropped on part 2".into());
+    }
+    Ok(service.call(req.map(s3s::Body::from)).await?)
 }
 
 fn client(endpoint: &str) -> aws_sdk_s3::Client {
@@ -282,6 +333,76 @@ async fn when_s3_fails_the_export_fails_clearly_and_offers_no_file() {
             .unwrap(),
         Download::NotReady(_)
     ));
+    let leftovers: Vec<_> = std::fs::read_dir(fx.export_dir.0.join("tmp"))
+        .unwrap()
+        .collect();
+    assert!(leftovers.is_empty(), "work files removed: {leftovers:?}");
+}
+
+#[tokio::test]
+async fn a_connection_dropped_mid_upload_fails_the_export_aborts_the_upload_and_offers_nothing() {
+    let server = s3_server_with(Faults::DropPartTwo).await;
+    let t = TestDb::sqlite().await;
+    let mut fx = Fixture::new(t.db.clone()).await;
+    // Parts of 4 KiB, so the fixture's export (tens of KiB) goes up in
+    // several, and the second never arrives.
+    let store = store_with_bucket(&server, "guildtrack")
+        .await
+        .with_part_size(4 * 1024);
+    fx.state.exports.blobs = Arc::new(store);
+    let scope = fx.scope(&fx.viewer, "alpha").await;
+
+    let err = service::start(&fx.state, &scope, request())
+        .await
+        .unwrap_err();
+
+    let AppError::Failed(message) = err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("could not be stored"), "{message}");
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("POST") && r.contains("uploads")),
+        "a multipart upload was started: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|r| r.contains("partNumber=2")),
+        "part 2 was sent: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("DELETE") && r.contains("uploadId=")),
+        "the upload was aborted: {seen:?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|r| r.starts_with("POST") && r.contains("uploadId=")),
+        "the upload was never completed: {seen:?}"
+    );
+    let history = app::domain::export::jobs::list(fx.db(), &scope, 5)
+        .await
+        .unwrap();
+    let job = &history[0];
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(job
+        .error
+        .as_deref()
+        .unwrap_or("")
+        .contains("could not be stored"));
+    assert!(matches!(
+        service::download(&fx.state, &scope, job.id).await.unwrap(),
+        Download::NotReady(_)
+    ));
+    let key = format!("exports/{}/{}.csv", scope.guild_id(), job.id);
+    let head = client(&server.endpoint)
+        .head_object()
+        .bucket("guildtrack")
+        .key(&key)
+        .send()
+        .await;
+    assert!(head.is_err(), "no object was left under {key}");
     let leftovers: Vec<_> = std::fs::read_dir(fx.export_dir.0.join("tmp"))
         .unwrap()
         .collect();

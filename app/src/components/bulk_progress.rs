@@ -27,7 +27,7 @@ pub fn BulkProgress(
     let finished = StoredValue::new(None::<i64>);
     Effect::new(move |_| {
         let Some(r) = run.get() else { return };
-        if r.status != RunStatus::Running {
+        if !r.status.is_active() {
             if finished.get_value() != Some(r.id) {
                 finished.set_value(Some(r.id));
                 on_done.run(());
@@ -69,6 +69,18 @@ pub fn BulkProgress(
 
     let panel = move || {
         run.get().map(|r| {
+            if r.status == RunStatus::Queued {
+                // No bar: nothing moves until its turn comes, and an empty
+                // bar would read as stuck.
+                return view! {
+                    <section class="panel bulk-progress" aria-label="Bulk action waiting">
+                        <p class="bulk-progress__text" aria-live="polite">
+                            {r.progress_text()}
+                        </p>
+                    </section>
+                }
+                .into_any();
+            }
             if r.status == RunStatus::Running {
                 return view! {
                     <section class="panel bulk-progress" aria-label="Bulk action in progress">

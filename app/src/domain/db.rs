@@ -21,8 +21,51 @@ use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// The pool, and the turns its writers take (see [`WriteTurns`]).
+    Sqlite(SqlitePool, WriteTurns),
     Postgres(PgPool),
+}
+
+/// SQLite's writers, one at a time, in the order they asked.
+///
+/// SQLite has one write lock per database file. A writer that finds it
+/// taken retries in its busy handler: it sleeps and tries again, with no
+/// queue, so a writer that runs back to back (a bulk action's chunks, each
+/// holding the lock for up to a second) can win every time while a sign-in
+/// sleeps until its busy timeout and fails with "database is locked". That
+/// happened with three big bulk actions at once: a sign-in waited 10 s and
+/// failed, an export claim failed, and a third action's start answered 500.
+///
+/// So every write of this server waits here first, in a first-come,
+/// first-served queue (tokio's `Mutex` is fair), and only then takes the
+/// lock: a sign-in waits for at most the chunk under way, never for a whole
+/// run. The busy timeout still covers other processes on the same file (the
+/// CLI's `server purge`, say).
+#[derive(Clone, Debug, Default)]
+pub struct WriteTurns(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+/// The longest a write waits for its turn before it gives up with
+/// [`AppError::Unavailable`]. Turns last a chunk (about a second at most),
+/// so this is dozens of writers deep: something is wrong, and the member
+/// is told the truth rather than left waiting.
+const LONGEST_WAIT_FOR_A_TURN: Duration = Duration::from_secs(30);
+
+/// A writer's turn; the next writer goes when it is dropped.
+pub type Turn = tokio::sync::OwnedMutexGuard<()>;
+
+impl WriteTurns {
+    /// Waits for this writer's turn.
+    pub async fn wait(&self) -> Result<Turn, AppError> {
+        tokio::time::timeout(LONGEST_WAIT_FOR_A_TURN, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                tracing::error!(
+                    waited_s = LONGEST_WAIT_FOR_A_TURN.as_secs(),
+                    "a write waited too long for its turn on SQLite"
+                );
+                AppError::unavailable()
+            })
+    }
 }
 
 /// The differences between the two SQL dialects that the shared queries
@@ -266,7 +309,7 @@ impl Db {
                 })
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, WriteTurns::default()))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?
                 .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(1));
@@ -288,14 +331,14 @@ impl Db {
     /// `migrations/postgres`).
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await,
+            Db::Sqlite(p, _) => sqlx::migrate!("../migrations/sqlite").run(p).await,
             Db::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await,
         }
     }
 
     pub fn dialect(&self) -> Dialect {
         match self {
-            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Sqlite(..) => Dialect::Sqlite,
             Db::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -312,9 +355,10 @@ impl Db {
         sql: &'a Sql,
     ) -> impl Future<Output = Result<Vec<T>, AppError>> + Send + 'a {
         let at = Location::caller();
+        debug_assert_reads(sql);
         async move {
             let rows = match self {
-                Db::Sqlite(p) => {
+                Db::Sqlite(p, _) => {
                     bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                         .fetch_all(p)
                         .await
@@ -336,6 +380,7 @@ impl Db {
         sql: &'a Sql,
     ) -> impl Future<Output = Result<Option<T>, AppError>> + Send + 'a {
         let at = Location::caller();
+        debug_assert_reads(sql);
         async move {
             self.try_fetch_optional(sql)
                 .await
@@ -345,7 +390,7 @@ impl Db {
 
     async fn try_fetch_optional<T: AnyRow>(&self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
         match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                     .fetch_optional(p)
                     .await
@@ -365,7 +410,52 @@ impl Db {
         sql: &'a Sql,
     ) -> impl Future<Output = Result<i64, AppError>> + Send + 'a {
         let at = Location::caller();
+        debug_assert_reads(sql);
         async move {
+            let row = self
+                .try_fetch_optional(sql)
+                .await
+                .map_err(|e| failed(e, at, sql))?;
+            one_integer(row, sql)
+        }
+    }
+
+    /// On SQLite, waits for this writer's turn (see [`WriteTurns`]); on
+    /// PostgreSQL, whose writers wait on row locks, there is nothing to wait for.
+    async fn turn(&self) -> Result<Option<Turn>, AppError> {
+        match self {
+            Db::Sqlite(_, turns) => turns.wait().await.map(Some),
+            Db::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// Runs a statement that writes and returns a row (`INSERT …
+    /// RETURNING`, `UPDATE … RETURNING`); the row, if any. Reads go through
+    /// the `fetch_*` methods, writes through this one or [`Db::execute`], so
+    /// that a write on SQLite waits for its turn.
+    #[track_caller]
+    pub fn returning<'a, T: AnyRow + 'a>(
+        &'a self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<Option<T>, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let _turn = self.turn().await?;
+            self.try_fetch_optional(sql)
+                .await
+                .map_err(|e| failed(e, at, sql))
+        }
+    }
+
+    /// Runs an `INSERT … RETURNING id`; the new row's id.
+    #[track_caller]
+    pub fn insert_returning_id<'a>(
+        &'a self,
+        sql: &'a Sql,
+    ) -> impl Future<Output = Result<i64, AppError>> + Send + 'a {
+        let at = Location::caller();
+        async move {
+            let _turn = self.turn().await?;
             let row = self
                 .try_fetch_optional(sql)
                 .await
@@ -386,6 +476,7 @@ impl Db {
     ) -> impl Future<Output = Result<i64, AppError>> + Send + 'a {
         let at = Location::caller();
         async move {
+            let _turn = self.turn().await?;
             match self.try_fetch_optional(sql).await {
                 Ok(row) => one_integer(row, sql),
                 Err(e) if is_unique_violation(&e) => Err(taken),
@@ -394,7 +485,7 @@ impl Db {
         }
     }
 
-    /// Runs a statement; the number of rows it changed.
+    /// Runs a statement that writes; the number of rows it changed.
     #[track_caller]
     pub fn execute<'a>(
         &'a self,
@@ -402,8 +493,9 @@ impl Db {
     ) -> impl Future<Output = Result<u64, AppError>> + Send + 'a {
         let at = Location::caller();
         async move {
+            let _turn = self.turn().await?;
             let done = match self {
-                Db::Sqlite(p) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
+                Db::Sqlite(p, _) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
                     .execute(p)
                     .await
                     .map(|r| r.rows_affected()),
@@ -416,23 +508,24 @@ impl Db {
         }
     }
 
-    /// Starts a transaction. Dropping the [`Tx`] without `commit` rolls back.
-    pub async fn begin(&self) -> Result<Tx, AppError> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
-    }
-
-    /// A transaction that will write, and on SQLite takes the write lock
-    /// at once (`BEGIN IMMEDIATE`), waiting out another writer through the
-    /// busy timeout. A deferred transaction can read first without meaning
-    /// to (a statement that deletes posts runs the caption index's trigger,
-    /// and FTS5 reads its own tables), and a reader that then writes after
-    /// another writer committed gets SQLITE_BUSY at once, with no wait.
+    /// Starts a transaction that writes. Dropping the [`Tx`] without
+    /// `commit` rolls back.
+    ///
+    /// On SQLite it waits for its turn (see [`WriteTurns`]), holds it until
+    /// it ends, and takes the write lock at once (`BEGIN IMMEDIATE`). A
+    /// deferred transaction can read first without meaning to (a statement
+    /// that deletes posts runs the caption index's trigger, and FTS5 reads
+    /// its own tables), and a reader that then writes after another writer
+    /// committed gets SQLITE_BUSY at once, with no wait.
+    ///
+    /// Inside such a transaction, write through the [`Tx`] only: a write
+    /// through the [`Db`] would wait for the turn the transaction holds.
     pub async fn begin_write(&self) -> Result<Tx, AppError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, turns) => {
+                let turn = turns.wait().await?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -440,7 +533,7 @@ impl Db {
     /// Refreshes the planner's statistics after bulk loads.
     pub async fn analyze(&self) -> Result<(), AppError> {
         let stmt = match self {
-            Db::Sqlite(_) => "ANALYZE",
+            Db::Sqlite(..) => "ANALYZE",
             Db::Postgres(_) => "VACUUM ANALYZE",
         };
         self.execute(&Sql::new(stmt)).await?;
@@ -470,7 +563,7 @@ impl Db {
     /// work whose commits skipped it ([`Tx::defer_checkpoint`]). A failure is
     /// logged: the next commit's automatic checkpoint does the same work.
     pub async fn checkpoint(&self) {
-        let Db::Sqlite(pool) = self else { return };
+        let Db::Sqlite(pool, _) = self else { return };
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(pool)
             .await
@@ -484,6 +577,22 @@ impl Db {
         self.fetch_i64(&Sql::new("SELECT CAST(1 AS BIGINT)"))
             .await
             .map(|_| ())
+    }
+}
+
+/// Catches, in debug builds and tests, a write sent through a `Db::fetch_*`
+/// method: it would skip its turn on SQLite ([`WriteTurns`]).
+#[track_caller]
+fn debug_assert_reads(sql: &Sql) {
+    if cfg!(debug_assertions) {
+        let first = sql.text.split_whitespace().next().unwrap_or("");
+        debug_assert!(
+            !["INSERT", "UPDATE", "DELETE", "REPLACE"]
+                .iter()
+                .any(|w| first.eq_ignore_ascii_case(w)),
+            "a write through Db::fetch_*; use Db::execute or Db::returning: {}",
+            sql.head()
+        );
     }
 }
 
@@ -516,14 +625,15 @@ const RESTORE_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 1000";
 
 /// A transaction on either backend.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// The transaction, and the writer's turn it holds until it ends.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>, Turn),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
     pub fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Sqlite(..) => Dialect::Sqlite,
             Tx::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -537,7 +647,7 @@ impl Tx {
         let at = Location::caller();
         async move {
             let done = match self {
-                Tx::Sqlite(tx) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
+                Tx::Sqlite(tx, _) => bind_sqlite(sqlx::query(&sql.text), &sql.args)
                     .execute(&mut **tx)
                     .await
                     .map(|r| r.rows_affected()),
@@ -559,7 +669,7 @@ impl Tx {
         let at = Location::caller();
         async move {
             let rows = match self {
-                Tx::Sqlite(tx) => {
+                Tx::Sqlite(tx, _) => {
                     bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                         .fetch_all(&mut **tx)
                         .await
@@ -590,7 +700,7 @@ impl Tx {
 
     async fn try_fetch_optional<T: AnyRow>(&mut self, sql: &Sql) -> Result<Option<T>, sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx, _) => {
                 bind_sqlite_as(sqlx::query_as::<_, T>(&sql.text), &sql.args)
                     .fetch_optional(&mut **tx)
                     .await
@@ -627,7 +737,7 @@ impl Tx {
     /// the end instead. The pool restores the setting when the connection is
     /// released. On PostgreSQL, does nothing.
     pub async fn defer_checkpoint(&mut self) -> Result<(), AppError> {
-        if let Tx::Sqlite(tx) = self {
+        if let Tx::Sqlite(tx, _) = self {
             sqlx::query("PRAGMA wal_autocheckpoint = 0")
                 .execute(&mut **tx)
                 .await?;
@@ -637,10 +747,29 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), AppError> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(tx, _) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
+    }
+
+    /// Rolls back now. Dropping a transaction also rolls it back, but
+    /// sqlx only queues the `ROLLBACK` on the connection, which goes back to
+    /// the pool still inside the transaction until its next use: whatever
+    /// the transaction holds (a PostgreSQL advisory lock, SQLite's write
+    /// lock) stays held meanwhile. A purge that found nothing to do kept
+    /// the purge lock that way, and the next purge, on another connection,
+    /// found it taken and did nothing. Use this where a transaction that
+    /// took a lock ends without a commit. A failure is logged: the
+    /// connection is closed then, which ends the transaction too.
+    pub async fn rollback(self) {
+        let done = match self {
+            Tx::Sqlite(tx, _) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "rollback failed");
+        }
     }
 }
 

@@ -217,7 +217,7 @@ async fn insert_named(
             ),
             vec![Arg::Int(guild_id), Arg::Text(name.clone()), Arg::Time(now)],
         );
-        ids.push(db.fetch_i64(&sql).await?);
+        ids.push(db.insert_returning_id(&sql).await?);
     }
     Ok(ids)
 }
@@ -318,7 +318,7 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
                 Arg::Time(created),
             ],
         );
-        let id = db.fetch_i64(&sql).await?;
+        let id = db.insert_returning_id(&sql).await?;
         accounts.push(SeedAccount {
             id,
             platform,
@@ -338,7 +338,7 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
     // One transaction: each page of the nine post indexes is written once
     // rather than once per chunk (measured: 105 s → see BENCHMARKS.md for
     // a million posts on SQLite).
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_write().await?;
     while made < spec.posts && !accounts.is_empty() {
         let n = CHUNK.min(spec.posts - made);
         let mut rows = Vec::with_capacity(n);

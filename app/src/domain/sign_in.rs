@@ -181,7 +181,20 @@ async fn audit_failure(
 /// A successful sign-in clears its username's failures (a member who
 /// mistyped four times starts afresh), but not its address's: one valid
 /// account must not reset an address that is guessing at others.
+///
+/// Most sign-ins have no failures to clear, and a write waits for its turn
+/// on SQLite (behind a bulk action's chunk, say), so it is read first and
+/// written only when there is something to clear.
 pub async fn forget_failures(db: &Db, username: &str) -> Result<(), AppError> {
+    let any = db
+        .fetch_i64(&Sql::bound(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM sign_in_failures WHERE username = $1 LIMIT 1) f",
+            vec![Arg::Text(username.to_string())],
+        ))
+        .await?;
+    if any == 0 {
+        return Ok(());
+    }
     db.execute(&Sql::bound(
         "DELETE FROM sign_in_failures WHERE username = $1",
         vec![Arg::Text(username.to_string())],

@@ -1,5 +1,5 @@
 use super::export::ExportSettings;
-use super::{Db, SharedClock};
+use super::{Db, Instance, SharedClock};
 
 /// What every request handler and server function can reach.
 #[derive(Clone, Debug)]
@@ -9,6 +9,8 @@ pub struct AppState {
     pub exports: ExportSettings,
     /// `RETENTION_DAYS`: how long deleted items stay in the trash.
     pub trash_retention: chrono::Duration,
+    /// This server process, recorded on the jobs and bulk actions it holds.
+    pub instance: Instance,
 }
 
 impl AppState {

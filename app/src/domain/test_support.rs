@@ -33,6 +33,8 @@ fn in_ci() -> bool {
 /// A database that exists for one test.
 pub struct TestDb {
     pub db: Db,
+    /// Where it is, for a server process started on it.
+    pub url: String,
     /// For PostgreSQL: the database to drop when the test ends.
     pg_name: Option<String>,
     _dir: Option<TempDir>,
@@ -69,6 +71,7 @@ impl TestDb {
         db.migrate().await.expect("migrate sqlite");
         TestDb {
             db,
+            url,
             pg_name: None,
             _dir: Some(TempDir(dir)),
         }
@@ -106,6 +109,7 @@ impl TestDb {
         db.migrate().await.expect("migrate postgres");
         Some(TestDb {
             db,
+            url,
             pg_name: Some(name),
             _dir: None,
         })
@@ -247,6 +251,7 @@ impl Fixture {
                 trash_retention: chrono::Duration::days(
                     crate::domain::trash::Window::DEFAULT_RETENTION_DAYS,
                 ),
+                instance: super::Instance::new("test:0", Utc::now()),
             },
             clock,
             admin: users.next().unwrap(),

@@ -190,6 +190,9 @@ pub struct FailedItem {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunStatus {
+    /// Waiting for the guild's other bulk actions to finish: one runs per
+    /// guild at a time.
+    Queued,
     Running,
     Done,
     /// The server stopped mid-run; the items not reached are unchanged.
@@ -199,15 +202,21 @@ pub enum RunStatus {
 impl RunStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Queued => "queued",
             Self::Running => "running",
             Self::Done => "done",
             Self::Interrupted => "interrupted",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Running, Self::Done, Self::Interrupted]
+        [Self::Queued, Self::Running, Self::Done, Self::Interrupted]
             .into_iter()
             .find(|r| r.as_str() == s)
+    }
+
+    /// Not ended yet: the browser keeps polling.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
     }
 }
 
@@ -240,11 +249,30 @@ pub struct BulkRun {
     pub summary: Option<String>,
     /// `delete-12`: the Deleted Items view of what a delete moved there.
     pub batch_id: String,
+    /// While queued: the guild's bulk actions that run before this one.
+    pub queue_ahead: Option<i64>,
 }
 
 impl BulkRun {
-    /// "Deleting 1,500/100,000 posts…"
+    /// "Deleting 1,500/100,000 posts…", or while it waits its turn:
+    /// "Waiting for 1 other bulk action in this guild to finish. Yours
+    /// starts next: delete 5,000 posts."
     pub fn progress_text(&self) -> String {
+        if self.status == RunStatus::Queued {
+            let ahead = self.queue_ahead.unwrap_or(1).max(1);
+            let others = if ahead == 1 {
+                "1 other bulk action".to_string()
+            } else {
+                format!("{} other bulk actions", thousands(ahead))
+            };
+            let when = if ahead == 1 { "next" } else { "after them" };
+            return format!(
+                "Waiting for {others} in this guild to finish. Yours starts {when}: {} {} {}.",
+                self.action_verb(),
+                thousands(self.total),
+                self.entity.as_str()
+            );
+        }
         let verb = match self.action.as_str() {
             "delete" => "Deleting",
             "restore" => "Restoring",
@@ -257,6 +285,16 @@ impl BulkRun {
             thousands(self.total),
             self.entity.as_str()
         )
+    }
+
+    /// "delete", "move", …: the action as a verb.
+    fn action_verb(&self) -> &'static str {
+        match self.action.as_str() {
+            "delete" => "delete",
+            "restore" => "restore",
+            "purge" => "delete for good",
+            _ => "move",
+        }
     }
 
     pub fn percent(&self) -> u32 {
@@ -274,6 +312,14 @@ impl BulkRun {
         } else {
             done
         };
+        if self.status == RunStatus::Interrupted && self.processed == 0 {
+            return format!(
+                "Nothing {}: the server stopped before this action's turn came (the {} are \
+                 unchanged)",
+                past_tense(&self.action),
+                self.entity.as_str()
+            );
+        }
         if self.status == RunStatus::Interrupted {
             let left = self.total - self.processed;
             out.push_str(&format!(
@@ -312,6 +358,54 @@ mod tests {
         assert!(confirms("7", 7, reassign));
         assert!(confirms("DELETE", 7, BulkAction::Purge));
         assert!(!confirms("DELETE", 7, BulkAction::Restore));
+    }
+
+    fn run(status: RunStatus, processed: i64, queue_ahead: Option<i64>) -> BulkRun {
+        BulkRun {
+            id: 1,
+            entity: Entity::Posts,
+            action: "delete".into(),
+            status,
+            total: 5000,
+            processed,
+            succeeded: processed,
+            failed: 0,
+            failures: Vec::new(),
+            summary: None,
+            batch_id: "delete-1".into(),
+            queue_ahead,
+        }
+    }
+
+    #[test]
+    fn a_queued_run_says_what_it_waits_for_and_what_it_will_do() {
+        assert_eq!(
+            run(RunStatus::Queued, 0, Some(1)).progress_text(),
+            "Waiting for 1 other bulk action in this guild to finish. Yours starts next: \
+             delete 5,000 posts."
+        );
+        assert_eq!(
+            run(RunStatus::Queued, 0, Some(3)).progress_text(),
+            "Waiting for 3 other bulk actions in this guild to finish. Yours starts after \
+             them: delete 5,000 posts."
+        );
+        assert_eq!(
+            run(RunStatus::Running, 1500, None).progress_text(),
+            "Deleting 1,500/5,000 posts…"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_says_what_it_did_and_what_it_left() {
+        assert_eq!(
+            run(RunStatus::Interrupted, 2000, None).outcome_text(),
+            "2,000 deleted; the server stopped before the other 3,000 (they are unchanged)"
+        );
+        assert_eq!(
+            run(RunStatus::Interrupted, 0, None).outcome_text(),
+            "Nothing deleted: the server stopped before this action's turn came (the posts \
+             are unchanged)"
+        );
     }
 
     #[test]

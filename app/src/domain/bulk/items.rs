@@ -96,7 +96,7 @@ impl<'a> Chunk<'a> {
         now: DateTime<Utc>,
     ) -> Result<Chunk<'a>, AppError> {
         Ok(Chunk {
-            tx: db.begin().await?,
+            tx: db.begin_write().await?,
             scope,
             entity,
             batch,

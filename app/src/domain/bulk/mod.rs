@@ -20,7 +20,7 @@ mod targets;
 mod verdict;
 
 pub use run::Runner;
-pub use runs::{get, recover_stale, STALE_AFTER};
+pub use runs::{get, recover_stale, take_back, MAX_ACTIVE_PER_GUILD, STALE_AFTER};
 
 use super::selection_sql::where_selected;
 use super::trash::{self, Window};
@@ -334,15 +334,26 @@ pub use run::start;
 
 /// Starts a confirmed action for a request: up to [`INLINE_LIMIT`] items
 /// run before the answer (the result shows at once), more run in the
-/// background and the browser polls [`get`] for the progress.
+/// background and the browser polls [`get`] for the progress. So does an
+/// action that must wait for the guild's other runs to end: the answer says
+/// it is queued, and how many are ahead.
 pub async fn launch(
     state: &super::AppState,
     scope: &GuildScope,
     confirm: &crate::model::BulkConfirm,
 ) -> Result<crate::model::BulkRun, AppError> {
     let chunk = chunk_size(state.db.dialect());
-    let runner = start(&state.db, state.trash_window(), scope, confirm, chunk).await?;
-    if runner.total() <= INLINE_LIMIT {
+    let worker = state.instance.id();
+    let runner = start(
+        &state.db,
+        state.trash_window(),
+        scope,
+        confirm,
+        chunk,
+        &worker,
+    )
+    .await?;
+    if runner.total() <= INLINE_LIMIT && !runner.is_queued() {
         return runner.run_to_end(&state.db, &state.clock).await;
     }
     let run_id = runner.run_id();
@@ -373,9 +384,9 @@ pub async fn undo(
     }
     // The member did nothing wrong: the run's state is not yet what Undo
     // needs, so this is a conflict (409), not bad input.
-    if run.status == crate::model::RunStatus::Running {
+    if run.status.is_active() {
         return Err(AppError::conflict(
-            "This delete is still running: wait for it to finish, then undo it.",
+            "This delete has not finished yet: wait for it to finish, then undo it.",
         ));
     }
     let mut filter = crate::model::query::Params::new();

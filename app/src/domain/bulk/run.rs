@@ -63,7 +63,15 @@ pub(super) struct Tally {
 pub struct Runner {
     plan: Plan,
     tally: Tally,
+    /// Waiting for the guild's older runs to end: one runs per guild at a
+    /// time (on SQLite they would take turns with the write lock anyway,
+    /// and on both, two runs over the same items would fail each other's).
+    queued: bool,
 }
+
+/// How often a queued run looks whether its turn came (and proves itself
+/// alive to the upkeep).
+const QUEUE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The items of one chunk, sorted by their verdict.
 struct Judged {
@@ -71,15 +79,19 @@ struct Judged {
     failed: Vec<(i64, FailureReason)>,
 }
 
-/// Checks the confirmation and records the run. Refuses, with a sentence,
-/// when the member may not do this, a target is not in the guild, the typed
-/// text does not confirm, or the selection no longer has the confirmed count.
+/// Checks the confirmation and records the run, held by `worker` (this
+/// server's [`crate::domain::Instance::id`]): running, or queued behind the
+/// guild's other runs. Refuses, with a sentence, when the member may not
+/// do this, a target is not in the guild, the typed text does not confirm,
+/// the selection no longer has the confirmed count, or the guild's queue
+/// is full.
 pub async fn start(
     db: &Db,
     window: Window,
     scope: &GuildScope,
     confirm: &BulkConfirm,
     chunk: usize,
+    worker: &str,
 ) -> Result<Runner, AppError> {
     let (req, now) = (&confirm.request, window.now);
     require_role(scope, req)?;
@@ -113,9 +125,13 @@ pub async fn start(
         .chars()
         .take(MAX_REASON_CHARS)
         .collect();
-    let (run_id, batch_id) =
-        runs::create(db, scope, req.entity, &req.action, ids.len(), now).await?;
+    let runs::Created {
+        run_id,
+        batch_id,
+        queued,
+    } = runs::create(db, scope, req.entity, &req.action, ids.len(), worker, now).await?;
     Ok(Runner {
+        queued,
         plan: Plan {
             run_id,
             scope: scope.clone(),
@@ -146,6 +162,33 @@ impl Runner {
         &self.plan.batch_id
     }
 
+    /// Waiting for the guild's older runs to end.
+    pub fn is_queued(&self) -> bool {
+        self.queued
+    }
+
+    /// Where the run stands: a queued run whose turn has come starts now.
+    async fn take_turn(&mut self, db: &Db, now: DateTime<Utc>) -> Result<runs::Place, AppError> {
+        if !self.queued {
+            return Ok(runs::Place::Runs);
+        }
+        let place = runs::take_turn(db, self.plan.run_id, self.plan.scope.guild_id(), now).await?;
+        self.queued = place != runs::Place::Runs;
+        Ok(place)
+    }
+
+    /// Waits until the guild's older runs have ended, proving itself alive
+    /// meanwhile; false when it was ended while it waited.
+    async fn wait_for_turn(&mut self, db: &Db, clock: &SharedClock) -> Result<bool, AppError> {
+        loop {
+            match self.take_turn(db, clock.now()).await? {
+                runs::Place::Runs => return Ok(true),
+                runs::Place::Waits => tokio::time::sleep(QUEUE_POLL).await,
+                runs::Place::Ended => return Ok(false),
+            }
+        }
+    }
+
     /// Works through every chunk. A chunk that fails (the database went
     /// away) ends the run as interrupted: the chunks before it stay done and
     /// audited, the items after it are untouched.
@@ -162,6 +205,15 @@ impl Runner {
     /// result shows, without the final WAL checkpoint on SQLite.
     pub async fn run_chunks(mut self, db: &Db, clock: &SharedClock) -> Result<BulkRun, AppError> {
         let run_id = self.plan.run_id;
+        match self.wait_for_turn(db, clock).await {
+            Ok(true) => {}
+            Ok(false) => return runs::load(db, run_id, None).await,
+            Err(e) => {
+                tracing::error!(run = run_id, error = %e, "a queued bulk action could not start");
+                runs::interrupt(db, clock.now(), run_id).await?;
+                return runs::load(db, run_id, None).await;
+            }
+        }
         loop {
             let more = self.step(db, clock.now()).await;
             // After each chunk of a long run, PostgreSQL vacuums so the
@@ -185,8 +237,19 @@ impl Runner {
     }
 
     /// Does the next chunk in one transaction; `Ok(false)` after the last.
+    /// A queued run first takes its turn, and refuses while older runs of
+    /// its guild have not ended.
     pub async fn step(&mut self, db: &Db, now: DateTime<Utc>) -> Result<bool, AppError> {
-        let Runner { plan, tally } = self;
+        match self.take_turn(db, now).await? {
+            runs::Place::Runs => {}
+            runs::Place::Waits => {
+                return Err(AppError::conflict(
+                    "Another bulk action of this guild runs first.",
+                ))
+            }
+            runs::Place::Ended => return Err(runs::ended()),
+        }
+        let Runner { plan, tally, .. } = self;
         let end = (tally.next + plan.chunk).min(plan.ids.len());
         let ids = &plan.ids[tally.next..end];
         let mut chunk = Chunk::begin(db, &plan.scope, plan.entity, &plan.batch_id, now).await?;

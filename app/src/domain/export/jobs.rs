@@ -144,7 +144,7 @@ pub async fn insert(
             Arg::OptTime(instant.then_some(now)),
         ],
     );
-    db.fetch_i64(&sql).await
+    db.insert_returning_id(&sql).await
 }
 
 async fn row(db: &Db, scope: &GuildScope, id: i64) -> Result<JobRow, AppError> {
@@ -340,7 +340,7 @@ pub async fn claim_next(
         Arg::Int(MAX_RUNNING_PER_GUILD),
     ];
     match db {
-        Db::Sqlite(_) => db.fetch_optional(&Sql::bound(pick(""), args)).await,
+        Db::Sqlite(..) => db.returning(&Sql::bound(pick(""), args)).await,
         Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
             // Serialises claims (not the exports): each is one short
@@ -396,33 +396,59 @@ pub async fn fail(db: &Db, id: i64, error: &str, now: DateTime<Utc>) -> Result<(
     Ok(())
 }
 
-/// Running jobs whose worker went silent: requeued, or failed once they
-/// have had [`MAX_ATTEMPTS`] (instant ones fail at once: their user got an
-/// error already). Returns (requeued, failed).
-pub async fn recover_stale(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), AppError> {
-    let cutoff = now - STALE_AFTER;
-    let failed = db
-        .execute(&Sql::bound(
-            "UPDATE export_jobs SET status = 'failed', finished_at = $1, worker = NULL, error = $2 \
-             WHERE status = 'running' AND heartbeat_at < $3 AND (instant OR attempts >= $4)",
-            vec![
-                Arg::Time(now),
-                Arg::Text(format!(
-                    "The server stopped while making this export ({MAX_ATTEMPTS} attempts at most). \
-                     Try again; if it keeps failing, export a smaller view."
-                )),
-                Arg::Time(cutoff),
-                Arg::Int(MAX_ATTEMPTS),
-            ],
+/// Which running jobs have lost their worker.
+enum Gone<'a> {
+    /// Silent for [`STALE_AFTER`]: the worker's server stopped.
+    Silent { now: DateTime<Utc> },
+    /// Held by an earlier start of this same server, which is gone (see
+    /// [`crate::domain::Instance`]).
+    EarlierStartOf(&'a crate::domain::Instance),
+}
+
+impl Gone<'_> {
+    /// Appends the condition, ` AND …`, to `sql`.
+    fn push_condition(&self, sql: &mut Sql) {
+        match self {
+            Gone::Silent { now } => {
+                sql.push(" AND heartbeat_at < ").bind(*now - STALE_AFTER);
+            }
+            Gone::EarlierStartOf(instance) => {
+                let (prefix, id) = (instance.prefix(), instance.id());
+                sql.push(" AND substr(worker, 1, CAST(")
+                    .bind(prefix.chars().count() as i64)
+                    .push(" AS INTEGER)) = ")
+                    .bind(prefix)
+                    .push(" AND substr(worker, 1, CAST(")
+                    .bind(id.chars().count() as i64)
+                    .push(" AS INTEGER)) <> ")
+                    .bind(id);
+            }
+        }
+    }
+}
+
+/// Running jobs whose worker is gone: requeued, or failed once they have
+/// had [`MAX_ATTEMPTS`] (instant ones fail at once: their user got an error
+/// already). Returns (requeued, failed).
+async fn recover(db: &Db, now: DateTime<Utc>, gone: Gone<'_>) -> Result<(u64, u64), AppError> {
+    let mut fail = Sql::new("UPDATE export_jobs SET status = 'failed', finished_at = ");
+    fail.bind(now)
+        .push(", worker = NULL, error = ")
+        .bind(format!(
+            "The server stopped while making this export ({MAX_ATTEMPTS} attempts at most). \
+             Try again; if it keeps failing, export a smaller view."
         ))
-        .await?;
-    let requeued = db
-        .execute(&Sql::bound(
-            "UPDATE export_jobs SET status = 'queued', worker = NULL, processed = 0 \
-             WHERE status = 'running' AND heartbeat_at < $1",
-            vec![Arg::Time(cutoff)],
-        ))
-        .await?;
+        .push(" WHERE status = 'running' AND (instant OR attempts >= ")
+        .bind(MAX_ATTEMPTS)
+        .push(")");
+    gone.push_condition(&mut fail);
+    let failed = db.execute(&fail).await?;
+    let mut requeue = Sql::new(
+        "UPDATE export_jobs SET status = 'queued', worker = NULL, processed = 0 \
+         WHERE status = 'running'",
+    );
+    gone.push_condition(&mut requeue);
+    let requeued = db.execute(&requeue).await?;
     if requeued + failed > 0 {
         tracing::warn!(
             requeued,
@@ -431,6 +457,23 @@ pub async fn recover_stale(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), Ap
         );
     }
     Ok((requeued, failed))
+}
+
+/// Running jobs whose worker went silent for [`STALE_AFTER`]: requeued, or
+/// failed once they have had [`MAX_ATTEMPTS`]. Returns (requeued, failed).
+pub async fn recover_stale(db: &Db, now: DateTime<Utc>) -> Result<(u64, u64), AppError> {
+    recover(db, now, Gone::Silent { now }).await
+}
+
+/// At a server's start, before its workers run: the jobs an earlier start
+/// of this same server was making are requeued (or failed) at once, rather
+/// than after [`STALE_AFTER`] of silence. Returns (requeued, failed).
+pub async fn take_back(
+    db: &Db,
+    instance: &crate::domain::Instance,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), AppError> {
+    recover(db, now, Gone::EarlierStartOf(instance)).await
 }
 
 /// Done exports whose file is past its retention: (id, key), at most

@@ -129,7 +129,7 @@ pub struct Outcome {
 /// memory map, like the export itself (see `sqlite_source::open`).
 pub async fn count(db: &Db, plan: &plan::Plan) -> Result<i64, crate::error::AppError> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let path = pool.connect_options().get_filename().to_path_buf();
             let sql = plan.count.clone();
             tokio::task::spawn_blocking(move || sqlite_source::count(&path, &sql))
@@ -157,7 +157,7 @@ pub async fn write(
     collect_ids: bool,
 ) -> Result<Outcome, ExportError> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let path = pool.connect_options().get_filename().to_path_buf();
             let (rows, count) = (plan.rows.clone(), plan.count.clone());
             tokio::task::spawn_blocking(move || {

@@ -83,7 +83,7 @@ pub async fn start(
     let filename = clean_filename(&req.filename, &default, req.format);
     let exports = &state.exports;
     if count < exports.instant_limit {
-        let worker = format!("instant-{}", std::process::id());
+        let worker = format!("{}-instant", state.instance.id());
         let job = jobs::NewJob {
             req: &req,
             label: &described.label,
@@ -375,7 +375,7 @@ async fn run(state: &AppState, scope: &GuildScope, job: Run) -> Result<(), RunEr
 
     let now = state.clock.now();
     let stored = async {
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin_write().await?;
         let mine = jobs::complete(
             &mut tx,
             job.id,
@@ -516,6 +516,33 @@ pub async fn maintain(state: &AppState) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// Removes the work files an earlier start of this same server was writing
+/// when it stopped: their jobs were just taken back ([`jobs::take_back`])
+/// and start again from the top, so the files are garbage now, not in an
+/// hour. A work file's name holds its worker's name (`job-{id}-{worker}.part`).
+pub fn remove_work_files_of_earlier_start(
+    dir: &std::path::Path,
+    instance: &crate::domain::Instance,
+) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let (prefix, me) = (instance.prefix(), instance.id());
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.contains(&prefix) && !name.contains(&me) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %name, "removed a work file of this server's earlier start")
+                }
+                Err(e) => {
+                    tracing::warn!(file = %name, "could not remove an earlier work file: {e}")
+                }
+            }
+        }
+    }
 }
 
 /// Work files untouched this long belong to no running export (a running

@@ -35,11 +35,13 @@ const LOCK_KEY: i64 = 0x0067_7470_7572_6765;
 /// write lock may be held (BENCHMARKS.md, "Purge").
 pub const ROWS_PER_STEP: i64 = 5_000;
 
-/// On SQLite, the pause after each step. A writer that found the lock
-/// taken sleeps in SQLite's busy handler and tries again up to 100 ms
-/// later; without a pause the next step took the lock first every time,
-/// and a member's edit waited through step after step (832 ms measured
-/// at 300,000 posts, for steps of about 80 ms).
+/// On SQLite, the pause after each step, for writers in *other* processes
+/// (`server purge` from cron beside a serving server, say). This server's
+/// own writers queue for their turn (`db::WriteTurns`) and go between two
+/// steps anyway; another process's writer sleeps in SQLite's busy handler
+/// and tries again up to 100 ms later, and without a pause the next step
+/// took the lock first every time (a write waited 832 ms, measured at
+/// 300,000 posts, for steps of about 80 ms).
 const PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Rows removed per step. An account takes its remaining posts with it (ON
@@ -158,20 +160,44 @@ async fn purge_step(
     before: Removed,
     entry: &mut Option<i64>,
 ) -> Result<StepOutcome, AppError> {
-    let cutoff = window.purge_cutoff();
     let mut tx = db.begin_write().await?;
-    if !take_lock(&mut tx).await? {
+    let outcome = step_in(&mut tx, db.dialect(), guild, window, size, before, entry).await;
+    match outcome {
+        Ok(StepOutcome::Removed(step)) => {
+            tx.commit().await?;
+            Ok(StepOutcome::Removed(step))
+        }
+        // Changed nothing; rolled back at once so the purge lock is free
+        // for the next step or run (see `Tx::rollback`).
+        other => {
+            tx.rollback().await;
+            other
+        }
+    }
+}
+
+/// The work of [`purge_step`], inside its transaction.
+async fn step_in(
+    tx: &mut Tx,
+    dialect: Dialect,
+    guild: i64,
+    window: Window,
+    size: Step,
+    before: Removed,
+    entry: &mut Option<i64>,
+) -> Result<StepOutcome, AppError> {
+    let cutoff = window.purge_cutoff();
+    if !take_lock(tx).await? {
         return Ok(StepOutcome::Locked);
     }
     let mut step = Removed {
         accounts: 0,
-        posts: delete_expired_posts(&mut tx, guild, cutoff, size.posts).await?,
+        posts: delete_expired_posts(tx, guild, cutoff, size.posts).await?,
     };
     if step.posts == 0 {
-        step = delete_expired_accounts(&mut tx, guild, cutoff, size.accounts).await?;
+        step = delete_expired_accounts(tx, guild, cutoff, size.accounts).await?;
     }
     if step.accounts + step.posts == 0 {
-        // Dropping the transaction rolls it back: it changed nothing.
         return Ok(StepOutcome::NothingLeft);
     }
     let total = Removed {
@@ -180,7 +206,7 @@ async fn purge_step(
     };
     let (summary, details) = summary_of(total, window);
     match *entry {
-        Some(id) => audit::revise(&mut tx, id, &summary, &details).await?,
+        Some(id) => audit::revise(tx, id, &summary, &details).await?,
         None => {
             let first = Entry {
                 actor_id: None,
@@ -191,11 +217,9 @@ async fn purge_step(
                 details: Some(details),
                 batch_id: None,
             };
-            *entry =
-                Some(audit::record_one(&mut tx, db.dialect(), guild, window.now, &first).await?);
+            *entry = Some(audit::record_one(tx, dialect, guild, window.now, &first).await?);
         }
     }
-    tx.commit().await?;
     Ok(StepOutcome::Removed(step))
 }
 
