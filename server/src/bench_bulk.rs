@@ -94,7 +94,7 @@ async fn timed(
     // when the result shows: what the member waits for.
     let t = Instant::now();
     let chunk = args.chunk.unwrap_or_else(|| bulk::chunk_size(db.dialect()));
-    let runner = bulk::start(
+    let mut runner = bulk::start(
         db,
         window(clock),
         scope,
@@ -103,6 +103,10 @@ async fn timed(
         "bench-bulk:0#bench",
     )
     .await?;
+    // As a member's run goes (`bulk::launch`), unless a chunk size is given.
+    if args.chunk.is_none() && db.dialect() == app::domain::Dialect::Sqlite {
+        runner = runner.paced(bulk::SQLITE_LOCK_HOLD);
+    }
     let batch = runner.batch_id().to_string();
     let run = runner.run_chunks(db, clock).await?;
     let elapsed = t.elapsed();

@@ -123,6 +123,23 @@ async fn export_settings(cfg: &server::config::ExportConfig) -> ExportSettings {
     settings
 }
 
+/// Ctrl-C, or SIGTERM (what service managers and `kill` send): the server
+/// stops taking requests, finishes those under way, and closes the database.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
@@ -190,6 +207,10 @@ async fn main() {
             let listener = tokio::net::TcpListener::bind(config.site_addr)
                 .await
                 .unwrap_or_else(|e| fail(format!("cannot listen on {}: {e}", config.site_addr)));
+            // A server killed before it could close the database leaves
+            // SQLite's log as it was: fold it into the file before serving,
+            // while no reader holds it (see `Db::checkpoint`).
+            db.checkpoint().await;
             server::background::take_back(&state).await;
             server::background::spawn(state.clone());
             let router = server::router::build(state, config.clone());
@@ -206,11 +227,12 @@ async fn main() {
             // The peer address reaches handlers, for throttling sign-ins.
             let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+                .with_graceful_shutdown(shutdown_signal())
                 .await
                 .unwrap_or_else(|e| fail(e));
+            // Closing the pool lets SQLite fold its log into the database
+            // file, so the next start does not begin by reading it all back.
+            db.close().await;
         }
         Command::Seed {
             guild,

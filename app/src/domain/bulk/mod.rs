@@ -31,14 +31,17 @@ use crate::model::{BulkAction, BulkPreview, BulkRequest, Entity, Selection};
 
 /// Items per transaction, by backend.
 ///
-/// SQLite: 50,000. A chunk of posts in id order touches entries all over
-/// each of the post indexes, so every commit writes nearly every index page
-/// to the WAL again: deleting 100,000 posts took 9.6 s in chunks of 500,
-/// 2.3 s in chunks of 10,000 and 1.9 s in chunks of 20,000 (BENCHMARKS.md).
-/// Once chunks stopped checkpointing (`Tx::defer_checkpoint`), 50,000 still
-/// saved 0.2 s over 20,000 (1.7–1.8 s against 1.9–2.1 s). Such a chunk holds
-/// the write lock for about 0.9 s, which another member's edit waits out
-/// (the busy timeout is 10 s); readers are never blocked (WAL).
+/// SQLite: at most 50,000. A chunk of posts in id order touches entries
+/// all over each of the post indexes, so every commit writes nearly every
+/// index page to the WAL again: deleting 100,000 posts took 9.6 s in chunks
+/// of 500, 2.3 s in chunks of 10,000 and 1.9 s in chunks of 20,000
+/// (BENCHMARKS.md). Once chunks stopped checkpointing
+/// (`Tx::defer_checkpoint`), 50,000 still saved 0.2 s over 20,000 (1.7–1.8 s
+/// against 1.9–2.1 s). Such a chunk holds the write lock for about 0.9 s in
+/// a guild of 100,000 posts, but several seconds in one of 1,000,000, and
+/// every other write waits for it (`db::WriteTurns`); so a member's run is
+/// paced to [`SQLITE_LOCK_HOLD`] a chunk, up to this size. Readers are never
+/// blocked (WAL).
 ///
 /// PostgreSQL: 5,000. Its WAL logs changes, not whole pages again, so size
 /// matters less (500: 3.3 s, 5,000: 2.9 s for the same delete), and smaller
@@ -49,6 +52,12 @@ pub fn chunk_size(dialect: super::Dialect) -> usize {
         super::Dialect::Postgres => 5_000,
     }
 }
+
+/// On SQLite, about how long one chunk of a run started by a member holds
+/// the write lock: every other write of the server (a sign-in, an edit, an
+/// export's progress) waits for the chunk under way, so chunks are sized to
+/// this ([`Runner::paced`]) rather than fixed.
+pub const SQLITE_LOCK_HOLD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Selections up to this size finish within the request (a fraction of a
 /// second) and the result shows at once; larger ones run in the background
@@ -344,7 +353,7 @@ pub async fn launch(
 ) -> Result<crate::model::BulkRun, AppError> {
     let chunk = chunk_size(state.db.dialect());
     let worker = state.instance.id();
-    let runner = start(
+    let mut runner = start(
         &state.db,
         state.trash_window(),
         scope,
@@ -353,6 +362,9 @@ pub async fn launch(
         &worker,
     )
     .await?;
+    if state.db.dialect() == super::Dialect::Sqlite {
+        runner = runner.paced(SQLITE_LOCK_HOLD);
+    }
     if runner.total() <= INLINE_LIMIT && !runner.is_queued() {
         return runner.run_to_end(&state.db, &state.clock).await;
     }
