@@ -9,8 +9,6 @@ cd "$ROOT"
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
-CARGO_LEPTOS_VERSION=0.3.10
-
 apt_install() {
   command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
   if [ ! -f /tmp/.guildtrack-apt-updated ]; then
@@ -24,10 +22,6 @@ ensure_rust() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     say "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
-  fi
-  if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
-    say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes, once)"
-    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
   fi
   # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
   local want
@@ -85,32 +79,61 @@ ensure_libreoffice() {
   fi
 }
 
-# The environment cargo-leptos gives its debug builds. Plain `cargo test`
-# uses the same, so both share one set of compiled dependencies instead of
-# rebuilding each other's.
+# The environment of debug builds: `cargo test` and `build_site debug` use
+# the same, so both share one set of compiled dependencies instead of
+# rebuilding each other's. LEPTOS_OUTPUT_NAME is read at compile time too.
 leptos_debug_env() {
   export LEPTOS_OUTPUT_NAME=guildtrack LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-    LEPTOS_RELOAD_PORT=3001 \
-    LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
+    LEPTOS_HASH_FILES=false
   export RUSTFLAGS="--cfg erase_components"
 }
 
-# The release build that users run (scripts/run) and the browser tests
-# test (scripts/test), made one way: hashed asset names with .br/.gz copies
-# (the server caches the former for a year and serves the latter, see
-# server/src/assets.rs), and Leptos's type-erased views on both sides.
-# Erased views need far fewer instances of tachys' and reactive_graph's
-# generic code: the wasm is 1.79 MB instead of 2.28 MB, 448 KB brotli
-# instead of 605 KB (BENCHMARKS.md). The server must be built the same way
-# as the wasm, or hydration fails, so the flag goes in RUSTFLAGS, which
-# cargo-leptos passes to both. The debug variables of leptos_debug_env are
-# cleared so both scripts share one set of compiled files.
-leptos_release_build() {
+# wasm-opt for release builds: flags for the wasm features rustc 1.95 emits
+# for wasm32-unknown-unknown by default, which every current browser has.
+WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
+
+# Builds the server and the site (target/site) without cargo-leptos, which
+# took 11 to 30 minutes to compile on a new machine before the first build
+# could even start: cargo builds the server and the wasm, wasm-bindgen makes
+# the JS glue, wasm-opt shrinks the release wasm, and tools/site.mjs
+# minifies, hashes, precompresses and lays out the files as cargo-leptos
+# did (see that file).
+#
+# `build_site debug` uses the variables of leptos_debug_env, so it shares
+# its compiled dependencies with `cargo test`. `build_site release` is what
+# users run (scripts/run) and what the browser tests test (scripts/test):
+# hashed asset names with .br/.gz copies (the server caches the former for
+# a year and serves the latter, see server/src/assets.rs), and Leptos's
+# type-erased views on both sides. Erased views need far fewer instances of
+# tachys' and reactive_graph's generic code: the wasm is 1.79 MB instead of
+# 2.28 MB, 448 KB brotli instead of 605 KB (BENCHMARKS.md). The server must
+# be built the same way as the wasm, or hydration fails, so the flag goes in
+# RUSTFLAGS for both. Both scripts set the same variables, so they share one
+# set of compiled files.
+build_site() {
+  local mode="$1" server_dir wasm bindgen_dir
   ensure_binaryen
-  env -u LEPTOS_OUTPUT_NAME -u LEPTOS_SITE_ROOT -u LEPTOS_SITE_PKG_DIR \
-    -u LEPTOS_RELOAD_PORT -u LEPTOS_JS_MINIFY \
-    RUSTFLAGS="--cfg erase_components" LEPTOS_HASH_FILES=true \
-    cargo leptos build --release --precompress
+  if [ "$mode" = release ]; then
+    export RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=guildtrack \
+      LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
+    unset LEPTOS_RELOAD_PORT LEPTOS_JS_MINIFY
+    cargo build -p server --release
+    cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+    server_dir=target/release wasm=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+  else
+    leptos_debug_env
+    cargo build -p server
+    cargo build -p frontend --lib --target wasm32-unknown-unknown
+    server_dir=target/debug wasm=target/wasm32-unknown-unknown/debug/frontend.wasm
+  fi
+  bindgen_dir="target/bindgen-$mode"
+  rm -rf "$bindgen_dir"
+  wasm-bindgen --target web --no-typescript --out-dir "$bindgen_dir" --out-name guildtrack "$wasm"
+  if [ "$mode" = release ]; then
+    wasm-opt "${WASM_OPT_FLAGS[@]}" "$bindgen_dir/guildtrack_bg.wasm" -o "$bindgen_dir/guildtrack_bg.wasm"
+  fi
+  node tools/site.mjs "$mode" "$bindgen_dir" "$server_dir"
 }
 
 postgres_up() {
