@@ -644,6 +644,49 @@ db_test!(
     }
 );
 
+db_test!(
+    a_run_declared_stale_while_its_chunk_commits_counts_that_chunk,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let picked = live_posts(fx.db(), "alpha").await[..6].to_vec();
+        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked))).await;
+        let mut runner = start(&fx, &editor, &confirm, 2).await;
+        runner.step(fx.db(), fx.clock_now()).await.unwrap();
+        // A slow worker's second chunk is committing: its transaction has
+        // written the new counts and not yet committed.
+        let mut chunk = fx.db().begin_write().await.unwrap();
+        chunk
+            .execute(&Sql::bound(
+                "UPDATE bulk_runs SET processed = 4, succeeded = 4 WHERE id = $1",
+                vec![Arg::Int(runner.run_id())],
+            ))
+            .await
+            .unwrap();
+
+        fx.clock.advance(bulk::STALE_AFTER + Duration::seconds(1));
+        let (db, now) = (fx.db().clone(), fx.clock_now());
+        let recovery = tokio::spawn(async move { bulk::recover_stale(&db, now).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        chunk.commit().await.unwrap();
+        assert_eq!(recovery.await.unwrap().unwrap(), 1);
+
+        let run = bulk::get(fx.db(), &editor, runner.run_id()).await.unwrap();
+        assert_eq!(
+            (run.status, run.processed, run.succeeded),
+            (RunStatus::Interrupted, 4, 4)
+        );
+        let told = count(
+            fx.db(),
+            "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1 AND target_id IS NULL \
+             AND summary LIKE 'Stopped after 4 of 6 posts: 4 deleted%'",
+            vec![Arg::Text(runner.batch_id().into())],
+        )
+        .await;
+        assert_eq!(told, 1, "the summary counts the chunk that committed");
+    }
+);
+
 db_test!(another_guilds_run_is_not_found, |db: Db| async move {
     let fx = Fixture::new(db).await;
     let editor = fx.scope(&fx.editor, "alpha").await;

@@ -351,8 +351,7 @@ const UNTRASH: &str = "deleted_at = NULL, deleted_by = NULL, delete_batch_id = N
      deleted_group_id = NULL, deleted_brand_id = NULL";
 
 /// The live posts of account `a`, in SQL.
-const LIVE_POSTS: &str =
-    "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id AND q.deleted_at IS NULL)";
+const LIVE_POSTS: &str = crate::domain::accounts::LIVE_POST_COUNT;
 
 /// Every post of account `a`, in SQL.
 const ALL_POSTS: &str = "(SELECT COUNT(*) FROM posts q WHERE q.account_id = a.id)";

@@ -57,11 +57,11 @@ pub fn plan(
             Sql::new(format!(
                 "SELECT a.id, a.platform, a.handle, a.display_name, a.profile_url, g.name, b.name, \
                  a.status, a.followers, \
-                 (SELECT COUNT(*) FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL), \
-                 {}, {} \
+                 {}, {}, {} \
                  FROM accounts a \
                  LEFT JOIN account_groups g ON g.id = a.group_id \
                  LEFT JOIN brands b ON b.id = a.brand_id",
+                crate::domain::accounts::LIVE_POST_COUNT,
                 time(dialect, "a.created_at"),
                 time(dialect, "a.updated_at")
             )),
