@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 
@@ -124,6 +124,18 @@ async fn health(State(state): State<ServerState>) -> impl IntoResponse {
     }
 }
 
+/// The app's routes, listed once per process. Listing them renders the app
+/// with resource loading switched off for the whole process (leptos_server's
+/// `SuppressResourceLoad` is one global flag), and a resource that first
+/// polls meanwhile, in another router's render, waits forever
+/// (leptos-rs/leptos#4773). A server builds one router, before it serves;
+/// the HTTP tests build one per test, in parallel, and a page hung in about
+/// one run in thirty.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole app. Server functions are registered by
 /// `leptos_routes_with_context` at `/api/<endpoint>`, each for POST only.
 pub fn build(app: AppState, config: Config) -> Router {
@@ -133,7 +145,7 @@ pub fn build(app: AppState, config: Config) -> Router {
         config,
         leptos_options: leptos_options.clone(),
     };
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
         .join(leptos_options.site_pkg_dir.as_ref());
     Router::new()
