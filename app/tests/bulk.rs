@@ -602,15 +602,22 @@ db_test!(
     }
 );
 
+/// A delete of six of alpha's posts in chunks of two, its first chunk
+/// done: a run that has started and not finished.
+async fn a_delete_of_six_with_its_first_chunk_done(fx: &Fixture, editor: &GuildScope) -> Runner {
+    let picked = live_posts(fx.db(), "alpha").await[..6].to_vec();
+    let confirm = confirmed(fx, editor, delete(POSTS, Selection::Ids(picked))).await;
+    let mut runner = start(fx, editor, &confirm, 2).await;
+    runner.step(fx.db(), fx.clock_now()).await.unwrap();
+    runner
+}
+
 db_test!(
     a_run_whose_server_stopped_is_reported_as_interrupted,
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let editor = fx.scope(&fx.editor, "alpha").await;
-        let picked = live_posts(fx.db(), "alpha").await[..6].to_vec();
-        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked))).await;
-        let mut runner = start(&fx, &editor, &confirm, 2).await;
-        runner.step(fx.db(), fx.clock_now()).await.unwrap();
+        let runner = a_delete_of_six_with_its_first_chunk_done(&fx, &editor).await;
         // The server dies here: the runner is never stepped again.
 
         assert_eq!(
@@ -649,10 +656,7 @@ db_test!(
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let editor = fx.scope(&fx.editor, "alpha").await;
-        let picked = live_posts(fx.db(), "alpha").await[..6].to_vec();
-        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked))).await;
-        let mut runner = start(&fx, &editor, &confirm, 2).await;
-        runner.step(fx.db(), fx.clock_now()).await.unwrap();
+        let runner = a_delete_of_six_with_its_first_chunk_done(&fx, &editor).await;
         // A slow worker's second chunk is committing: its transaction has
         // written the new counts and not yet committed.
         let mut chunk = fx.db().begin_write().await.unwrap();
