@@ -683,7 +683,7 @@ db_test!(
         let told = count(
             fx.db(),
             "SELECT COUNT(*) FROM audit_log WHERE batch_id = $1 AND target_id IS NULL \
-             AND summary LIKE 'Stopped after 4 of 6 posts: 4 deleted%'",
+             AND summary LIKE 'Stopped after 4 of 6 posts: 4 deleted%' AND item_count = 4",
             vec![Arg::Text(runner.batch_id().into())],
         )
         .await;
@@ -702,6 +702,66 @@ db_test!(another_guilds_run_is_not_found, |db: Db| async move {
         Err(AppError::NotFound(_))
     ));
 });
+
+/// The number of item entries the audit log shows beside `batch`'s summary.
+async fn items_shown_for(db: &Db, scope: &GuildScope, batch: &str) -> i64 {
+    let filter = app::model::AuditFilter {
+        page: 1,
+        ..Default::default()
+    };
+    app::domain::audit::list(db, scope, &filter)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|e| e.batch_id.as_deref() == Some(batch))
+        .expect("the batch's summary is on the first page")
+        .items
+}
+
+db_test!(
+    a_bulk_summary_keeps_its_item_count_and_older_summaries_are_counted,
+    |db: Db| async move {
+        // Arrange: a delete of three posts, one of them already deleted by
+        // someone else, so that the batch has done and failed items.
+        let fx = Fixture::new(db).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let picked = live_posts(fx.db(), "alpha").await[..3].to_vec();
+        let confirm = confirmed(&fx, &editor, delete(POSTS, Selection::Ids(picked.clone()))).await;
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET deleted_at = $1 WHERE id = $2",
+                vec![Arg::Time(fx.clock_now()), Arg::Int(picked[1])],
+            ))
+            .await
+            .unwrap();
+
+        // Act
+        let runner = start(&fx, &editor, &confirm, 2).await;
+        let batch = runner.batch_id().to_string();
+        let result = runner.run_to_end(fx.db(), &fx.state.clock).await.unwrap();
+
+        // Assert: the summary holds the count, and the log shows it.
+        assert_eq!((result.succeeded, result.failed), (2, 1));
+        let kept = count(
+            fx.db(),
+            "SELECT item_count FROM audit_log WHERE batch_id = $1 AND target_id IS NULL",
+            vec![Arg::Text(batch.clone())],
+        )
+        .await;
+        assert_eq!(kept, 3);
+        assert_eq!(items_shown_for(fx.db(), &editor, &batch).await, 3);
+        // A summary written before the column existed is counted instead.
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE audit_log SET item_count = NULL WHERE batch_id = $1",
+                vec![Arg::Text(batch.clone())],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(items_shown_for(fx.db(), &editor, &batch).await, 3);
+    }
+);
 
 /// The item entries of a batch as the audit log shows them (action and
 /// sentence), in the order they were written.

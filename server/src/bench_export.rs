@@ -129,8 +129,7 @@ async fn compare_pg_reads(db: &Db, scope: &GuildScope) -> Result<(), AppError> {
     let Db::Postgres(pool) = db else {
         return Err(AppError::invalid("--compare-pg-reads needs PostgreSQL"));
     };
-    let plan =
-        app::domain::export::plan::plan(db.dialect(), scope, Entity::Posts, &ExportScope::All)?;
+    let plan = app::domain::export::plan::plan(db, scope, Entity::Posts, &ExportScope::All).await?;
     let t = Instant::now();
     // The plan of "everything" has one parameter: the guild.
     let mut rows = sqlx::query(&plan.rows.text)

@@ -560,11 +560,16 @@ impl Db {
     /// fetches (23 ms → 55–77 ms), and autovacuum may wait minutes, or never
     /// start when the change is under 20% of a large table (BENCHMARKS.md).
     /// A failure is logged, never returned: the change it follows is done.
-    pub async fn vacuum(&self, tables: &[&str]) {
+    ///
+    /// With `statistics`, it also refreshes the planner's statistics
+    /// (`ANALYZE`): a plan made while they still describe the table before a
+    /// 100,000-row change can be off by that much. It reads a 30,000-row
+    /// sample each time (about 330 ms on a million posts), so a bulk run
+    /// asks for it once, at its end.
+    pub async fn vacuum(&self, tables: &[&str], statistics: bool) {
         let Db::Postgres(pool) = self else { return };
-        // ANALYZE too: a plan made while the statistics still describe the
-        // table before a 100,000-row change can be off by that much.
-        let statement = format!("VACUUM (SKIP_LOCKED, ANALYZE) {}", tables.join(", "));
+        let analyze = if statistics { ", ANALYZE" } else { "" };
+        let statement = format!("VACUUM (SKIP_LOCKED{analyze}) {}", tables.join(", "));
         if let Err(e) = sqlx::query(&statement).execute(pool).await {
             tracing::warn!(error = %e, %statement, "vacuum failed");
         }

@@ -60,10 +60,17 @@ fn day_start(d: chrono::NaiveDate) -> DateTime<Utc> {
 }
 
 /// The WHERE clause of the post list, shared by the page query, the count,
-/// selections and exports.
-pub(crate) fn where_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFilter) {
+/// selections and exports, reaching a search's matches as `reach` says
+/// ([`list_sql::exact_reach`] picks it for exact counts).
+pub(crate) fn where_clause(
+    sql: &mut Sql,
+    dialect: Dialect,
+    scope: &GuildScope,
+    f: &PostFilter,
+    reach: Reach,
+) {
     filter_clause(sql, scope, f);
-    and_search(sql, dialect, scope, &Search::parse(&f.q), Reach::Walk);
+    and_search(sql, dialect, scope, &Search::parse(&f.q), reach);
 }
 
 /// ` AND …` for the search box, reaching its matches as `reach` says.

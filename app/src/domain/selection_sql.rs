@@ -1,8 +1,9 @@
 //! SQL for selections: the ids a user picked, or the ones they unticked
 //! after "select all", as one bind value however many there are.
 
+use super::list_sql::{exact_reach, Reach};
 use super::trash::{self, Window};
-use super::{accounts, posts, Arg, Dialect, EntitySql, GuildScope, Sql};
+use super::{accounts, posts, Arg, Db, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::selection::MAX_SELECTED_IDS;
 use crate::model::{AccountFilter, Entity, PostFilter, Selection, TrashFilter};
@@ -34,6 +35,22 @@ pub(crate) fn id_list(sql: &mut Sql, dialect: Dialect, column: &str, negate: boo
     };
 }
 
+/// How [`where_selected`] reaches the matches of a "select all"'s search
+/// of posts (see [`exact_reach`]); hand-picked ids have no search, and an
+/// account search has no caption part.
+pub(crate) async fn selection_reach(
+    db: &Db,
+    entity: Entity,
+    selection: &Selection,
+) -> Result<Reach, AppError> {
+    match (entity, selection) {
+        (Entity::Posts, Selection::AllMatching { filter, .. }) => {
+            exact_reach(db, Some(filter)).await
+        }
+        _ => Ok(Reach::Walk),
+    }
+}
+
 pub(crate) fn check_ids(ids: &[i64]) -> Result<(), AppError> {
     if ids.is_empty() {
         return Err(AppError::invalid("Nothing is selected."));
@@ -50,7 +67,8 @@ pub(crate) fn check_ids(ids: &[i64]) -> Result<(), AppError> {
 /// ` WHERE …`: the items of the guild that `selection` covers, for a query
 /// over `accounts a` or `posts p`: live items, or with `trash` the trashed
 /// ones (the query must then select [`EntitySql::from_trash`]). Hand-picked
-/// ids are checked here (not empty, not too many).
+/// ids are checked here (not empty, not too many). A search reaches its
+/// matches as `reach` says ([`selection_reach`]).
 pub(crate) fn where_selected(
     sql: &mut Sql,
     dialect: Dialect,
@@ -58,6 +76,7 @@ pub(crate) fn where_selected(
     entity: Entity,
     selection: &Selection,
     trash: Option<Window>,
+    reach: Reach,
 ) -> Result<(), AppError> {
     let vocab = EntitySql::of(entity);
     match selection {
@@ -79,6 +98,7 @@ pub(crate) fn where_selected(
                     entity,
                     &TrashFilter::from_params(filter)?,
                     window,
+                    reach,
                 ),
                 (None, Entity::Accounts) => accounts::where_clause(
                     sql,
@@ -86,9 +106,13 @@ pub(crate) fn where_selected(
                     scope,
                     &AccountFilter::from_params(filter)?,
                 ),
-                (None, Entity::Posts) => {
-                    posts::where_clause(sql, dialect, scope, &PostFilter::from_params(filter)?)
-                }
+                (None, Entity::Posts) => posts::where_clause(
+                    sql,
+                    dialect,
+                    scope,
+                    &PostFilter::from_params(filter)?,
+                    reach,
+                ),
             }
             if !except.is_empty() {
                 id_list(sql, dialect, vocab.id_col(), true, except);

@@ -159,6 +159,7 @@ async fn audit_failure(
         ),
         details: None,
         batch_id: None,
+        item_count: None,
     }];
     if let Throttle::LockedUntil(until) = verdict {
         entries.push(Entry {

@@ -403,6 +403,8 @@ pub(super) async fn interrupt(db: &Db, now: DateTime<Utc>, run_id: i64) -> Resul
                 .to_string(),
             ),
             batch_id: Some(run.batch_id.clone()),
+            // Every item done or failed so far has its entry.
+            item_count: Some(run.succeeded + run.failed),
         };
         audit::record(&mut tx, db.dialect(), run.guild_id, now, &[entry]).await?;
     }

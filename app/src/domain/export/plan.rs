@@ -4,8 +4,9 @@
 //! produce the same cells.
 
 use super::columns::{columns, Column};
+use crate::domain::list_sql::exact_reach;
 use crate::domain::selection_sql::{check_ids, id_list};
-use crate::domain::{accounts, posts, Dialect, EntitySql, GuildScope, Sql};
+use crate::domain::{accounts, posts, Db, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::{AccountFilter, Entity, ExportScope, PostFilter, Selection};
 
@@ -35,13 +36,16 @@ fn time(dialect: Dialect, column: &str) -> String {
 const ID_ORDER_ACCOUNTS: &str = " ORDER BY a.id";
 const ID_ORDER_POSTS: &str = " ORDER BY p.id";
 
-/// Builds the plan; filter and selection errors are clear 400s.
-pub fn plan(
-    dialect: Dialect,
+/// Builds the plan; filter and selection errors are clear 400s. A post
+/// search reaches its matches as [`exact_reach`] decides, like a bulk
+/// action's selection: a rare text through the caption index.
+pub async fn plan(
+    db: &Db,
     scope: &GuildScope,
     entity: Entity,
     export: &ExportScope,
 ) -> Result<Plan, AppError> {
+    let dialect = db.dialect();
     let scope_json = match export {
         ExportScope::View(params) => serde_json::json!({ "kind": "view", "filters": params }),
         ExportScope::All => serde_json::json!({ "kind": "all" }),
@@ -112,8 +116,9 @@ pub fn plan(
                 Some(p) => PostFilter::from_params(p)?,
                 None => PostFilter::default(),
             };
+            let reach = exact_reach(db, filter_params.as_ref()).await?;
             for sql in [&mut rows, &mut count] {
-                posts::where_clause(sql, dialect, scope, &f);
+                posts::where_clause(sql, dialect, scope, &f, reach);
             }
             match &filter_params {
                 Some(_) => posts::order_by(f.sort),

@@ -66,7 +66,7 @@ pub async fn start(
     req: ExportRequest,
 ) -> Result<ExportStarted, AppError> {
     let db = &state.db;
-    let plan = plan(db.dialect(), scope, req.entity, &req.scope)?;
+    let plan = plan(db, scope, req.entity, &req.scope).await?;
     let count = super::count(db, &plan).await?;
     if count == 0 {
         return Err(AppError::invalid(match &req.scope {
@@ -153,7 +153,7 @@ pub async fn preview(
     req: &ExportRequest,
 ) -> Result<ExportPreview, AppError> {
     let db = &state.db;
-    let plan = plan(db.dialect(), scope, req.entity, &req.scope)?;
+    let plan = plan(db, scope, req.entity, &req.scope).await?;
     let count = super::count(db, &plan).await?;
     let (described, default_filename) =
         naming::name(db, scope, req, state.clock.now().date_naive()).await?;
@@ -207,8 +207,9 @@ pub async fn run_claimed(state: &AppState, claimed: Claimed, worker: &str) {
             );
             "This export request can no longer be read; start a new one.".to_string()
         })?;
-        let plan =
-            plan(state.db.dialect(), &scope, req.entity, &req.scope).map_err(|e| e.to_string())?;
+        let plan = plan(&state.db, &scope, req.entity, &req.scope)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok::<_, String>((scope, req, plan))
     }
     .await;
@@ -474,6 +475,7 @@ fn audit_entries(scope: &GuildScope, job: &Run, rows: i64, ids: &[i64]) -> Vec<E
         summary: export_summary(req, rows, &job.label),
         details: Some(details.to_string()),
         batch_id: batch.clone(),
+        item_count: selected.then_some(ids.len() as i64),
     }];
     if selected {
         let target = match req.entity {
@@ -488,6 +490,7 @@ fn audit_entries(scope: &GuildScope, job: &Run, rows: i64, ids: &[i64]) -> Vec<E
             summary: format!("Exported {target} {id}"),
             details: None,
             batch_id: batch.clone(),
+            item_count: None,
         }));
     }
     entries

@@ -48,9 +48,10 @@ pub(crate) fn where_clause(
     entity: Entity,
     f: &TrashFilter,
     window: Window,
+    reach: Reach,
 ) {
     filter_clause(sql, scope, entity, f, window);
-    and_search(sql, dialect, scope, entity, f, Reach::Walk);
+    and_search(sql, dialect, scope, entity, f, reach);
 }
 
 /// ` AND …` for the search box, reaching its matches as `reach` says.

@@ -216,6 +216,7 @@ async fn step_in(
                 summary,
                 details: Some(details),
                 batch_id: None,
+                item_count: None,
             };
             *entry = Some(audit::record_one(tx, dialect, guild, window.now, &first).await?);
         }
