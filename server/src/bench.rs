@@ -9,13 +9,14 @@ use app::domain::estimate::Sampling;
 use app::domain::seed::{seed_guild, SeedSpec};
 use app::domain::trash::{self, Window};
 use app::domain::{
-    accounts, audit, auth, bulk, catalog, posts, scope, Arg, Db, GuildScope, SharedClock, Sql,
+    accounts, audit, auth, bulk, catalog, export, posts, scope, Arg, Db, GuildScope, SharedClock,
+    Sql,
 };
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{
-    AccountFilter, AuditFilter, BulkAction, BulkConfirm, BulkRequest, Entity, PageInfo, PostFilter,
-    Role, Selection, SessionUser, TrashFilter,
+    AccountFilter, AuditFilter, BulkAction, BulkConfirm, BulkRequest, Entity, ExportScope,
+    PageInfo, PostFilter, Role, Selection, SessionUser, TrashFilter,
 };
 use std::time::{Duration, Instant};
 
@@ -230,6 +231,25 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
             shown.total
         };
         print_row(name, (matches(&shown, exact), times));
+    }
+    // Selections, bulk previews and exports count exactly and have no
+    // sample: a rare text is reached through the caption index, a common
+    // one by walking the guild (`list_sql::exact_reach`, in the plan).
+    for (name, q) in [
+        ("exact count for an export, “qzxv”", "qzxv"),
+        ("exact count for an export, “dance”", "dance"),
+    ] {
+        if !wanted(&args, name) {
+            continue;
+        }
+        let view = ExportScope::View(params(&[("q", q.into())]));
+        let (scope, view) = (&scope, &view);
+        let (count, times) = timed(args.iterations, move || async move {
+            let plan = export::plan::plan(db, scope, Entity::Posts, view).await?;
+            db.fetch_i64(&plan.count).await
+        })
+        .await?;
+        print_row(name, (count.to_string(), times));
     }
     if args.trash {
         trash_and_audit(db, clock, &args, &user).await?;
