@@ -32,6 +32,17 @@ export const test = base.extend<{ expectedErrors: string[]; consoleErrors: strin
         if (new URL(r.url()).pathname.startsWith('/pkg/') && ![200, 304].includes(r.status())) {
           errors.push(`asset ${r.request().method()} ${r.url()}: ${r.status()} ${JSON.stringify(await r.allHeaders())}`);
         }
+        // A page must carry its own policy, with the nonce of its inline
+        // scripts. Once (stop 27) a sign-in page and the page after it
+        // came with the strict policy of non-pages, and nothing said which
+        // response or why: name it, with all its headers.
+        if (r.request().resourceType() === 'document' && r.status() < 300) {
+          const headers = await r.allHeaders();
+          const html = (headers['content-type'] ?? '').startsWith('text/html');
+          if (html && !(headers['content-security-policy'] ?? '').includes("'nonce-")) {
+            errors.push(`page without its policy: ${r.request().method()} ${r.url()}: ${r.status()} ${JSON.stringify(headers)}`);
+          }
+        }
       });
       await use(errors);
       const unexpected = errors.filter((e) => !expectedErrors.includes(e));
