@@ -38,7 +38,7 @@ pub(crate) fn id_list(sql: &mut Sql, dialect: Dialect, column: &str, negate: boo
 /// How [`where_selected`] reaches the matches of a "select all"'s search
 /// of posts (see [`exact_reach`]); hand-picked ids have no search, and an
 /// account search has no caption part.
-pub(crate) async fn selection_reach(
+async fn selection_reach(
     db: &Db,
     entity: Entity,
     selection: &Selection,
@@ -68,16 +68,17 @@ pub(crate) fn check_ids(ids: &[i64]) -> Result<(), AppError> {
 /// over `accounts a` or `posts p`: live items, or with `trash` the trashed
 /// ones (the query must then select [`EntitySql::from_trash`]). Hand-picked
 /// ids are checked here (not empty, not too many). A search reaches its
-/// matches as `reach` says ([`selection_reach`]).
-pub(crate) fn where_selected(
+/// matches as [`selection_reach`] decides, which may ask the database.
+pub(crate) async fn where_selected(
     sql: &mut Sql,
-    dialect: Dialect,
+    db: &Db,
     scope: &GuildScope,
     entity: Entity,
     selection: &Selection,
     trash: Option<Window>,
-    reach: Reach,
 ) -> Result<(), AppError> {
+    let reach = selection_reach(db, entity, selection).await?;
+    let dialect = db.dialect();
     let vocab = EntitySql::of(entity);
     match selection {
         Selection::Ids(ids) => {

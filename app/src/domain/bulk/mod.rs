@@ -22,7 +22,7 @@ mod verdict;
 pub use run::Runner;
 pub use runs::{get, recover_stale, take_back, MAX_ACTIVE_PER_GUILD, STALE_AFTER};
 
-use super::selection_sql::{selection_reach, where_selected};
+use super::selection_sql::where_selected;
 use super::trash::{self, Window};
 use super::{Db, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
@@ -116,16 +116,7 @@ async fn resolve(
             struct Ids(String);
             let id = EntitySql::of(entity).id_col();
             let mut inner = select(entity, &format!("{id} AS id"), trash);
-            let reach = selection_reach(db, entity, selection).await?;
-            where_selected(
-                &mut inner,
-                db.dialect(),
-                scope,
-                entity,
-                selection,
-                trash,
-                reach,
-            )?;
+            where_selected(&mut inner, db, scope, entity, selection, trash).await?;
             // One JSON array rather than a row per id: sqlx hands SQLite rows
             // over one at a time, which made 100,000 ids take 200 ms instead
             // of 40 (BENCHMARKS.md).
@@ -160,16 +151,7 @@ async fn count(
         Selection::Ids(_) => Ok(resolve(db, scope, entity, selection, trash).await?.len() as i64),
         Selection::AllMatching { .. } => {
             let mut sql = select(entity, "COUNT(*)", trash);
-            let reach = selection_reach(db, entity, selection).await?;
-            where_selected(
-                &mut sql,
-                db.dialect(),
-                scope,
-                entity,
-                selection,
-                trash,
-                reach,
-            )?;
+            where_selected(&mut sql, db, scope, entity, selection, trash).await?;
             db.fetch_i64(&sql).await
         }
     }
@@ -189,16 +171,7 @@ async fn count_related(
     let id = EntitySql::of(entity).id_col();
     let mut sql = Sql::new(format!("{head} IN ("));
     sql.push(&select(entity, id, trash).text);
-    let reach = selection_reach(db, entity, &req.selection).await?;
-    where_selected(
-        &mut sql,
-        db.dialect(),
-        scope,
-        entity,
-        &req.selection,
-        trash,
-        reach,
-    )?;
+    where_selected(&mut sql, db, scope, entity, &req.selection, trash).await?;
     sql.push(")");
     db.fetch_i64(&sql).await
 }
