@@ -64,7 +64,7 @@ async function shoot(width) {
   await form.getByRole('button', { name: 'Start export' }).click();
   await downloading;
 
-  for (const [name, path] of [['exports', 'exports'], ['trash', 'settings/trash'], ['audit', 'settings/audit'], ['accounts', 'accounts']]) {
+  for (const [name, path] of [['exports', 'exports'], ['trash', 'settings/trash'], ['audit', 'settings/audit'], ['settings', 'settings'], ['accounts', 'accounts']]) {
     await page.goto(`${base}/g/${guild}/${path}`);
     await hydrated();
     await page.waitForTimeout(300);
@@ -72,6 +72,20 @@ async function shoot(width) {
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     if (wide > width) errors.push(`${path} is ${wide}px wide at ${width}px`);
   }
+  // An invitation link, as the invitee sees it (signed out).
+  await page.goto(`${base}/g/${guild}/settings`);
+  await hydrated();
+  const invitations = page.getByRole('region', { name: 'Invitation links' });
+  await invitations.getByRole('button', { name: 'Create invitation link' }).click();
+  const link = await invitations.getByLabel('Invitation link').inputValue();
+  await snap('settings-invitation', true);
+  await page.context().clearCookies();
+  await page.goto(link);
+  await hydrated();
+  await snap('invite');
+  await page.goto(`${base}/login`);
+  await hydrated();
+  await snap('login');
   await page.close();
   return errors;
 }

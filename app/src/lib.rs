@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/invite/:token") view=pages::invite::InvitePage />
                 <Route path=path!("/") view=pages::home::HomePage />
                 // Async: a guild page is sent once its data is in, so an
                 // error page can carry its status (see `ErrorPanel`).

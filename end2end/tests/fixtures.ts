@@ -11,7 +11,7 @@ export const test = base.extend<{ expectedErrors: string[]; consoleErrors: strin
     await use([]);
   },
   consoleErrors: [
-    async ({ page, expectedErrors }, use) => {
+    async ({ page, expectedErrors, baseURL }, use) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
       // Chromium logs a blocked script as a console error too; this names
@@ -36,7 +36,9 @@ export const test = base.extend<{ expectedErrors: string[]; consoleErrors: strin
         // scripts. Once (stop 27) a sign-in page and the page after it
         // came with the strict policy of non-pages, and nothing said which
         // response or why: name it, with all its headers.
-        if (r.request().resourceType() === 'document' && r.status() < 300) {
+        // The app's pages only: the stand-in Discord's consent page is not ours.
+        const ours = baseURL !== undefined && r.url().startsWith(baseURL);
+        if (ours && r.request().resourceType() === 'document' && r.status() < 300) {
           const headers = await r.allHeaders();
           const html = (headers['content-type'] ?? '').startsWith('text/html');
           if (html && !(headers['content-security-policy'] ?? '').includes("'nonce-")) {

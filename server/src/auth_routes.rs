@@ -57,7 +57,7 @@ fn is_local_path(next: &str) -> bool {
         && !suspicious(&decoded_path)
 }
 
-fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+pub fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     let name = auth::session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(

@@ -144,5 +144,10 @@ async fn session_cleanup(state: AppState) {
             Ok(n) => tracing::info!(removed = n, "old failed sign-ins removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove old failed sign-ins"),
         }
+        match app::domain::discord::oauth::purge_expired(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "unfinished Discord sign-ins removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove unfinished Discord sign-ins"),
+        }
     }
 }

@@ -77,6 +77,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
         exports,
         trash_retention: chrono::Duration::days(app::domain::trash::Window::DEFAULT_RETENTION_DAYS),
         instance: app::domain::Instance::new("bench-export:0", clock.now()),
+        discord: None,
     };
     let req = ExportRequest {
         entity: Entity::Posts,

@@ -21,6 +21,61 @@ pub struct Config {
     /// trash, then the hourly purge removes them for good.
     pub retention_days: i64,
     pub exports: ExportConfig,
+    /// Set when `DISCORD_CLIENT_ID` is: sign in with Discord.
+    pub discord: Option<DiscordSettings>,
+}
+
+/// Sign in with Discord: `DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`,
+/// `DISCORD_REDIRECT_URL`, `DISCORD_API_BASE`, and `SECRET_KEY`, which seals
+/// the tokens kept for the membership re-check.
+#[derive(Clone, Debug)]
+pub struct DiscordSettings {
+    pub api: app::domain::discord::DiscordConfig,
+    pub secrets: app::domain::secret_box::SecretBox,
+}
+
+impl DiscordSettings {
+    /// `None` without `DISCORD_CLIENT_ID`; with it, every other variable
+    /// must be right, or the server does not start (a half-configured
+    /// sign-in would fail for members, not for the operator).
+    pub fn from_env() -> Result<Option<Self>, String> {
+        let Some(client_id) = env_opt("DISCORD_CLIENT_ID") else {
+            return Ok(None);
+        };
+        let required = |key: &str| {
+            env_opt(key).ok_or_else(|| format!("DISCORD_CLIENT_ID is set, so {key} must be too"))
+        };
+        let client_secret = required("DISCORD_CLIENT_SECRET")?;
+        let redirect_url = required("DISCORD_REDIRECT_URL")?;
+        if !(redirect_url.starts_with("https://") || redirect_url.starts_with("http://"))
+            || !redirect_url.ends_with("/auth/discord/callback")
+        {
+            return Err(format!(
+                "DISCORD_REDIRECT_URL must be this server's address followed by /auth/discord/callback, \
+                 like https://guildtrack.example/auth/discord/callback; got “{redirect_url}”"
+            ));
+        }
+        let api_base = env_or(
+            "DISCORD_API_BASE",
+            app::domain::discord::DiscordConfig::DEFAULT_API_BASE,
+        );
+        let api_base = api_base.trim().trim_end_matches('/').to_string();
+        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+            return Err(format!(
+                "DISCORD_API_BASE must be an http(s) URL; got “{api_base}”"
+            ));
+        }
+        let secrets = app::domain::secret_box::SecretBox::new(&required("SECRET_KEY")?)?;
+        Ok(Some(Self {
+            api: app::domain::discord::DiscordConfig {
+                client_id: client_id.trim().to_string(),
+                client_secret: client_secret.trim().to_string(),
+                redirect_url: redirect_url.trim().to_string(),
+                api_base,
+            },
+            secrets,
+        }))
+    }
 }
 
 /// Where and how exports are made and kept.
@@ -132,6 +187,7 @@ impl Config {
                 app::domain::trash::Window::DEFAULT_RETENTION_DAYS,
             )?,
             exports: ExportConfig::from_env()?,
+            discord: DiscordSettings::from_env()?,
         })
     }
 }

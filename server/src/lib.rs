@@ -15,6 +15,7 @@ pub mod bench_bulk;
 pub mod bench_export;
 pub mod bench_purge;
 pub mod config;
+pub mod discord_routes;
 pub mod downloads;
 pub mod router;
 pub mod s3_store;

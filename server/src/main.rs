@@ -177,6 +177,10 @@ async fn main() {
         exports: export_settings(&config.exports).await,
         trash_retention: chrono::Duration::days(config.retention_days),
         instance,
+        discord: config
+            .discord
+            .clone()
+            .map(|d| app::domain::discord::Discord::new(d.api, d.secrets)),
     };
 
     match command {

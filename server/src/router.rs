@@ -2,7 +2,9 @@
 //! pages and static files, behind the session and same-origin guards.
 
 use crate::config::Config;
-use crate::{assets, auth_routes, downloads, same_origin, security_headers, session};
+use crate::{
+    assets, auth_routes, discord_routes, downloads, same_origin, security_headers, session,
+};
 use app::domain::AppState;
 use app::error::AppError;
 use app::{shell, App};
@@ -155,6 +157,9 @@ pub fn build(app: AppState, config: Config) -> Router {
             "/auth/logout-everywhere",
             post(auth_routes::logout_everywhere),
         )
+        .route("/auth/discord", get(discord_routes::start))
+        .route("/auth/discord/link", get(discord_routes::link))
+        .route("/auth/discord/callback", get(discord_routes::callback))
         .route("/health", get(health))
         .route("/g/{guild}/exports/{id}/download", get(downloads::download))
         .leptos_routes_with_context(&state, routes, move || provide_context(app.clone()), {

@@ -25,5 +25,12 @@ pub async fn member(guild: &str) -> Result<(AppState, GuildScope), AppError> {
     let state = state()?;
     let user = user()?;
     let scope = GuildScope::for_member(&state.db, &user, guild).await?;
+    crate::domain::members::seen(
+        &state.db,
+        scope.guild_id(),
+        user.id,
+        scope.last_seen_at(),
+        state.clock.now(),
+    );
     Ok((state, scope))
 }

@@ -1,5 +1,5 @@
 use crate::error::AppError;
-use crate::model::{GuildContext, GuildSummary, Member};
+use crate::model::{GuildContext, GuildSummary};
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
@@ -18,11 +18,12 @@ pub async fn get_guild_context(guild: String) -> Result<GuildContext, AppError> 
     use crate::domain::{catalog, scope};
     let (state, scope) = super::ctx::member(&guild).await?;
     let user = super::ctx::user()?;
-    let (guilds, brands, groups, accounts) = futures::try_join!(
+    let (guilds, brands, groups, accounts, has_discord) = futures::try_join!(
         scope::guilds_of(&state.db, user.id),
         catalog::brands(&state.db, &scope),
         catalog::groups(&state.db, &scope),
         catalog::accounts(&state.db, &scope),
+        crate::domain::discord::identity::has_discord(&state.db, user.id),
     )?;
     Ok(GuildContext {
         user,
@@ -31,13 +32,6 @@ pub async fn get_guild_context(guild: String) -> Result<GuildContext, AppError> 
         brands,
         groups,
         accounts,
+        discord_linkable: state.discord.is_some() && !has_discord,
     })
-}
-
-/// The guild's members and their roles. Admins only: membership is a
-/// guild setting.
-#[server(prefix = "/api", endpoint = "guild_members", input = Json)]
-pub async fn guild_members(guild: String) -> Result<Vec<Member>, AppError> {
-    let (state, scope) = super::ctx::member(&guild).await?;
-    crate::domain::scope::members(&state.db, &scope).await
 }

@@ -8,14 +8,18 @@ mod audit;
 mod bulk;
 #[cfg(feature = "ssr")]
 pub mod ctx;
+mod discord;
 mod exports;
 mod guilds;
 mod lists;
+mod members;
 mod trash;
 
 pub use audit::*;
 pub use bulk::*;
+pub use discord::*;
 pub use exports::*;
 pub use guilds::*;
 pub use lists::*;
+pub use members::*;
 pub use trash::*;

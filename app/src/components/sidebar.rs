@@ -79,6 +79,7 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
             <AccountMenu
                 display_name=ctx.user.display_name.clone()
                 username=ctx.user.username.clone()
+                discord_linkable=ctx.discord_linkable
             />
         </nav>
     }
@@ -88,7 +89,7 @@ pub fn Sidebar(ctx: GuildContext) -> impl IntoView {
 /// `<details>`, so it opens with the keyboard and without the wasm, and
 /// each way out is a plain form post (the same-origin guard covers them).
 #[component]
-fn AccountMenu(display_name: String, username: String) -> impl IntoView {
+fn AccountMenu(display_name: String, username: String, discord_linkable: bool) -> impl IntoView {
     let initial = display_name.chars().next().unwrap_or('?').to_string();
     view! {
         <details class="account-menu">
@@ -102,6 +103,19 @@ fn AccountMenu(display_name: String, username: String) -> impl IntoView {
                 <p class="account-menu__who">
                     "Signed in as " <strong>{format!("@{username}")}</strong>
                 </p>
+                // A link: the round trip to Discord starts with a GET.
+                {discord_linkable
+                    .then(|| {
+                        view! {
+                            <a
+                                class="btn btn-ghost btn-block"
+                                href="/auth/discord/link"
+                                rel="external"
+                            >
+                                "Link your Discord account"
+                            </a>
+                        }
+                    })}
                 <form method="post" action="/auth/logout">
                     <button class="btn btn-ghost btn-block" type="submit">
                         "Sign out"

@@ -29,6 +29,23 @@ pub struct Entry {
     pub item_count: Option<i64>,
 }
 
+impl Entry {
+    /// An entry with no target, details or batch: a settings or member
+    /// change, said in its summary.
+    pub fn said(actor_id: Option<i64>, action: &str, summary: String) -> Self {
+        Self {
+            actor_id,
+            action: action.into(),
+            target_type: None,
+            target_id: None,
+            summary,
+            details: None,
+            batch_id: None,
+            item_count: None,
+        }
+    }
+}
+
 /// Writes `entries` for `guild_id` at `at`.
 pub async fn record(
     tx: &mut Tx,

@@ -1,5 +1,6 @@
 //! Users, passwords and server-side sessions.
 
+use super::discord::recheck::Due;
 use super::{Arg, Db, SharedClock, Sql};
 use crate::error::AppError;
 use crate::model::SessionUser;
@@ -176,12 +177,16 @@ pub async fn verify_login(db: &Db, username: &str, password: &str) -> Result<Log
         }
         Err(_) => None,
     };
+    // A user who signed up through Discord has no password (`''`): the
+    // decoy is checked instead, so such usernames take the same time too.
     let hash = row
         .as_ref()
-        .map_or_else(|| DECOY_HASH.clone(), |u| u.password_hash.clone());
+        .map(|u| u.password_hash.clone())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| DECOY_HASH.clone());
     let matches = check_password(password.to_string(), hash).await?;
     Ok(match row {
-        Some(u) if matches => Login::Valid(SessionUser {
+        Some(u) if matches && !u.password_hash.is_empty() => Login::Valid(SessionUser {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
@@ -220,6 +225,14 @@ pub async fn create_session(
     Ok(token)
 }
 
+/// A valid session: its user, and for a user with Discord, when their
+/// memberships were last confirmed (see `discord::recheck`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: SessionUser,
+    pub discord: Option<Due>,
+}
+
 /// The user a session token belongs to, if the session is still valid:
 /// within its 30 days and used in the last [`IDLE_DAYS`]. Renews the
 /// session's last use when it is over an hour old.
@@ -228,6 +241,15 @@ pub async fn session_user(
     clock: &SharedClock,
     token: &str,
 ) -> Result<Option<SessionUser>, AppError> {
+    Ok(session(db, clock, token).await?.map(|s| s.user))
+}
+
+/// [`session_user`], with the user's Discord check times.
+pub async fn session(
+    db: &Db,
+    clock: &SharedClock,
+    token: &str,
+) -> Result<Option<Session>, AppError> {
     // Tokens are 64 hex characters; anything else cannot be one of ours.
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
@@ -238,11 +260,14 @@ pub async fn session_user(
         username: String,
         display_name: String,
         last_used_at: DateTime<Utc>,
+        discord_id: Option<String>,
+        discord_checked_at: Option<DateTime<Utc>>,
     }
     let now = clock.now();
     let hash = token_hash(token);
     let sql = Sql::bound(
-        "SELECT u.id, u.username, u.display_name, s.last_used_at FROM sessions s \
+        "SELECT u.id, u.username, u.display_name, s.last_used_at, \
+         u.discord_id, u.discord_checked_at FROM sessions s \
          JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_used_at > $3",
         vec![
@@ -257,10 +282,15 @@ pub async fn session_user(
     if now - row.last_used_at > Duration::minutes(TOUCH_EVERY_MINUTES) {
         touch_session(db, hash, now);
     }
-    Ok(Some(SessionUser {
-        id: row.id,
-        username: row.username,
-        display_name: row.display_name,
+    Ok(Some(Session {
+        discord: row.discord_id.map(|_| Due {
+            checked_at: row.discord_checked_at,
+        }),
+        user: SessionUser {
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
+        },
     }))
 }
 

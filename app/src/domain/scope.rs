@@ -13,6 +13,7 @@ pub struct GuildScope {
     name: String,
     user_id: i64,
     role: Role,
+    last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -21,6 +22,7 @@ struct MemberRow {
     slug: String,
     name: String,
     role: String,
+    last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl GuildScope {
@@ -29,7 +31,7 @@ impl GuildScope {
     /// leak to outsiders.
     pub async fn for_member(db: &Db, user: &SessionUser, slug: &str) -> Result<Self, AppError> {
         let sql = Sql::bound(
-            "SELECT g.id, g.slug, g.name, m.role FROM guilds g \
+            "SELECT g.id, g.slug, g.name, m.role, m.last_seen_at FROM guilds g \
              JOIN memberships m ON m.guild_id = g.id AND m.user_id = $1 WHERE g.slug = $2",
             vec![Arg::Int(user.id), Arg::Text(slug.to_string())],
         );
@@ -48,6 +50,7 @@ impl GuildScope {
             name: row.name,
             user_id: user.id,
             role,
+            last_seen_at: row.last_seen_at,
         })
     }
 
@@ -55,7 +58,7 @@ impl GuildScope {
     /// export): the member must still belong to the guild when it runs.
     pub async fn for_user_in(db: &Db, user_id: i64, guild_id: i64) -> Result<Self, AppError> {
         let sql = Sql::bound(
-            "SELECT g.id, g.slug, g.name, m.role FROM guilds g \
+            "SELECT g.id, g.slug, g.name, m.role, m.last_seen_at FROM guilds g \
              JOIN memberships m ON m.guild_id = g.id AND m.user_id = $1 WHERE g.id = $2",
             vec![Arg::Int(user_id), Arg::Int(guild_id)],
         );
@@ -69,6 +72,7 @@ impl GuildScope {
             name: row.name,
             user_id,
             role,
+            last_seen_at: row.last_seen_at,
         })
     }
 
@@ -101,6 +105,10 @@ impl GuildScope {
     pub fn role(&self) -> Role {
         self.role
     }
+    /// When the member last used the guild, to the hour (see `members::seen`).
+    pub fn last_seen_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.last_seen_at
+    }
 
     pub fn summary(&self) -> GuildSummary {
         GuildSummary {
@@ -114,7 +122,7 @@ impl GuildScope {
 /// The guilds a user belongs to, for the switcher, by name.
 pub async fn guilds_of(db: &Db, user_id: i64) -> Result<Vec<GuildSummary>, AppError> {
     let sql = Sql::bound(
-        "SELECT g.id, g.slug, g.name, m.role FROM guilds g JOIN memberships m ON m.guild_id = g.id \
+        "SELECT g.id, g.slug, g.name, m.role, m.last_seen_at FROM guilds g JOIN memberships m ON m.guild_id = g.id \
          WHERE m.user_id = $1 ORDER BY g.name, g.id",
         vec![Arg::Int(user_id)],
     );
@@ -150,7 +158,7 @@ pub fn validate_slug(slug: &str) -> Result<(), AppError> {
     }
 }
 
-/// Adds a member or changes the role of an existing one.
+/// Adds a member or changes the role set by hand of an existing one.
 pub async fn set_membership(
     db: &Db,
     now: chrono::DateTime<chrono::Utc>,
@@ -169,28 +177,22 @@ pub async fn set_membership(
             "There is no guild “{guild_slug}”."
         )));
     };
-    let sql = Sql::bound(
-        "INSERT INTO memberships (guild_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (guild_id, user_id) DO UPDATE SET role = excluded.role",
-        vec![
-            Arg::Int(guild_id),
-            Arg::Int(user_id),
-            Arg::Text(role.as_str().into()),
-            Arg::Time(now),
-        ],
-    );
-    db.execute(&sql).await?;
-    Ok(())
+    // A role set by hand: it raises the member above what Discord's rules
+    // give, never below (domain::memberships).
+    let mut tx = db.begin_write().await?;
+    super::memberships::set_manual(
+        &mut tx,
+        now,
+        guild_id,
+        user_id,
+        Some((role, super::memberships::ManualSource::Admin)),
+    )
+    .await?;
+    tx.commit().await
 }
 
-/// The guild's members, admins first. Admins only: membership is a guild
-/// setting (the audit log's "who" filter has `audit::actors`).
-pub async fn members(db: &Db, scope: &GuildScope) -> Result<Vec<crate::model::Member>, AppError> {
-    scope.require(Role::Admin, "see the member list")?;
-    member_list(db, scope).await
-}
-
-/// The guild's members, admins first, for a caller that checked the role.
+/// The guild's members, admins first, for a caller that checked the role
+/// (the audit log's "who" filter).
 pub(crate) async fn member_list(
     db: &Db,
     scope: &GuildScope,

@@ -11,6 +11,8 @@ pub struct AppState {
     pub trash_retention: chrono::Duration,
     /// This server process, recorded on the jobs and bulk actions it holds.
     pub instance: Instance,
+    /// Discord sign-in and roles, when `DISCORD_CLIENT_ID` and the rest are set.
+    pub discord: Option<super::discord::Discord>,
 }
 
 impl AppState {

@@ -252,6 +252,7 @@ impl Fixture {
                     crate::domain::trash::Window::DEFAULT_RETENTION_DAYS,
                 ),
                 instance: super::Instance::new("test:0", Utc::now()),
+                discord: None,
             },
             clock,
             admin: users.next().unwrap(),

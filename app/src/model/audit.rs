@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The actions the log can be filtered by: URL name and label.
-pub const AUDIT_ACTIONS: [(&str, &str); 7] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 9] = [
     ("delete", "Delete"),
     ("reassign", "Reassign"),
     ("restore", "Restore"),
@@ -12,6 +12,8 @@ pub const AUDIT_ACTIONS: [(&str, &str); 7] = [
     ("auto_purge", "Automatic purge"),
     ("export", "Export"),
     ("sign_in", "Sign-in"),
+    ("member", "Members"),
+    ("settings", "Guild settings"),
 ];
 
 /// One entry: a single action, or a batch's summary (with its item count),

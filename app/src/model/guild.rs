@@ -79,6 +79,9 @@ pub struct GuildContext {
     pub groups: Vec<Named>,
     /// Live accounts as "@handle · Platform", for the posts' account filter.
     pub accounts: Vec<Named>,
+    /// Discord sign-in is configured and the user has not linked a Discord
+    /// account: the account menu offers to.
+    pub discord_linkable: bool,
 }
 
 /// A member as listed under Guild settings.

@@ -3,10 +3,12 @@
 mod account;
 pub mod audit;
 pub mod bulk;
+pub mod discord;
 pub mod entity;
 pub mod export;
 pub mod filter;
 mod guild;
+pub mod members;
 mod page;
 mod platform;
 mod post;

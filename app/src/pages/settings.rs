@@ -1,6 +1,7 @@
 use super::guild_layout::use_guild;
-use crate::api::guild_members;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::discord_link::DiscordLinkSection;
+use crate::components::invitations::Invitations;
+use crate::components::members_table::MembersTable;
 use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,22 +37,11 @@ pub fn SettingsTabs() -> impl IntoView {
     }
 }
 
-/// Guild settings: who is in the guild and what each role may do.
+/// Guild settings: who is in the guild and what each role may do; for
+/// admins, the member list, invitation links and the Discord link.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let guild = use_guild();
-    // Only admins may list members: others are told so without a request
-    // that would only come back 403.
-    let members = Resource::new(
-        move || guild.slug.get(),
-        move |slug| async move {
-            let ctx = guild.data.await?;
-            if ctx.guild.role < Role::Admin {
-                return Ok(None);
-            }
-            guild_members(slug).await.map(Some)
-        },
-    );
     let header = move || {
         Suspend::new(async move {
             guild.data.await.ok().map(|ctx| {
@@ -69,36 +59,35 @@ pub fn SettingsPage() -> impl IntoView {
             })
         })
     };
-    let rows = move || {
+    // Members, invitations and the Discord link are an admin's; others are
+    // told so without a request that would only come back 403.
+    let admin_sections = move || {
         Suspend::new(async move {
-            members.await.map(|list| {
-                let Some(list) = list else {
-                    return view! {
-                        <tr>
-                            <td colspan="3" class="muted">
-                                "Only a guild admin can see the member list."
-                            </td>
-                        </tr>
-                    }
-                    .into_any();
-                };
-                list.into_iter()
-                    .map(|m| {
-                        view! {
-                            <tr>
-                                <td>{m.display_name}</td>
-                                <td>
-                                    <code>{m.username}</code>
-                                </td>
-                                <td>
-                                    <span class="role-pill">{m.role.label()}</span>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .into_any()
-            })
+            let admin = guild
+                .data
+                .await
+                .is_ok_and(|ctx| ctx.guild.role == Role::Admin);
+            if !admin {
+                return view! {
+                    <section class="panel">
+                        <h2>"Members"</h2>
+                        <p class="muted">"Only a guild admin can see and manage the members."</p>
+                    </section>
+                }
+                .into_any();
+            }
+            view! {
+                <section class="panel" aria-labelledby="members-title">
+                    <h2 id="members-title">"Members"</h2>
+                    <MembersTable />
+                </section>
+                <section class="panel" aria-labelledby="invitations-title">
+                    <h2 id="invitations-title">"Invitation links"</h2>
+                    <Invitations />
+                </section>
+                <DiscordLinkSection />
+            }
+            .into_any()
         })
     };
     view! {
@@ -108,26 +97,8 @@ pub fn SettingsPage() -> impl IntoView {
         </header>
         <SettingsTabs />
         <Transition fallback=|| ()>{header}</Transition>
-        <section class="panel">
-            <h2>"Members"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
-                    <table class="table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Username"</th>
-                                <th scope="col">"Role"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </ErrorBoundary>
-            </Transition>
-            <p class="muted small">
-                "Members are added from the server: "
-                <code>"server member add <guild> <username> <role>"</code>"."
-            </p>
-        </section>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>{admin_sections}</Transition>
     }
 }

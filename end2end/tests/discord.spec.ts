@@ -1,0 +1,91 @@
+import { test, expect, hydrated, signIn } from './fixtures';
+
+// Sign in with Discord through the stand-in Discord that scripts/test runs
+// on 127.0.0.1:3190 (server/examples/discord_standin.rs): Dana holds the
+// Moderators role of the "E2E Discord" server; Omar is in no linked server.
+const ADMIN = { user: 'discordadmin', password: 'discordadmin-password' };
+const SERVER = '300000000000000100';
+const MODERATORS = '300000000000000200';
+
+test('an admin links the guild to Discord, and a member of the server signs in with Discord as an editor', async ({ page }) => {
+  await signIn(page, '/g/e2e-discord/settings', ADMIN);
+  await hydrated(page);
+  const section = page.getByRole('region', { name: 'Discord' });
+  await section.getByLabel('Discord server id').fill(SERVER);
+  await section.getByLabel('Editor roles').fill(`${MODERATORS} Moderators`);
+  await section.getByRole('button', { name: 'Save Discord link' }).click();
+  // Only the wasm saves (the form's submit is handled in the browser).
+  await expect(section.getByText('Saved.')).toBeVisible();
+  await expect(section.getByText('not verified yet')).toBeVisible();
+  await page.context().clearCookies();
+
+  // `next` survives the round trip through Discord.
+  await page.goto('/login?next=%2Fg%2Fe2e-discord%2Fsettings');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Sign in with Discord' }).click();
+  await expect(page.getByRole('heading', { name: 'Guildtrack wants to access your account' })).toBeVisible();
+  await page.getByRole('button', { name: 'Authorize as dana' }).click();
+  await page.waitForURL(/\/g\/e2e-discord\/settings$/);
+  await hydrated(page);
+  await expect(page.getByText('You are Editor')).toBeVisible();
+});
+
+test('someone in no linked server is told to ask for an invitation', async ({ page }) => {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Sign in with Discord' }).click();
+  await page.getByRole('button', { name: 'Authorize as omar' }).click();
+  await page.waitForURL(/\/login\?error=discord_no_servers/);
+  await expect(page.getByRole('alert')).toHaveText(
+    'None of your Discord servers use Guildtrack yet. Ask an admin of your server for an invitation.',
+  );
+});
+
+test('cancelling on Discord comes back to the sign-in page with a sentence', async ({ page }) => {
+  await page.goto('/login?next=%2Fg%2Fe2e-discord');
+  await page.getByRole('link', { name: 'Sign in with Discord' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('alert')).toContainText('You cancelled the sign-in on Discord');
+  await expect(page.locator('input[name="next"]')).toHaveValue('/g/e2e-discord');
+});
+
+test('an admin makes an invitation link, the invitee signs in and joins, and the admin changes their role', async ({ page }) => {
+  await signIn(page, '/g/e2e-discord/settings', ADMIN);
+  await hydrated(page);
+  const invitations = page.getByRole('region', { name: 'Invitation links' });
+  await invitations.getByLabel('Role').selectOption('editor');
+  await invitations.getByRole('button', { name: 'Create invitation link' }).click();
+  await expect(invitations.getByText('Copy this link now: it is not shown again.')).toBeVisible();
+  const link = await invitations.getByLabel('Invitation link').inputValue();
+  expect(link).toMatch(/\/invite\/[0-9a-f]{64}$/);
+  await page.context().clearCookies();
+
+  // Signed out: the link asks to sign in first and comes back.
+  await page.goto(link);
+  await expect(page.getByText('You are invited to join E2E Discord as an editor.')).toBeVisible();
+  await page.getByRole('link', { name: 'Sign in with a password' }).click();
+  await page.getByLabel('Username').fill('invitee');
+  await page.getByLabel('Password').fill('invitee-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/invite\//);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Join E2E Discord' }).click();
+  await page.waitForURL(/\/g\/e2e-discord\/posts/);
+
+  // The link was single use.
+  await page.goto(link);
+  await expect(page.getByRole('alert')).toHaveText(
+    'This invitation link has already been used. Ask an admin of the guild for a new one.',
+  );
+  await page.context().clearCookies();
+
+  await signIn(page, '/g/e2e-discord/settings', ADMIN);
+  await hydrated(page);
+  const members = page.getByRole('region', { name: 'Members' });
+  const row = members.getByRole('row').filter({ hasText: 'Ivy Invitee' });
+  await expect(row).toContainText('Invitation');
+  await expect(row.locator('.role-pill')).toHaveText('Editor');
+  await row.getByLabel('Role set by hand for Ivy Invitee').selectOption('viewer');
+  await expect(row.locator('.role-pill')).toHaveText('Viewer');
+  await expect(row).toContainText('Set by an admin');
+});
