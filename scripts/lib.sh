@@ -106,11 +106,11 @@ WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int
 # hashed asset names with .br/.gz copies (the server caches the former for
 # a year and serves the latter, see server/src/assets.rs), and Leptos's
 # type-erased views on both sides. Erased views need far fewer instances of
-# tachys' and reactive_graph's generic code: the wasm is 1.79 MB instead of
-# 2.28 MB, 448 KB brotli instead of 605 KB (BENCHMARKS.md). The server must
-# be built the same way as the wasm, or hydration fails, so the flag goes in
-# RUSTFLAGS for both. Both scripts set the same variables, so they share one
-# set of compiled files.
+# tachys' and reactive_graph's generic code: when measured, the wasm was
+# 1.79 MB instead of 2.28 MB, 448 KB brotli instead of 605 KB
+# (BENCHMARKS.md). The server must be built the same way as the wasm, or
+# hydration fails, so the flag goes in RUSTFLAGS for both. Both scripts
+# set the same variables, so they share one set of compiled files.
 build_site() {
   local mode="$1" server_dir wasm bindgen_dir
   ensure_binaryen
