@@ -123,10 +123,14 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let info = list(db, clock, scope)
+    // Read back as the list shows it (with the creator's name), by its id.
+    let info = db
+        .fetch_optional::<Row>(&Sql::bound(
+            format!("{SELECT} WHERE i.id = $1"),
+            vec![Arg::Int(id)],
+        ))
         .await?
-        .into_iter()
-        .find(|i| i.id == id)
+        .and_then(|row| row.info(now))
         .ok_or(AppError::Internal)?;
     Ok(NewInvitation {
         path: format!("/invite/{token}"),

@@ -44,13 +44,15 @@ pub enum Change {
 #[derive(sqlx::FromRow)]
 struct Sources {
     role: String,
+    discord_role: Option<String>,
+    discord_reason: Option<String>,
     manual_role: Option<String>,
     manual_source: Option<String>,
 }
 
 async fn sources(tx: &mut Tx, guild_id: i64, user_id: i64) -> Result<Option<Sources>, AppError> {
     tx.fetch_optional::<Sources>(&Sql::bound(
-        "SELECT role, manual_role, manual_source FROM memberships \
+        "SELECT role, discord_role, discord_reason, manual_role, manual_source FROM memberships \
          WHERE guild_id = $1 AND user_id = $2",
         vec![Arg::Int(guild_id), Arg::Int(user_id)],
     ))
@@ -171,19 +173,7 @@ pub async fn set_manual(
     user_id: i64,
     manual: Option<(Role, ManualSource)>,
 ) -> Result<Change, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        role: String,
-        discord_role: Option<String>,
-        discord_reason: Option<String>,
-    }
-    let current = tx
-        .fetch_optional::<Row>(&Sql::bound(
-            "SELECT role, discord_role, discord_reason FROM memberships WHERE guild_id = $1 AND user_id = $2",
-            vec![Arg::Int(guild_id), Arg::Int(user_id)],
-        ))
-        .await?;
-    let (before, discord) = match current {
+    let (before, discord) = match sources(tx, guild_id, user_id).await? {
         Some(r) => (
             Role::parse(&r.role),
             (parse(r.discord_role.as_deref()), r.discord_reason),
