@@ -23,6 +23,9 @@ pub struct Config {
     pub exports: ExportConfig,
     /// Set when `DISCORD_CLIENT_ID` is: sign in with Discord.
     pub discord: Option<DiscordSettings>,
+    /// `API_RATE_LIMIT` (default 30): requests a second each API token may
+    /// make to `/api/v1`, with bursts of twice that; more get 429.
+    pub api_rate_limit: u32,
 }
 
 /// Sign in with Discord: `DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`,
@@ -188,6 +191,7 @@ impl Config {
             )?,
             exports: ExportConfig::from_env()?,
             discord: DiscordSettings::from_env()?,
+            api_rate_limit: env_positive("API_RATE_LIMIT", 30)?.min(100_000) as u32,
         })
     }
 }

@@ -7,6 +7,7 @@
 // limit of 128.
 #![recursion_limit = "256"]
 
+pub mod api_v1;
 pub mod assets;
 pub mod auth_routes;
 pub mod background;

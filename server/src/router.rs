@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::{
-    assets, auth_routes, discord_routes, downloads, same_origin, security_headers, session,
+    api_v1, assets, auth_routes, discord_routes, downloads, same_origin, security_headers, session,
 };
 use app::domain::AppState;
 use app::error::AppError;
@@ -24,6 +24,8 @@ pub struct ServerState {
     pub app: AppState,
     pub config: Config,
     pub leptos_options: LeptosOptions,
+    /// Each API token's requests (`api_v1::rate_limit`).
+    pub api_limits: std::sync::Arc<api_v1::rate_limit::Buckets>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -144,6 +146,7 @@ pub fn build(app: AppState, config: Config) -> Router {
     let leptos_options = leptos_options(&config);
     let state = ServerState {
         app: app.clone(),
+        api_limits: std::sync::Arc::new(api_v1::rate_limit::Buckets::new(config.api_rate_limit)),
         config,
         leptos_options: leptos_options.clone(),
     };
@@ -176,6 +179,14 @@ pub fn build(app: AppState, config: Config) -> Router {
         .layer(middleware::from_fn(same_origin::require_same_origin))
         .layer(middleware::map_response(pages_not_cached))
         .layer(compression())
+        // The machines' door: a bearer token, not a session cookie, so
+        // outside the session and same-origin guards (api_v1/mod.rs).
+        .nest(
+            "/api/v1",
+            api_v1::router()
+                .layer(axum::extract::DefaultBodyLimit::max(api_v1::BODY_LIMIT))
+                .layer(compression()),
+        )
         // After the layers, so none of them runs for the browser's files:
         // they need no session, and they come compressed from the build,
         // not once per request.

@@ -13,6 +13,7 @@ mod exports;
 mod guilds;
 mod lists;
 mod members;
+mod tokens;
 mod trash;
 
 pub use audit::*;
@@ -22,4 +23,5 @@ pub use exports::*;
 pub use guilds::*;
 pub use lists::*;
 pub use members::*;
+pub use tokens::*;
 pub use trash::*;

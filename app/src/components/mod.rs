@@ -1,6 +1,7 @@
 //! Reusable UI pieces, one component per file.
 
 pub mod account_card;
+pub mod api_tokens;
 pub mod bulk_bar;
 pub mod bulk_progress;
 pub mod confirm_field;

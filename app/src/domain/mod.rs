@@ -3,6 +3,7 @@
 //! them and the tests call them directly.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod audit_item;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod discord;
 mod entity_sql;
 pub mod estimate;
 pub mod export;
+pub mod ingest;
 pub mod instance;
 pub mod invitations;
 mod list_sql;

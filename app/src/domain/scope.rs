@@ -76,6 +76,28 @@ impl GuildScope {
         })
     }
 
+    /// The scope of an API token of the guild (`api_tokens::authenticate`
+    /// made sure it is live and sent for this guild), with the role its
+    /// scope stands for. The admin who made the token stands as the user;
+    /// what tokens do (upserts and reads) names no user anywhere, and 0
+    /// stands for a maker whose account is gone.
+    pub fn for_token(
+        guild_id: i64,
+        slug: String,
+        name: String,
+        role: Role,
+        made_by: Option<i64>,
+    ) -> Self {
+        Self {
+            guild_id,
+            slug,
+            name,
+            user_id: made_by.unwrap_or(0),
+            role,
+            last_seen_at: None,
+        }
+    }
+
     /// Refuses unless the member's role is at least `needed`; `what` names
     /// the action for the message ("delete accounts").
     pub fn require(&self, needed: Role, what: &str) -> Result<(), AppError> {

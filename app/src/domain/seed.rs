@@ -157,15 +157,6 @@ fn caption(rng: &mut Rng, brand: Option<&str>) -> String {
     out
 }
 
-fn profile_url(platform: Platform, handle: &str) -> String {
-    match platform {
-        Platform::Tiktok => format!("https://www.tiktok.com/@{handle}"),
-        Platform::Instagram => format!("https://www.instagram.com/{handle}/"),
-        Platform::Youtube => format!("https://www.youtube.com/@{handle}"),
-        Platform::X => format!("https://x.com/{handle}"),
-    }
-}
-
 fn post_url(rng: &mut Rng, platform: Platform, handle: &str) -> String {
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut code = |n: usize| {
@@ -309,7 +300,7 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
                 Arg::Text(platform.as_str().into()),
                 Arg::Text(handle.clone()),
                 Arg::Text(display),
-                Arg::Text(profile_url(platform, &handle)),
+                Arg::Text(platform.profile_url(&handle)),
                 Arg::OptInt(group_id),
                 Arg::OptInt(brand_idx.map(|b| brand_ids[b])),
                 Arg::Text(status.into()),

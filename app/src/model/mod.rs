@@ -1,6 +1,7 @@
 //! Types that cross the wire between server and browser.
 
 mod account;
+pub mod api_tokens;
 pub mod audit;
 pub mod bulk;
 pub mod discord;

@@ -36,6 +36,16 @@ impl Platform {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
+
+    /// The address of `handle`'s profile on the platform.
+    pub fn profile_url(self, handle: &str) -> String {
+        match self {
+            Self::Tiktok => format!("https://www.tiktok.com/@{handle}"),
+            Self::Instagram => format!("https://www.instagram.com/{handle}/"),
+            Self::Youtube => format!("https://www.youtube.com/@{handle}"),
+            Self::X => format!("https://x.com/{handle}"),
+        }
+    }
 }
 
 impl fmt::Display for Platform {

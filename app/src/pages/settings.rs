@@ -1,4 +1,5 @@
 use super::guild_layout::use_guild;
+use crate::components::api_tokens::ApiTokens;
 use crate::components::discord_link::DiscordLinkSection;
 use crate::components::invitations::Invitations;
 use crate::components::members_table::MembersTable;
@@ -86,6 +87,10 @@ pub fn SettingsPage() -> impl IntoView {
                     <Invitations />
                 </section>
                 <DiscordLinkSection />
+                <section class="panel" aria-labelledby="api-tokens-title">
+                    <h2 id="api-tokens-title">"API tokens"</h2>
+                    <ApiTokens />
+                </section>
             }
             .into_any()
         })

@@ -60,6 +60,7 @@ impl TestApp {
                 s3: None,
             },
             discord: None,
+            api_rate_limit: 30,
         };
         change(&mut config);
         TestApp {
