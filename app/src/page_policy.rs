@@ -35,6 +35,15 @@ pub fn send() {
     let (Some(nonce), Some(response)) =
         (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     else {
+        // The page then goes out with the server's strict default policy
+        // and is dead in the browser. The browser tests saw that twice, at
+        // the start of a run, and it could not be reproduced; this says
+        // which of the two was missing if it happens again.
+        tracing::warn!(
+            nonce = use_nonce().is_some(),
+            response_options = use_context::<leptos_axum::ResponseOptions>().is_some(),
+            "a page is sent without its Content-Security-Policy"
+        );
         return;
     };
     match http::HeaderValue::from_str(&policy(&nonce)) {

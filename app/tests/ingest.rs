@@ -79,12 +79,15 @@ db_test!(
             .await
             .unwrap();
         assert_eq!((accounts.created, accounts.updated), (1, 0));
-        let at = clock.now() - Duration::hours(3);
-        let batch = vec![
-            post("9001", "luna.new", at),
-            post("9002", "luna.new", at),
-            post("9003", "luna.new", at),
-        ];
+        // Checked as the API checks it, with the fraction of a second a
+        // tracker's clock sends: what is stored is what is compared next time.
+        let raw = ["9001", "9002", "9003"].map(|id| {
+            json!({"platform": "tiktok", "external_id": id, "account": "luna.new",
+                "url": format!("https://www.tiktok.com/@luna.new/video/{id}"),
+                "caption": format!("caption of {id}"), "posted_at": "2026-02-07T09:00:00.123456Z",
+                "views": 100, "likes": 10, "comments": 1, "shares": 0})
+        });
+        let batch = wire::posts(raw.to_vec(), clock.now()).unwrap();
 
         let first = ingest::posts::upsert(db, clock, &scope, &batch)
             .await
@@ -470,5 +473,40 @@ db_test!(
             api_tokens::create(db, clock, &editor, &token_request(TokenScope::Read, None)).await,
             Err(AppError::Forbidden(_))
         ));
+    }
+);
+
+db_test!(
+    ids_with_quotes_commas_and_backslashes_match_themselves,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = editor_of_alpha(&fx).await;
+        let (db, clock) = (fx.db(), &fx.state.clock);
+        let mut odd = account(r#"odd"handle,\x"#);
+        odd.external_id = Some(r#"{ext},"1"\"#.into());
+        ingest::accounts::upsert(db, clock, &scope, &[odd.clone()], false)
+            .await
+            .unwrap();
+        let mut p = post(r#"p"1,{2}\3"#, r#"odd"handle,\x"#, clock.now());
+        p.account = AccountKey::External(r#"{ext},"1"\"#.into());
+
+        let first = ingest::posts::upsert(db, clock, &scope, &[p.clone()])
+            .await
+            .unwrap();
+        let again = ingest::posts::upsert(db, clock, &scope, &[p])
+            .await
+            .unwrap();
+        let account_again = ingest::accounts::upsert(db, clock, &scope, &[odd], false)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            (first.created, first.rejected),
+            (1, 0),
+            "{:?}",
+            first.rejections
+        );
+        assert_eq!(again.unchanged, 1);
+        assert_eq!(account_again.unchanged, 1);
     }
 );

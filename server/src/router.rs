@@ -26,6 +26,10 @@ pub struct ServerState {
     pub leptos_options: LeptosOptions,
     /// Each API token's requests (`api_v1::rate_limit`).
     pub api_limits: std::sync::Arc<api_v1::rate_limit::Buckets>,
+    /// Batches the ingest API works on at once (`api_v1::ingest_slots`).
+    pub ingest_slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Rows the ingest API wrote since PostgreSQL's last vacuum of them.
+    pub ingest_upkeep: std::sync::Arc<api_v1::upkeep::Upkeep>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -147,6 +151,8 @@ pub fn build(app: AppState, config: Config) -> Router {
     let state = ServerState {
         app: app.clone(),
         api_limits: std::sync::Arc::new(api_v1::rate_limit::Buckets::new(config.api_rate_limit)),
+        ingest_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(api_v1::ingest_slots())),
+        ingest_upkeep: Default::default(),
         config,
         leptos_options: leptos_options.clone(),
     };

@@ -41,6 +41,20 @@ fn batch<T: DeserializeOwned>(
     Ok(batch)
 }
 
+/// This batch's turn among the server's ingest slots (see
+/// [`super::ingest_slots`]); held until the answer is made.
+async fn turn(state: &ServerState) -> Result<tokio::sync::OwnedSemaphorePermit, Failure> {
+    state
+        .ingest_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| {
+            tracing::error!("the ingest slots were closed");
+            Failure::from(app::error::AppError::Internal)
+        })
+}
+
 /// Every malformed item, as one 400.
 fn malformed(what: &str, of: usize) -> impl FnOnce(Vec<Rejection>) -> Failure + '_ {
     move |rejections| {
@@ -79,6 +93,7 @@ pub async fn put_accounts(
     body: Bytes,
 ) -> Result<Json<UpsertReport>, Failure> {
     let grant = auth.require(TokenScope::Ingest)?;
+    let _turn = turn(&state).await?;
     let batch: AccountsBatch = batch(&body, "accounts", |b: &AccountsBatch| b.accounts.len())?;
     let of = batch.accounts.len();
     let items = wire::accounts(batch.accounts).map_err(malformed("accounts", of))?;
@@ -116,10 +131,13 @@ pub async fn put_posts(
     body: Bytes,
 ) -> Result<Json<UpsertReport>, Failure> {
     let grant = auth.require(TokenScope::Ingest)?;
+    let _turn = turn(&state).await?;
     let batch: PostsBatch = batch(&body, "posts", |b: &PostsBatch| b.posts.len())?;
     let of = batch.posts.len();
     let app = &state.app;
     let items = wire::posts(batch.posts, app.clock.now()).map_err(malformed("posts", of))?;
     let report = posts::upsert(&app.db, &app.clock, &grant.guild, &items).await?;
+    let written = report.created + report.updated;
+    state.ingest_upkeep.wrote(&app.db, written as u64);
     Ok(Json(report))
 }

@@ -74,7 +74,11 @@ const MAX_PARAMS: usize = 30_000;
 
 /// `AND {column} IN (values)`, in one bind value however many there are:
 /// a JSON array on SQLite (numbered parameters bind in quadratic time
-/// there, see `Sql::values_row`), a text array on PostgreSQL.
+/// there, see `Sql::values_row`), a text array on PostgreSQL. On
+/// PostgreSQL the array is a set to join (`IN (SELECT unnest(…))`), not
+/// `= ANY(…)`: sqlx's statements are prepared, and a generic plan tested
+/// `= ANY` of 1,000 values as a filter on every row of the guild's index
+/// (10.7 s for one batch, measured) instead of looking each value up.
 fn text_list(sql: &mut Sql, dialect: Dialect, column: &str, values: &[&str]) {
     match dialect {
         Dialect::Sqlite => {
@@ -86,14 +90,26 @@ fn text_list(sql: &mut Sql, dialect: Dialect, column: &str, values: &[&str]) {
             ));
         }
         Dialect::Postgres => {
-            let quoted: Vec<String> = values
-                .iter()
-                .map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-                .collect();
-            let p = sql.arg(Arg::Text(format!("{{{}}}", quoted.join(","))));
-            sql.push(&format!(" AND {column} = ANY(CAST({p} AS TEXT[]))"));
+            let p = sql.arg(Arg::Text(pg_text_array(values)));
+            sql.push(&format!(
+                " AND {column} IN (SELECT unnest(CAST({p} AS TEXT[])))"
+            ));
         }
     }
+}
+
+/// A PostgreSQL array literal of `values`: `{"a","b\"c"}`.
+fn pg_text_array<S: AsRef<str>>(values: &[S]) -> String {
+    let quoted: Vec<String> = values
+        .iter()
+        .map(|v| {
+            format!(
+                "\"{}\"",
+                v.as_ref().replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        })
+        .collect();
+    format!("{{{}}}", quoted.join(","))
 }
 
 /// The external ids of `ids` (items of the guild in `table`, `accounts` or

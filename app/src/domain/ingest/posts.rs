@@ -1,7 +1,7 @@
 //! Posts in: upserted by platform and the platform's post id.
 
 use super::wire::{KeptInTrash, Rejection, UpsertReport};
-use super::{text_list, AccountKey, PostInput, MAX_PARAMS};
+use super::{pg_text_array, text_list, AccountKey, PostInput, MAX_PARAMS};
 use crate::domain::db::Tx;
 use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
 use crate::error::AppError;
@@ -175,19 +175,43 @@ async fn posts_matching(
     if items.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut platforms: Vec<&str> = items.iter().map(|i| i.platform.as_str()).collect();
-    platforms.sort_unstable();
-    platforms.dedup();
-    let ids: Vec<&str> = items.iter().map(|i| i.external_id.as_str()).collect();
-    let mut sql = Sql::new(
-        "SELECT id, platform, external_id, account_id, url, caption, posted_at, views, likes, \
-         comments, shares, deleted_at FROM posts WHERE guild_id = ",
-    );
-    sql.bind(scope.guild_id());
-    // Both lists, so that the lookup seeks the (guild, platform, external
-    // id) index rather than scanning the guild's posts.
-    text_list(&mut sql, dialect, "platform", &platforms);
-    text_list(&mut sql, dialect, "external_id", &ids);
+    const COLUMNS: &str = "p.id, p.platform, p.external_id, p.account_id, p.url, p.caption, \
+         p.posted_at, p.views, p.likes, p.comments, p.shares, p.deleted_at";
+    let sql = match dialect {
+        // Both lists, so that the lookup seeks the (guild, platform,
+        // external id) index rather than scanning the guild's posts.
+        Dialect::Sqlite => {
+            let mut platforms: Vec<&str> = items.iter().map(|i| i.platform.as_str()).collect();
+            platforms.sort_unstable();
+            platforms.dedup();
+            let ids: Vec<&str> = items.iter().map(|i| i.external_id.as_str()).collect();
+            let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM posts p WHERE p.guild_id = "));
+            sql.bind(scope.guild_id());
+            text_list(&mut sql, dialect, "p.platform", &platforms);
+            text_list(&mut sql, dialect, "p.external_id", &ids);
+            sql
+        }
+        // The keys as a set joined to the index, one lookup each (2 ms for
+        // 1,000). `platform = ANY(…) AND external_id = ANY(…)` was planned,
+        // once prepared, as a filter over every external id of the guild:
+        // 10.7 s for a batch with 100,000 ingested posts.
+        Dialect::Postgres => {
+            let platforms: Vec<&str> = items.iter().map(|i| i.platform.as_str()).collect();
+            let ids: Vec<&str> = items.iter().map(|i| i.external_id.as_str()).collect();
+            Sql::bound(
+                format!(
+                    "SELECT {COLUMNS} FROM unnest(CAST($1 AS TEXT[]), CAST($2 AS TEXT[])) \
+                     AS k(platform, external_id) JOIN posts p ON p.guild_id = $3 \
+                     AND p.platform = k.platform AND p.external_id = k.external_id"
+                ),
+                vec![
+                    Arg::Text(pg_text_array(&platforms)),
+                    Arg::Text(pg_text_array(&ids)),
+                    Arg::Int(scope.guild_id()),
+                ],
+            )
+        }
+    };
     Ok(tx
         .fetch_all::<PostRow>(&sql)
         .await?

@@ -10,7 +10,7 @@
 
 use super::{AccountInput, AccountKey, PostInput};
 use crate::model::{AccountStatus, Platform};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -432,8 +432,10 @@ pub fn posts(
             .as_deref()
             .map(|c| text(W, i, "caption", c, MAX_CAPTION_CHARS))
             .transpose()?;
+        // Kept to the second, as SQLite stores it: a fraction would make
+        // every resend of the same post look changed.
         let posted_at = DateTime::parse_from_rfc3339(&p.posted_at)
-            .map(|t| t.with_timezone(&Utc))
+            .map(|t| t.with_timezone(&Utc).trunc_subsecs(0))
             .map_err(|_| {
                 field(
                     W,
