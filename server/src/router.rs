@@ -184,6 +184,7 @@ pub fn build(app: AppState, config: Config) -> Router {
         ))
         .layer(middleware::from_fn(same_origin::require_same_origin))
         .layer(middleware::map_response(pages_not_cached))
+        .layer(middleware::from_fn(security_headers::page_policy))
         .layer(compression())
         // The machines' door: a bearer token, not a session cookie, so
         // outside the session and same-origin guards (api_v1/mod.rs).
