@@ -36,8 +36,8 @@ pub struct PageNonce(pub String);
 /// the error pages included.
 ///
 /// The server's layer also sets the policy from the request's nonce:
-/// a page's headers in `ResponseOptions` were, about once in 150 pages
-/// under the browser tests' load, missing from the response (leptos_axum
+/// a page's headers in `ResponseOptions` were, about once in a few hundred
+/// pages under the browser tests' load, missing from the response (leptos_axum
 /// 0.8.10), and such a page is dead in the browser. The header here is
 /// for a render without that layer.
 pub fn send() {

@@ -47,7 +47,7 @@ pub async fn add(State(cookie_secure): State<bool>, mut res: Response) -> Respon
 /// response that has no policy of its own.
 ///
 /// Leptos sets the policy too, through `ResponseOptions`, but under the
-/// browser tests' load about one page in 150 went out without the headers
+/// browser tests' load one page in a few hundred went out without the headers
 /// put there (seen with a log of both ends: the policy was set for the
 /// request, and its response had none). It then got the strict policy of
 /// non-pages and was dead in the browser. Set here, from the request, the
