@@ -716,6 +716,30 @@ impl Tx {
         }
     }
 
+    /// Multi-row `{head} VALUES …` of `rows`, each with `cols` values, in
+    /// chunks that stay under both databases' bind-parameter limits.
+    pub async fn insert_rows(
+        &mut self,
+        head: &str,
+        cols: usize,
+        rows: Vec<Vec<Arg>>,
+    ) -> Result<(), AppError> {
+        const MAX_PARAMS: usize = 30_000; // SQLite allows 32,766, PostgreSQL 65,535
+        let dialect = self.dialect();
+        let per_chunk = MAX_PARAMS / cols;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut sql = Sql::new(head);
+            for (i, row) in rows.by_ref().take(per_chunk).enumerate() {
+                let values = sql.values_row(dialect, row);
+                sql.push(if i == 0 { " VALUES " } else { ", " })
+                    .push(&values);
+            }
+            self.execute(&sql).await?;
+        }
+        Ok(())
+    }
+
     /// Every row of `sql`, in the transaction.
     #[track_caller]
     pub fn fetch_all<'a, T: AnyRow + 'a>(

@@ -3,8 +3,7 @@
 //! commas, quotes, newlines, and leading `=`, `+`, `-`, `@`) because exports
 //! must survive them.
 
-use super::db::Tx;
-use super::{Arg, Db, Dialect, Sql};
+use super::{Arg, Db, Sql};
 use crate::error::AppError;
 use crate::model::Platform;
 use chrono::{DateTime, Duration, Utc};
@@ -213,30 +212,6 @@ async fn insert_named(
     Ok(ids)
 }
 
-/// Multi-row INSERT of `rows`, each with `cols` values, in chunks that stay
-/// under both databases' bind-parameter limits.
-async fn insert_rows(
-    tx: &mut Tx,
-    dialect: Dialect,
-    head: &str,
-    cols: usize,
-    rows: Vec<Vec<Arg>>,
-) -> Result<(), AppError> {
-    const MAX_PARAMS: usize = 30_000; // SQLite allows 32,766, PostgreSQL 65,535
-    let per_chunk = MAX_PARAMS / cols;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut sql = Sql::new(head);
-        for (i, row) in rows.by_ref().take(per_chunk).enumerate() {
-            let values = sql.values_row(dialect, row);
-            sql.push(if i == 0 { " VALUES " } else { ", " })
-                .push(&values);
-        }
-        tx.execute(&sql).await?;
-    }
-    Ok(())
-}
-
 /// Creates a guild and fills it. Refuses if the slug is taken.
 pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError> {
     super::scope::validate_slug(&spec.slug)?;
@@ -360,7 +335,7 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
                 Arg::Time((posted + Duration::minutes(5)).min(now)),
             ]);
         }
-        insert_rows(&mut tx, db.dialect(), head, 14, rows).await?;
+        tx.insert_rows(head, 14, rows).await?;
         made += n;
     }
     tx.commit().await?;

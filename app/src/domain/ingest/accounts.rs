@@ -2,7 +2,7 @@
 //! an account with it, otherwise by platform and handle.
 
 use super::wire::{KeptInTrash, Rejection, UpsertReport};
-use super::{text_list, AccountInput, MAX_PARAMS};
+use super::{set_from_v, takes_over, text_list, update_from_values, AccountInput};
 use crate::domain::db::Tx;
 use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
 use crate::error::AppError;
@@ -71,8 +71,8 @@ pub async fn upsert(
     .await?;
     let stored = stored(&mut tx, dialect, scope, items).await?;
     let plan = plan(scope, items, &stored, &groups, &brands, now);
-    insert(&mut tx, dialect, plan.new).await?;
-    update(&mut tx, dialect, scope, plan.changed).await?;
+    tx.insert_rows(INSERT, INSERT_COLUMNS, plan.new).await?;
+    update(&mut tx, scope, plan.changed).await?;
     tx.commit().await?;
     Ok(plan.report)
 }
@@ -187,14 +187,10 @@ async fn stored(
                     .insert((platform, e.clone()), row.clone());
             }
             let key = (platform, row.handle.clone());
-            let better = match stored.by_handle.get(&key) {
-                None => true,
-                Some(have) => match (have.deleted_at, row.deleted_at) {
-                    (Some(_), None) => true,
-                    (Some(a), Some(b)) => b > a,
-                    _ => false,
-                },
-            };
+            let better = takes_over(
+                stored.by_handle.get(&key).map(|a| a.deleted_at),
+                row.deleted_at,
+            );
             if better {
                 stored.by_handle.insert(key, row);
             }
@@ -409,23 +405,8 @@ fn plan(
 
 const INSERT: &str =
     "INSERT INTO accounts (guild_id, platform, handle, external_id, display_name, \
-     profile_url, status, followers, group_id, brand_id, created_at, updated_at) VALUES ";
+     profile_url, status, followers, group_id, brand_id, created_at, updated_at)";
 const INSERT_COLUMNS: usize = 12;
-
-async fn insert(tx: &mut Tx, dialect: Dialect, rows: Vec<Vec<Arg>>) -> Result<(), AppError> {
-    for chunk in rows.chunks(MAX_PARAMS / INSERT_COLUMNS) {
-        let mut sql = Sql::new(INSERT);
-        for (i, row) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let values = sql.values_row(dialect, row.clone());
-            sql.push(&values);
-        }
-        tx.execute(&sql).await?;
-    }
-    Ok(())
-}
 
 const UPDATE_COLUMNS: [&str; 10] = [
     "id",
@@ -442,30 +423,10 @@ const UPDATE_COLUMNS: [&str; 10] = [
 
 /// One statement per chunk of changed accounts. A NULL `updated_at` in a
 /// row keeps the stored one (a change of followers alone).
-async fn update(
-    tx: &mut Tx,
-    dialect: Dialect,
-    scope: &GuildScope,
-    rows: Vec<Vec<Arg>>,
-) -> Result<(), AppError> {
-    for chunk in rows.chunks(MAX_PARAMS / UPDATE_COLUMNS.len()) {
-        let mut sql = Sql::new(format!("WITH v({}) AS (VALUES ", UPDATE_COLUMNS.join(", ")));
-        for (i, row) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let values = sql.values_row(dialect, row.clone());
-            sql.push(&values);
-        }
-        sql.push(&format!(
-            ") UPDATE accounts SET handle = v.handle, external_id = v.external_id, \
-             display_name = v.display_name, profile_url = v.profile_url, status = v.status, \
-             followers = v.followers, group_id = v.group_id, brand_id = v.brand_id, \
-             updated_at = COALESCE(v.updated_at, accounts.updated_at) \
-             FROM v WHERE accounts.id = v.id AND accounts.guild_id = {}",
-            scope.guild_id()
-        ));
-        tx.execute(&sql).await?;
-    }
-    Ok(())
+async fn update(tx: &mut Tx, scope: &GuildScope, rows: Vec<Vec<Arg>>) -> Result<(), AppError> {
+    let set = format!(
+        "{}, updated_at = COALESCE(v.updated_at, accounts.updated_at)",
+        set_from_v(&UPDATE_COLUMNS[..UPDATE_COLUMNS.len() - 1])
+    );
+    update_from_values(tx, scope, "accounts", &UPDATE_COLUMNS, &set, rows).await
 }

@@ -23,6 +23,7 @@ pub mod accounts;
 pub mod posts;
 pub mod wire;
 
+use super::db::Tx;
 use super::selection_sql::id_list;
 use super::{Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
@@ -71,6 +72,61 @@ pub struct PostInput {
 /// Bind parameters per statement, below both databases' limits (SQLite
 /// 32,766; PostgreSQL 65,535).
 const MAX_PARAMS: usize = 30_000;
+
+/// Whether a stored item found with `deleted_at` takes over the one found
+/// before it for the same key (`have`'s): a live item wins over trashed
+/// ones, and among trashed ones the latest.
+fn takes_over(have: Option<Option<DateTime<Utc>>>, deleted_at: Option<DateTime<Utc>>) -> bool {
+    match have {
+        None => true,
+        Some(have) => match (have, deleted_at) {
+            (Some(_), None) => true,
+            (Some(a), Some(b)) => b > a,
+            _ => false,
+        },
+    }
+}
+
+/// `WITH v(columns) AS (VALUES …) UPDATE {table} SET {set} FROM v`, in
+/// chunks: one statement for many rows on both databases. `columns[0]` is
+/// the id. The guild's id is a number written into the text, not a
+/// parameter: SQLite's `?` rows and a numbered parameter do not mix.
+async fn update_from_values(
+    tx: &mut Tx,
+    scope: &GuildScope,
+    table: &str,
+    columns: &[&str],
+    set: &str,
+    rows: Vec<Vec<Arg>>,
+) -> Result<(), AppError> {
+    let dialect = tx.dialect();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = Sql::new(format!("WITH v({}) AS (VALUES ", columns.join(", ")));
+        for (i, row) in rows.by_ref().take(MAX_PARAMS / columns.len()).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let values = sql.values_row(dialect, row);
+            sql.push(&values);
+        }
+        sql.push(&format!(
+            ") UPDATE {table} SET {set} FROM v WHERE {table}.id = v.id AND {table}.guild_id = {}",
+            scope.guild_id()
+        ));
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}
+
+/// `column = v.column, …` for each column after the id.
+fn set_from_v(columns: &[&str]) -> String {
+    columns[1..]
+        .iter()
+        .map(|c| format!("{c} = v.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// `AND {column} IN (values)`, in one bind value however many there are:
 /// a JSON array on SQLite (numbered parameters bind in quadratic time

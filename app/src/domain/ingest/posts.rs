@@ -1,7 +1,9 @@
 //! Posts in: upserted by platform and the platform's post id.
 
 use super::wire::{KeptInTrash, Rejection, UpsertReport};
-use super::{pg_text_array, text_list, AccountKey, PostInput, MAX_PARAMS};
+use super::{
+    pg_text_array, set_from_v, takes_over, text_list, update_from_values, AccountKey, PostInput,
+};
 use crate::domain::db::Tx;
 use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
 use crate::error::AppError;
@@ -96,9 +98,9 @@ pub async fn upsert(
     let accounts = accounts_named(&mut tx, dialect, scope, items).await?;
     let stored = posts_matching(&mut tx, dialect, scope, items).await?;
     let plan = plan(scope, items, &accounts, &stored, now);
-    insert(&mut tx, dialect, plan.new).await?;
-    update_counts(&mut tx, dialect, scope, &plan.counts).await?;
-    update_content(&mut tx, dialect, scope, plan.content).await?;
+    tx.insert_rows(INSERT, INSERT_COLUMNS, plan.new).await?;
+    update_counts(&mut tx, scope, &plan.counts).await?;
+    update_content(&mut tx, scope, plan.content).await?;
     tx.commit().await?;
     Ok(plan.report)
 }
@@ -147,16 +149,10 @@ async fn accounts_named(
                     None => continue,
                 },
             };
-            // A live account wins over trashed ones with its handle; among
-            // trashed ones, the latest.
-            let better = match found.get(&(platform, key.clone())) {
-                None => true,
-                Some(have) => match (have.deleted_at, row.deleted_at) {
-                    (Some(_), None) => true,
-                    (Some(a), Some(b)) => b > a,
-                    _ => false,
-                },
-            };
+            let better = takes_over(
+                found.get(&(platform, key.clone())).map(|a| a.deleted_at),
+                row.deleted_at,
+            );
             if better {
                 found.insert((platform, key), row);
             }
@@ -339,65 +335,14 @@ fn plan(
     plan
 }
 
-const INSERT: &str = "INSERT INTO posts (guild_id, account_id, platform, external_id, url, caption, \
-     posted_at, views, likes, comments, shares, group_id, brand_id, created_at, updated_at) VALUES ";
+const INSERT: &str =
+    "INSERT INTO posts (guild_id, account_id, platform, external_id, url, caption, \
+     posted_at, views, likes, comments, shares, group_id, brand_id, created_at, updated_at)";
 const INSERT_COLUMNS: usize = 15;
-
-async fn insert(tx: &mut Tx, dialect: Dialect, rows: Vec<Vec<Arg>>) -> Result<(), AppError> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut sql = Sql::new(INSERT);
-        for (i, row) in rows.by_ref().take(MAX_PARAMS / INSERT_COLUMNS).enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let values = sql.values_row(dialect, row);
-            sql.push(&values);
-        }
-        tx.execute(&sql).await?;
-    }
-    Ok(())
-}
-
-/// `WITH v(columns) AS (VALUES …) UPDATE posts SET … FROM v`, in chunks:
-/// one statement for many rows on both databases. The guild's id is a
-/// number written into the text, not a parameter: SQLite's `?` rows and a
-/// numbered parameter do not mix.
-async fn update_from_values(
-    tx: &mut Tx,
-    dialect: Dialect,
-    scope: &GuildScope,
-    columns: &[&str],
-    rows: Vec<Vec<Arg>>,
-) -> Result<(), AppError> {
-    let set: Vec<String> = columns[1..]
-        .iter()
-        .map(|c| format!("{c} = v.{c}"))
-        .collect();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut sql = Sql::new(format!("WITH v({}) AS (VALUES ", columns.join(", ")));
-        for (i, row) in rows.by_ref().take(MAX_PARAMS / columns.len()).enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let values = sql.values_row(dialect, row);
-            sql.push(&values);
-        }
-        sql.push(&format!(
-            ") UPDATE posts SET {} FROM v WHERE posts.id = v.id AND posts.guild_id = {}",
-            set.join(", "),
-            scope.guild_id()
-        ));
-        tx.execute(&sql).await?;
-    }
-    Ok(())
-}
 
 /// The counts alone: `updated_at` stays (see the module's comment).
 async fn update_counts(
     tx: &mut Tx,
-    dialect: Dialect,
     scope: &GuildScope,
     rows: &[(i64, Counts)],
 ) -> Result<(), AppError> {
@@ -409,39 +354,26 @@ async fn update_counts(
             row
         })
         .collect();
-    update_from_values(
-        tx,
-        dialect,
-        scope,
-        &["id", "views", "likes", "comments", "shares"],
-        rows,
-    )
-    .await
+    const COLUMNS: [&str; 5] = ["id", "views", "likes", "comments", "shares"];
+    update_from_values(tx, scope, "posts", &COLUMNS, &set_from_v(&COLUMNS), rows).await
 }
 
 async fn update_content(
     tx: &mut Tx,
-    dialect: Dialect,
     scope: &GuildScope,
     rows: Vec<Vec<Arg>>,
 ) -> Result<(), AppError> {
-    update_from_values(
-        tx,
-        dialect,
-        scope,
-        &[
-            "id",
-            "account_id",
-            "url",
-            "caption",
-            "posted_at",
-            "views",
-            "likes",
-            "comments",
-            "shares",
-            "updated_at",
-        ],
-        rows,
-    )
-    .await
+    const COLUMNS: [&str; 10] = [
+        "id",
+        "account_id",
+        "url",
+        "caption",
+        "posted_at",
+        "views",
+        "likes",
+        "comments",
+        "shares",
+        "updated_at",
+    ];
+    update_from_values(tx, scope, "posts", &COLUMNS, &set_from_v(&COLUMNS), rows).await
 }
