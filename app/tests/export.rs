@@ -117,6 +117,7 @@ struct PostRow {
     group_name: Option<String>,
     brand_name: Option<String>,
     created_at: DateTime<Utc>,
+    external_id: Option<String>,
 }
 
 /// "Everything" is exported in ID order; a view in the order it shows.
@@ -128,7 +129,8 @@ async fn live_posts(db: &Db, guild: &str, order: &str) -> Vec<PostRow> {
     db.fetch_all(&Sql::bound(
         format!(
             "SELECT p.id, a.handle, p.platform, p.url, p.caption, p.posted_at, p.views, p.likes, \
-         p.comments, p.shares, g.name AS group_name, b.name AS brand_name, p.created_at \
+         p.comments, p.shares, g.name AS group_name, b.name AS brand_name, p.created_at, \
+         p.external_id \
          FROM posts p JOIN accounts a ON a.id = p.account_id \
          JOIN guilds gu ON gu.id = p.guild_id \
          LEFT JOIN account_groups g ON g.id = p.group_id LEFT JOIN brands b ON b.id = p.brand_id \
@@ -190,7 +192,7 @@ db_test!(
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM");
         let text = std::str::from_utf8(&bytes[3..]).unwrap();
-        assert!(text.starts_with("ID,Account,Platform,Post URL,Caption,Posted at (UTC),Views,Likes,Comments,Shares,Group,Brand,Added at (UTC)\r\n"));
+        assert!(text.starts_with("ID,Account,Platform,Post URL,Caption,Posted at (UTC),Views,Likes,Comments,Shares,Group,Brand,Added at (UTC),External ID\r\n"));
         let mut reader = csv::ReaderBuilder::new().from_reader(&bytes[3..]);
         let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
         assert_eq!(records.len(), rows.len());
@@ -210,6 +212,7 @@ db_test!(
                 row.group_name.as_deref().map(guarded).unwrap_or_default(),
                 row.brand_name.as_deref().map(guarded).unwrap_or_default(),
                 iso(row.created_at),
+                row.external_id.as_deref().map(guarded).unwrap_or_default(),
             ];
             let got: Vec<&str> = rec.iter().collect();
             assert_eq!(got, want, "post {}", row.id);
@@ -268,6 +271,7 @@ db_test!(json_has_metadata_and_typed_items, |db: Db| async move {
             "group": row.group_name,
             "brand": row.brand_name,
             "created_at": iso(row.created_at),
+            "external_id": row.external_id,
         });
         assert_eq!(item, &want);
     }
@@ -348,6 +352,10 @@ db_test!(
                 row.group_name.clone().unwrap_or_default()
             );
             assert_eq!(cell_time(&cells[12]), iso(row.created_at));
+            assert_eq!(
+                cell_text(&cells[13]),
+                row.external_id.clone().unwrap_or_default()
+            );
         }
         let formulas = book.worksheet_formula("Posts").unwrap();
         assert!(
@@ -472,6 +480,8 @@ fn as_calc_shows(r: &PostRow) -> Vec<String> {
         r.group_name.clone().unwrap_or_default(),
         r.brand_name.clone().unwrap_or_default(),
         day(r.created_at),
+        // A platform's id of 19 digits stays text, not a rounded number.
+        r.external_id.clone().unwrap_or_default(),
     ]
 }
 
@@ -602,7 +612,8 @@ db_test!(accounts_export_with_post_counts, |db: Db| async move {
             "Followers",
             "Posts",
             "Created at (UTC)",
-            "Updated at (UTC)"
+            "Updated at (UTC)",
+            "External ID"
         ]
     );
     let records: Vec<_> = reader.records().map(|r| r.unwrap()).collect();

@@ -24,6 +24,8 @@ fn account(handle: &str) -> AccountInput {
         followers: Some(1_000),
         group: None,
         brand: None,
+        created_at: None,
+        updated_at: None,
     }
 }
 
@@ -39,6 +41,9 @@ fn post(id: &str, handle: &str, posted_at: DateTime<Utc>) -> PostInput {
         likes: Some(10),
         comments: Some(1),
         shares: Some(0),
+        group: None,
+        brand: None,
+        created_at: None,
     }
 }
 

@@ -29,7 +29,7 @@ test('an instant CSV export of the filtered view downloads with the chosen name'
   expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
   const lines = bytes.subarray(3).toString('utf8').split('\r\n').filter((l) => l !== '');
   expect(lines[0]).toBe(
-    'ID,Platform,Handle,Display name,Profile URL,Group,Brand,Status,Followers,Posts,Created at (UTC),Updated at (UTC)',
+    'ID,Platform,Handle,Display name,Profile URL,Group,Brand,Status,Followers,Posts,Created at (UTC),Updated at (UTC),External ID',
   );
   expect(lines).toHaveLength(total + 1);
   for (const line of lines.slice(1)) expect(line.split(',')[1]).toBe('tiktok');

@@ -97,6 +97,13 @@ async fn upkeep(state: AppState) {
         if let Err(e) = service::maintain(&state).await {
             tracing::warn!("export upkeep failed: {e}");
         }
+        // Imports whose server died mid-check or mid-run: ended as
+        // interrupted, with what they wrote.
+        match app::domain::import::recover_stale(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(imports = n, "imports interrupted by a stop were closed"),
+            Err(e) => tracing::warn!("import upkeep failed: {e}"),
+        }
         // Bulk actions whose server died mid-run: reported, not left running.
         match app::domain::bulk::recover_stale(&state.db, state.clock.now()).await {
             Ok(0) => {}

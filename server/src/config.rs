@@ -97,6 +97,9 @@ pub struct ExportConfig {
     pub max_rows_per_second: Option<u32>,
     /// Set when `EXPORT_S3_BUCKET` is.
     pub s3: Option<S3Config>,
+    /// `IMPORT_MAX_BYTES` (default 1 GiB): larger uploads to Import are
+    /// refused while they stream in.
+    pub import_max_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +172,10 @@ impl ExportConfig {
                 }
             },
             s3: s3.transpose()?,
+            import_max_bytes: env_positive(
+                "IMPORT_MAX_BYTES",
+                app::domain::import::DEFAULT_MAX_BYTES as i64,
+            )? as u64,
         })
     }
 }

@@ -23,3 +23,4 @@ pub mod s3_store;
 pub mod same_origin;
 pub mod security_headers;
 pub mod session;
+pub mod uploads;

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::{
     api_v1, assets, auth_routes, discord_routes, downloads, same_origin, security_headers, session,
+    uploads,
 };
 use app::domain::AppState;
 use app::error::AppError;
@@ -171,6 +172,7 @@ pub fn build(app: AppState, config: Config) -> Router {
         .route("/auth/discord/callback", get(discord_routes::callback))
         .route("/health", get(health))
         .route("/g/{guild}/exports/{id}/download", get(downloads::download))
+        .route("/g/{guild}/imports", post(uploads::upload))
         .leptos_routes_with_context(&state, routes, move || provide_context(app.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -252,4 +252,32 @@ impl BlobStore for S3Store {
             Ok(())
         })
     }
+
+    fn local_copy<'a>(
+        &'a self,
+        key: &'a str,
+        scratch: &'a Path,
+    ) -> BoxFuture<'a, Result<std::path::PathBuf, BlobError>> {
+        Box::pin(async move {
+            let object = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(self.full_key(key))
+                .send()
+                .await
+                .map_err(|e| match e.as_service_error() {
+                    Some(s) if s.is_no_such_key() => BlobError::NotFound,
+                    _ => failed("GetObject", e),
+                })?;
+            let io = |e: std::io::Error| BlobError::Failed(format!("{}: {e}", scratch.display()));
+            let mut body = object.body.into_async_read();
+            let mut file = tokio::fs::File::create(scratch).await.map_err(io)?;
+            tokio::io::copy(&mut body, &mut file).await.map_err(io)?;
+            tokio::io::AsyncWriteExt::flush(&mut file)
+                .await
+                .map_err(io)?;
+            Ok(scratch.to_path_buf())
+        })
+    }
 }

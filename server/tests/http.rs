@@ -1067,3 +1067,103 @@ async fn the_browsers_files_come_precompressed_and_hashed_names_are_cached_for_a
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+db_test!(
+    an_admin_uploads_an_export_to_import_and_gets_the_new_import,
+    |db: Db| async move {
+        let app = TestApp::new(db).await;
+        let admin = app.sign_in("admin").await;
+        let csv = "\u{feff}Platform,Handle,Display name\r\ntiktok,new.one,New One\r\n";
+
+        let res = app
+            .send_as(
+                Method::POST,
+                "/g/alpha/imports?name=..%2Fsome%20accounts.csv",
+                &admin,
+                &[("content-type", "application/octet-stream")],
+                csv,
+            )
+            .await;
+
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        let job = res.json();
+        assert_eq!(job["file_name"], "some accounts.csv");
+        assert_eq!(job["entity"], "Accounts");
+        // The check runs beside the request; it ends ready to confirm.
+        let id = job["id"].as_i64().unwrap();
+        let mut status = String::new();
+        for _ in 0..100 {
+            let now = app
+                .call(
+                    Some(&admin),
+                    "watch_import",
+                    json!({"guild": "alpha", "id": id}),
+                )
+                .await
+                .json();
+            status = now["status"].as_str().unwrap().to_string();
+            if status != "Checking" {
+                assert_eq!(now["dry_run"]["created"], 1);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "Ready");
+    }
+);
+
+db_test!(
+    uploads_that_cannot_be_imported_are_refused_with_a_sentence,
+    |db: Db| async move {
+        let app = TestApp::configured(db, |c| c.exports.import_max_bytes = 64).await;
+        let admin = app.sign_in("admin").await;
+        let viewer = app.sign_in("viewer").await;
+        let small = "Platform,Handle\r\ntiktok,a\r\n";
+        let cases = [
+            (&viewer, small.to_string(), StatusCode::FORBIDDEN, "admin"),
+            (
+                &admin,
+                "x".repeat(65),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "IMPORT_MAX_BYTES",
+            ),
+            (&admin, String::new(), StatusCode::BAD_REQUEST, "empty"),
+            (
+                &admin,
+                "{\"format_version\": 9, \"items\": []}".into(),
+                StatusCode::BAD_REQUEST,
+                "format_version 9",
+            ),
+        ];
+        for (cookie, body, status, says) in cases {
+            let res = app
+                .send_as(Method::POST, "/g/alpha/imports?name=f", cookie, &[], body)
+                .await;
+
+            assert_eq!(res.status, status, "{says}: {}", res.body);
+            let sentence = res.json()["error"].as_str().unwrap().to_string();
+            assert!(sentence.contains(says), "{sentence}");
+        }
+        // A page on another site cannot post a file with the cookie.
+        let res = app
+            .send_as(
+                Method::POST,
+                "/g/alpha/imports?name=f",
+                &admin,
+                &[
+                    ("host", "127.0.0.1:3000"),
+                    ("origin", "https://evil.example"),
+                ],
+                small,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        let count = app
+            .fx
+            .db()
+            .fetch_i64(&app::domain::Sql::new("SELECT COUNT(*) FROM import_jobs"))
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+);

@@ -408,3 +408,44 @@ async fn a_connection_dropped_mid_upload_fails_the_export_aborts_the_upload_and_
         .collect();
     assert!(leftovers.is_empty(), "work files removed: {leftovers:?}");
 }
+
+#[tokio::test]
+async fn an_import_uploaded_to_s3_is_read_back_checked_and_applied() {
+    let server = s3_server().await;
+    let t = TestDb::sqlite().await;
+    let mut fx = Fixture::new(t.db.clone()).await;
+    fx.state.exports.blobs = Arc::new(store_with_bucket(&server, "guildtrack").await);
+    let scope = fx.scope(&fx.admin, "alpha").await;
+    let dir = TempDir::new("s3-import");
+    let upload = dir.0.join("upload.part");
+    std::fs::write(
+        &upload,
+        "Platform,Handle,Display name\r\nyoutube,from.s3,From S3\r\n",
+    )
+    .unwrap();
+
+    let job = app::domain::import::accept(&fx.state, &scope, "a.csv", &upload, 52)
+        .await
+        .unwrap();
+    assert!(!upload.exists(), "the store took the upload");
+    app::domain::import::run::check(&fx.state, &scope, job.id).await;
+    app::domain::import::confirm(&fx.state, &scope, job.id, "1")
+        .await
+        .unwrap();
+    let ended = app::domain::import::run::apply(&fx.state, &scope, job.id).await;
+
+    assert_eq!(ended, app::domain::import::run::Ended::Completed);
+    let job = app::domain::import::jobs::get(fx.db(), &scope, job.id)
+        .await
+        .unwrap();
+    assert_eq!(job.outcome.unwrap().created, 1, "{:?}", job.error);
+    assert!(server
+        .seen()
+        .iter()
+        .any(|r| r.starts_with("GET") && !r.contains("list")));
+    // The downloaded copies were removed once read.
+    let left: Vec<_> = std::fs::read_dir(fx.export_dir.0.join("tmp"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}

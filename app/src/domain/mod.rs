@@ -16,6 +16,7 @@ pub mod discord;
 mod entity_sql;
 pub mod estimate;
 pub mod export;
+pub mod import;
 pub mod ingest;
 pub mod instance;
 pub mod invitations;

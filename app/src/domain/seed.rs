@@ -156,6 +156,15 @@ fn caption(rng: &mut Rng, brand: Option<&str>) -> String {
     out
 }
 
+/// The platform's id of a post, as a tracker would send it: the last
+/// part of its address (a video or status number, a shortcode, `v=`).
+fn post_id_of(url: &str) -> &str {
+    url.trim_end_matches('/')
+        .rsplit(['/', '='])
+        .next()
+        .unwrap_or(url)
+}
+
 fn post_url(rng: &mut Rng, platform: Platform, handle: &str) -> String {
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut code = |n: usize| {
@@ -177,10 +186,16 @@ fn post_url(rng: &mut Rng, platform: Platform, handle: &str) -> String {
     }
 }
 
+/// A number from 8 random base64 digits: 48 bits, one number per code,
+/// so two posts of a million share an id (the posts' external id, unique
+/// per platform) about once in 10,000 seeds, and never in the same seed
+/// twice (the generator is deterministic).
 fn rng_id(code: &mut impl FnMut(usize) -> String) -> u64 {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     code(8).bytes().fold(0u64, |acc, b| {
-        acc.wrapping_mul(31).wrapping_add(u64::from(b))
-    }) % 100_000_000_000_000_000
+        let digit = B64.iter().position(|&c| c == b).unwrap_or(0) as u64;
+        acc * 64 + digit
+    })
 }
 
 struct SeedAccount {
@@ -298,8 +313,9 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
     // Posts in large multi-row inserts, generated a chunk at a time so memory
     // stays flat for a million rows.
     const CHUNK: usize = 20_000;
-    let head = "INSERT INTO posts (guild_id, account_id, platform, url, caption, posted_at, views, likes, \
-                comments, shares, group_id, brand_id, created_at, updated_at)";
+    let head =
+        "INSERT INTO posts (guild_id, account_id, platform, external_id, url, caption, posted_at, \
+                views, likes, comments, shares, group_id, brand_id, created_at, updated_at)";
     let mut made = 0;
     // One transaction: each page of the nine post indexes is written once
     // rather than once per chunk (measured: 105 s → see BENCHMARKS.md for
@@ -315,11 +331,13 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
             let posted = now - Duration::seconds(rng.below(365 * 24 * 3600) as i64);
             let views = (rng.unit().powi(4) * 5_000_000.0) as i64;
             let likes = (views as f64 * rng.unit() * 0.12) as i64;
+            let url = post_url(&mut rng, a.platform, &a.handle);
             rows.push(vec![
                 Arg::Int(guild_id),
                 Arg::Int(a.id),
                 Arg::Text(a.platform.as_str().into()),
-                Arg::Text(post_url(&mut rng, a.platform, &a.handle)),
+                Arg::Text(post_id_of(&url).into()),
+                Arg::Text(url),
                 Arg::Text(caption(&mut rng, a.brand_name.as_deref())),
                 Arg::Time(posted),
                 Arg::Int(views),
@@ -335,7 +353,7 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
                 Arg::Time((posted + Duration::minutes(5)).min(now)),
             ]);
         }
-        tx.insert_rows(head, 14, rows).await?;
+        tx.insert_rows(head, 15, rows).await?;
         made += n;
     }
     tx.commit().await?;

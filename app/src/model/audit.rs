@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The actions the log can be filtered by: URL name and label.
-pub const AUDIT_ACTIONS: [(&str, &str); 9] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 10] = [
     ("delete", "Delete"),
     ("reassign", "Reassign"),
     ("restore", "Restore"),
     ("purge", "Delete permanently"),
     ("auto_purge", "Automatic purge"),
     ("export", "Export"),
+    ("import", "Import"),
     ("sign_in", "Sign-in"),
     ("member", "Members"),
     ("settings", "Guild settings"),

@@ -9,6 +9,7 @@ pub mod entity;
 pub mod export;
 pub mod filter;
 mod guild;
+pub mod imports;
 pub mod members;
 mod page;
 mod platform;
@@ -33,6 +34,7 @@ pub use filter::{
     AccountFilter, AccountSort, AuditFilter, PostFilter, PostSort, TrashFilter, PAGE_SIZES,
 };
 pub use guild::{GuildContext, GuildSummary, Member, Named, Role, SessionUser};
+pub use imports::{ImportCounts, ImportJob, ImportStatus};
 pub use page::{Page, PageInfo, MAX_PAGE};
 pub use platform::Platform;
 pub use post::Post;

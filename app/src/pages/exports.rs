@@ -3,16 +3,17 @@
 
 use super::guild_layout::use_guild;
 use super::list_support::form_values;
-use crate::api::{export_history, StartExport};
+use crate::api::{export_history, import_history, StartExport};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::export_dialog::{FilenameField, FormatChoice};
 use crate::components::export_tracker::use_exports;
 use crate::components::filter_fields::{AccountFilterFields, FieldsFor, PostFilterFields};
+use crate::components::import_dialog::ImportButton;
 use crate::format::{bytes, datetime, thousands};
 use crate::model::export::default_filename_for_today;
 use crate::model::{
     AccountFilter, Entity, ExportFormat, ExportJob, ExportRequest, ExportScope, JobStatus,
-    PostFilter,
+    PostFilter, Role,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,10 +26,31 @@ pub fn ExportsPage() -> impl IntoView {
         move || (guild.slug.get(), tracker.version.get()),
         |(g, _)| export_history(g),
     );
+    // Imports change the guild's data: an admin's.
+    let imports_changed = RwSignal::new(0u32);
+    let admin = move || {
+        Suspend::new(async move {
+            let admin = guild
+                .data
+                .await
+                .is_ok_and(|ctx| ctx.guild.role == Role::Admin);
+            admin.then(|| view! { <ImportButton guild=guild.slug changed=imports_changed /> })
+        })
+    };
+    let imports = move || {
+        Suspend::new(async move {
+            let admin = guild
+                .data
+                .await
+                .is_ok_and(|ctx| ctx.guild.role == Role::Admin);
+            admin.then(|| view! { <ImportHistory changed=imports_changed /> })
+        })
+    };
     view! {
         <Title text="Exports" />
         <header class="page-head">
             <h1>"Exports"</h1>
+            <Transition fallback=|| ()>{admin}</Transition>
         </header>
         <NewExport />
         <section class="panel history" aria-labelledby="history-title">
@@ -48,6 +70,104 @@ pub fn ExportsPage() -> impl IntoView {
                             })
                     })}
                 </ErrorBoundary>
+            </Transition>
+        </section>
+        <Transition fallback=|| ()>{imports}</Transition>
+    }
+}
+
+/// The guild's imports, newest first (admins).
+#[component]
+fn ImportHistory(changed: RwSignal<u32>) -> impl IntoView {
+    let guild = use_guild();
+    let history = Resource::new(
+        move || (guild.slug.get(), changed.get()),
+        |(g, _)| import_history(g),
+    );
+    let table = move || {
+        Suspend::new(async move {
+            history.await.map(|jobs| {
+                if jobs.is_empty() {
+                    return view! {
+                        <p class="empty-history">
+                            "No imports yet. Import… above restores a guild from its own export, or moves one to this instance."
+                        </p>
+                    }
+                    .into_any();
+                }
+                let rows = jobs
+                    .into_iter()
+                    .map(|job| {
+                        let what = job
+                            .entity
+                            .map(|e| e.title().to_string())
+                            .unwrap_or_else(|| "—".into());
+                        let state = if job.status.is_busy() {
+                            view! {
+                                <progress max="100" value=job.percent().unwrap_or(0)></progress>
+                                <span class="muted">{job.progress_text()}</span>
+                            }
+                            .into_any()
+                        } else {
+                            view! {
+                                <span class=format!(
+                                    "status status--{}",
+                                    job.status.as_str(),
+                                )>{job.progress_text()}</span>
+                                <span class="muted">{job.result_text()}</span>
+                            }
+                            .into_any()
+                        };
+                        view! {
+                            <tr data-status=job.status.as_str()>
+                                <td data-label="File">
+                                    <span class="filename">{job.file_name.clone()}</span>
+                                    <span class="muted">
+                                        {format!("{what} · {}", bytes(job.size_bytes))}
+                                    </span>
+                                </td>
+                                <td data-label="By, when">
+                                    {job.requested_by.clone()}
+                                    <span class="muted">{datetime(job.created_at)}</span>
+                                </td>
+                                <td data-label="Items" class="num">
+                                    {job.total.map(thousands).unwrap_or_else(|| "—".into())}
+                                </td>
+                                <td data-label="Status" class="status-cell">
+                                    {state}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="table-wrap">
+                        <table class="history-table stack-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"File"</th>
+                                    <th scope="col">"By, when"</th>
+                                    <th scope="col" class="num">
+                                        "Items"
+                                    </th>
+                                    <th scope="col">"Status"</th>
+                                </tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            })
+        })
+    };
+    view! {
+        <section class="panel history" aria-labelledby="imports-title">
+            <h2 id="imports-title">"Imports"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <ErrorBoundary fallback=|errors| {
+                    view! { <ErrorPanel errors /> }
+                }>{table}</ErrorBoundary>
             </Transition>
         </section>
     }

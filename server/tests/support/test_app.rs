@@ -58,6 +58,7 @@ impl TestApp {
                 retention_days: 7,
                 max_rows_per_second: None,
                 s3: None,
+                import_max_bytes: app::domain::import::DEFAULT_MAX_BYTES,
             },
             discord: None,
             api_rate_limit: 30,

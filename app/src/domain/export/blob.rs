@@ -50,6 +50,15 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
 
     /// Removes `key`; a missing key is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), BlobError>>;
+
+    /// A local file holding `key`, to read it back (an uploaded import):
+    /// the stored file itself when the store is a directory, otherwise a
+    /// copy downloaded to `scratch`, the caller's to remove.
+    fn local_copy<'a>(
+        &'a self,
+        key: &'a str,
+        scratch: &'a Path,
+    ) -> BoxFuture<'a, Result<PathBuf, BlobError>>;
 }
 
 /// Files under one directory (`EXPORT_DIR`, default `data/exports`).
@@ -122,6 +131,28 @@ impl BlobStore for LocalStore {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(BlobError::Failed(format!("{}: {e}", path.display()))),
+            }
+        })
+    }
+
+    fn local_copy<'a>(
+        &'a self,
+        key: &'a str,
+        _scratch: &'a Path,
+    ) -> BoxFuture<'a, Result<PathBuf, BlobError>> {
+        Box::pin(async move {
+            match self
+                .fetch(
+                    key,
+                    Disposition {
+                        filename: "",
+                        content_type: "",
+                    },
+                )
+                .await?
+            {
+                Fetched::File(path) => Ok(path),
+                Fetched::Redirect(_) => unreachable!("a local store serves files"),
             }
         })
     }

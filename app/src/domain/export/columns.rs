@@ -31,7 +31,7 @@ const fn col(key: &'static str, title: &'static str, kind: Kind, width: f64) -> 
     }
 }
 
-pub const ACCOUNT_COLUMNS: [Column; 12] = [
+pub const ACCOUNT_COLUMNS: [Column; 13] = [
     col("id", "ID", Kind::Int, 10.0),
     col("platform", "Platform", Kind::Text, 11.0),
     col("handle", "Handle", Kind::Text, 22.0),
@@ -44,9 +44,12 @@ pub const ACCOUNT_COLUMNS: [Column; 12] = [
     col("post_count", "Posts", Kind::Int, 9.0),
     col("created_at", "Created at (UTC)", Kind::Time, 19.0),
     col("updated_at", "Updated at (UTC)", Kind::Time, 19.0),
+    // Last, so the columns before it keep their places in files and
+    // spreadsheets made before the ingest API.
+    col("external_id", "External ID", Kind::Text, 22.0),
 ];
 
-pub const POST_COLUMNS: [Column; 13] = [
+pub const POST_COLUMNS: [Column; 14] = [
     col("id", "ID", Kind::Int, 10.0),
     col("account_handle", "Account", Kind::Text, 22.0),
     col("platform", "Platform", Kind::Text, 11.0),
@@ -60,10 +63,12 @@ pub const POST_COLUMNS: [Column; 13] = [
     col("group", "Group", Kind::Text, 16.0),
     col("brand", "Brand", Kind::Text, 16.0),
     col("created_at", "Added at (UTC)", Kind::Time, 19.0),
+    // The platform's post id: what an import matches a post by.
+    col("external_id", "External ID", Kind::Text, 22.0),
 ];
 
 /// The widest export; rows are assembled in arrays of this size.
-pub const MAX_COLUMNS: usize = 13;
+pub const MAX_COLUMNS: usize = 14;
 
 pub fn columns(entity: Entity) -> &'static [Column] {
     match entity {

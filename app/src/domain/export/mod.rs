@@ -13,7 +13,7 @@ pub mod columns;
 mod csv_sink;
 mod iso;
 pub mod jobs;
-mod json_sink;
+pub mod json_sink;
 pub mod naming;
 mod pg_source;
 pub mod plan;

@@ -61,7 +61,7 @@ pub async fn plan(
             Sql::new(format!(
                 "SELECT a.id, a.platform, a.handle, a.display_name, a.profile_url, g.name, b.name, \
                  a.status, a.followers, \
-                 {}, {}, {} \
+                 {}, {}, {}, a.external_id \
                  FROM accounts a \
                  LEFT JOIN account_groups g ON g.id = a.group_id \
                  LEFT JOIN brands b ON b.id = a.brand_id",
@@ -74,7 +74,7 @@ pub async fn plan(
         Entity::Posts => (
             Sql::new(format!(
                 "SELECT p.id, a.handle, p.platform, p.url, p.caption, {}, \
-                 p.views, p.likes, p.comments, p.shares, g.name, b.name, {} \
+                 p.views, p.likes, p.comments, p.shares, g.name, b.name, {}, p.external_id \
                  FROM posts p \
                  JOIN accounts a ON a.id = p.account_id \
                  LEFT JOIN account_groups g ON g.id = p.group_id \

@@ -2,7 +2,10 @@
 //! an account with it, otherwise by platform and handle.
 
 use super::wire::{KeptInTrash, Rejection, UpsertReport};
-use super::{set_from_v, takes_over, text_list, update_from_values, AccountInput};
+use super::{
+    named, set_from_v, takes_over, target, text_list, update_from_values, AccountInput, Applied,
+    Fate, Options,
+};
 use crate::domain::db::Tx;
 use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
 use crate::error::AppError;
@@ -44,115 +47,81 @@ pub async fn upsert(
     create_missing: bool,
 ) -> Result<UpsertReport, AppError> {
     scope.require(Role::Editor, "add or update accounts")?;
-    let now = clock.now();
-    let dialect = db.dialect();
     let mut tx = db.begin_write().await?;
-    let groups = named(
-        &mut tx,
-        dialect,
+    let options = Options {
+        create_missing,
+        with_ids: false,
+    };
+    let applied = apply(&mut tx, scope, items, options, clock.now()).await?;
+    tx.commit().await?;
+    Ok(applied.report)
+}
+
+/// Applies `items` in `tx`, which the caller commits (or rolls back: an
+/// import's dry run). The caller has checked the member's role.
+pub async fn apply(
+    tx: &mut Tx,
+    scope: &GuildScope,
+    items: &[AccountInput],
+    options: Options,
+    now: DateTime<Utc>,
+) -> Result<Applied, AppError> {
+    let dialect = tx.dialect();
+    let names = |name_of: fn(&AccountInput) -> &Option<Option<String>>| -> Vec<&str> {
+        items
+            .iter()
+            .filter_map(|i| name_of(i).as_ref()?.as_deref())
+            .collect()
+    };
+    let (groups, groups_created) = named(
+        tx,
         scope,
         "account_groups",
-        items,
-        |i| &i.group,
-        create_missing,
+        names(|i| &i.group),
+        options.create_missing,
         now,
     )
     .await?;
-    let brands = named(
-        &mut tx,
-        dialect,
+    let (brands, brands_created) = named(
+        tx,
         scope,
         "brands",
-        items,
-        |i| &i.brand,
-        create_missing,
+        names(|i| &i.brand),
+        options.create_missing,
         now,
     )
     .await?;
-    let stored = stored(&mut tx, dialect, scope, items).await?;
-    let plan = plan(scope, items, &stored, &groups, &brands, now);
+    let existing = stored(tx, dialect, scope, items).await?;
+    let plan = plan(scope, items, &existing, &groups, &brands, now);
     tx.insert_rows(INSERT, INSERT_COLUMNS, plan.new).await?;
-    update(&mut tx, scope, plan.changed).await?;
-    tx.commit().await?;
-    Ok(plan.report)
-}
-
-/// The ids of the groups (or brands) the items name, by name; the missing
-/// ones are created first when `create_missing`.
-#[allow(clippy::too_many_arguments)]
-async fn named(
-    tx: &mut Tx,
-    dialect: Dialect,
-    scope: &GuildScope,
-    table: &str,
-    items: &[AccountInput],
-    name_of: fn(&AccountInput) -> &Option<Option<String>>,
-    create_missing: bool,
-    now: DateTime<Utc>,
-) -> Result<HashMap<String, i64>, AppError> {
-    let mut names: Vec<&str> = items
-        .iter()
-        .filter_map(|i| name_of(i).as_ref()?.as_deref())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    if names.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut found = ids_by_name(tx, dialect, scope, table, &names).await?;
-    let missing: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| !found.contains_key(*n))
-        .collect();
-    if create_missing && !missing.is_empty() {
-        let mut sql = Sql::new(format!(
-            "INSERT INTO {table} (guild_id, name, created_at) VALUES "
-        ));
-        for (i, name) in missing.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
+    update(tx, scope, plan.changed).await?;
+    let mut fates = plan.fates;
+    if options.with_ids && plan.report.created > 0 {
+        let created: Vec<AccountInput> = items
+            .iter()
+            .zip(&fates)
+            .filter(|(_, f)| matches!(f, Fate::Created(_)))
+            .map(|(i, _)| i.clone())
+            .collect();
+        let found = stored(tx, dialect, scope, &created).await?;
+        for (item, fate) in items.iter().zip(fates.iter_mut()) {
+            if let Fate::Created(id) = fate {
+                let by_external = item
+                    .external_id
+                    .as_ref()
+                    .and_then(|e| found.by_external.get(&(item.platform, e.clone())));
+                *id = by_external
+                    .or_else(|| found.by_handle.get(&(item.platform, item.handle.clone())))
+                    .map(|a| a.id);
             }
-            let row = sql.values_row(
-                dialect,
-                vec![
-                    Arg::Int(scope.guild_id()),
-                    Arg::Text(name.to_string()),
-                    Arg::Time(now),
-                ],
-            );
-            sql.push(&row);
         }
-        // Another batch may have made the same name meanwhile (PostgreSQL
-        // runs batches side by side): theirs is as good as ours.
-        sql.push(" ON CONFLICT (guild_id, name) DO NOTHING");
-        tx.execute(&sql).await?;
-        found = ids_by_name(tx, dialect, scope, table, &names).await?;
     }
-    Ok(found)
-}
-
-async fn ids_by_name(
-    tx: &mut Tx,
-    dialect: Dialect,
-    scope: &GuildScope,
-    table: &str,
-    names: &[&str],
-) -> Result<HashMap<String, i64>, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Named {
-        id: i64,
-        name: String,
-    }
-    let mut sql = Sql::new(format!("SELECT id, name FROM {table} WHERE guild_id = "));
-    sql.bind(scope.guild_id());
-    text_list(&mut sql, dialect, "name", names);
-    Ok(tx
-        .fetch_all::<Named>(&sql)
-        .await?
-        .into_iter()
-        .map(|n| (n.name, n.id))
-        .collect())
+    Ok(Applied {
+        report: plan.report,
+        fates,
+        groups_created,
+        brands_created,
+    })
 }
 
 async fn stored(
@@ -204,25 +173,7 @@ struct Plan {
     new: Vec<Vec<Arg>>,
     changed: Vec<Vec<Arg>>,
     report: UpsertReport,
-}
-
-/// The id a name stands for: `Ok(None)` for "none", an error sentence
-/// when the guild has no such group or brand.
-fn target(
-    given: &Option<Option<String>>,
-    kept: Option<i64>,
-    ids: &HashMap<String, i64>,
-    what: &str,
-) -> Result<Option<i64>, String> {
-    match given {
-        None => Ok(kept),
-        Some(None) => Ok(None),
-        Some(Some(name)) => ids.get(name).copied().map(Some).ok_or_else(|| {
-            format!(
-                "the guild has no {what} “{name}”; create it first, or send \"create_missing\": true"
-            )
-        }),
-    }
+    fates: Vec<Fate>,
 }
 
 fn plan(
@@ -246,6 +197,7 @@ fn plan(
     for (index, item) in items.iter().enumerate() {
         let reject = |plan: &mut Plan, field: &str, why: String| {
             plan.report.rejected += 1;
+            plan.fates.push(Fate::Rejected);
             plan.report.rejections.push(Rejection {
                 index,
                 reason: format!("accounts[{index}].{field}: {why}"),
@@ -314,6 +266,7 @@ fn plan(
         }
         let Some(a) = existing else {
             plan.report.created += 1;
+            plan.fates.push(Fate::Created(None));
             holder.insert(handle_key, -1 - index as i64);
             plan.new.push(vec![
                 Arg::Int(scope.guild_id()),
@@ -334,8 +287,8 @@ fn plan(
                 Arg::Int(item.followers.unwrap_or(0)),
                 Arg::OptInt(group_id),
                 Arg::OptInt(brand_id),
-                Arg::Time(now),
-                Arg::Time(now),
+                Arg::Time(item.created_at.unwrap_or(now)),
+                Arg::Time(item.updated_at.unwrap_or(now)),
             ]);
             continue;
         };
@@ -382,9 +335,11 @@ fn plan(
             || after.brand_id != a.brand_id;
         if !content_changed && after.followers == a.followers {
             plan.report.unchanged += 1;
+            plan.fates.push(Fate::Unchanged(a.id));
             continue;
         }
         plan.report.updated += 1;
+        plan.fates.push(Fate::Updated(a.id));
         // Followers alone are a measurement, not an edit: updated_at stays.
         let updated_at = if content_changed { Some(now) } else { None };
         plan.changed.push(vec![

@@ -30,6 +30,7 @@ use crate::error::AppError;
 use crate::model::{AccountStatus, Platform};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use wire::UpsertReport;
 
 /// An account of a batch, checked (`wire::accounts`). `None` leaves a
 /// field as it is.
@@ -45,6 +46,10 @@ pub struct AccountInput {
     /// `Some(None)` takes the account out of its group.
     pub group: Option<Option<String>>,
     pub brand: Option<Option<String>>,
+    /// When a new account was first tracked, and last edited: `None` is
+    /// now. Only an import gives them (a restored account keeps its dates).
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// How a post names its account.
@@ -67,6 +72,46 @@ pub struct PostInput {
     pub likes: Option<i64>,
     pub comments: Option<i64>,
     pub shares: Option<i64>,
+    /// A new post's group and brand, by name; `None` takes its account's
+    /// (the tracker never sends them: an import restores a post that a
+    /// member had moved on its own).
+    pub group: Option<Option<String>>,
+    pub brand: Option<Option<String>>,
+    /// When a new post was added: `None` is now (see `AccountInput`).
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// How a batch is applied.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Create the groups and brands the items name when the guild has
+    /// none by that name (otherwise such an item is rejected).
+    pub create_missing: bool,
+    /// Find the ids of the items created, for their audit entries (an
+    /// import; the API does not need them and saves the read).
+    pub with_ids: bool,
+}
+
+/// What became of one item of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Added; its id when the batch was applied `with_ids`.
+    Created(Option<i64>),
+    Updated(i64),
+    Unchanged(i64),
+    Rejected,
+}
+
+/// A batch applied in a transaction the caller ends: committed, or rolled
+/// back for a dry run.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    pub report: UpsertReport,
+    /// One per item, in order.
+    pub fates: Vec<Fate>,
+    /// Group and brand names the batch created.
+    pub groups_created: Vec<String>,
+    pub brands_created: Vec<String>,
 }
 
 /// Bind parameters per statement, below both databases' limits (SQLite
@@ -196,6 +241,100 @@ pub async fn external_ids(
         .into_iter()
         .filter_map(|r| Some((r.id, r.external_id?)))
         .collect())
+}
+
+/// The ids of the groups (or brands: `table`) named, by name. With
+/// `create_missing`, those the guild lacks are created first, and their
+/// names returned beside.
+pub(crate) async fn named(
+    tx: &mut Tx,
+    scope: &GuildScope,
+    table: &str,
+    mut names: Vec<&str>,
+    create_missing: bool,
+    now: DateTime<Utc>,
+) -> Result<(HashMap<String, i64>, Vec<String>), AppError> {
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Ok((HashMap::new(), Vec::new()));
+    }
+    let dialect = tx.dialect();
+    let mut found = ids_by_name(tx, dialect, scope, table, &names).await?;
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !found.contains_key(*n))
+        .collect();
+    if !create_missing || missing.is_empty() {
+        return Ok((found, Vec::new()));
+    }
+    let mut sql = Sql::new(format!(
+        "INSERT INTO {table} (guild_id, name, created_at) VALUES "
+    ));
+    for (i, name) in missing.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        let row = sql.values_row(
+            dialect,
+            vec![
+                Arg::Int(scope.guild_id()),
+                Arg::Text(name.to_string()),
+                Arg::Time(now),
+            ],
+        );
+        sql.push(&row);
+    }
+    // Another batch may have made the same name meanwhile (PostgreSQL
+    // runs batches side by side): theirs is as good as ours.
+    sql.push(" ON CONFLICT (guild_id, name) DO NOTHING");
+    tx.execute(&sql).await?;
+    found = ids_by_name(tx, dialect, scope, table, &names).await?;
+    Ok((found, missing.into_iter().map(String::from).collect()))
+}
+
+async fn ids_by_name(
+    tx: &mut Tx,
+    dialect: Dialect,
+    scope: &GuildScope,
+    table: &str,
+    names: &[&str],
+) -> Result<HashMap<String, i64>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Named {
+        id: i64,
+        name: String,
+    }
+    let mut sql = Sql::new(format!("SELECT id, name FROM {table} WHERE guild_id = "));
+    sql.bind(scope.guild_id());
+    text_list(&mut sql, dialect, "name", names);
+    Ok(tx
+        .fetch_all::<Named>(&sql)
+        .await?
+        .into_iter()
+        .map(|n| (n.name, n.id))
+        .collect())
+}
+
+/// The id a name stands for: `Ok(kept)` when none was given, `Ok(None)`
+/// for "none", an error sentence when the guild has no such group or
+/// brand.
+fn target(
+    given: &Option<Option<String>>,
+    kept: Option<i64>,
+    ids: &HashMap<String, i64>,
+    what: &str,
+) -> Result<Option<i64>, String> {
+    match given {
+        None => Ok(kept),
+        Some(None) => Ok(None),
+        Some(Some(name)) => ids.get(name).copied().map(Some).ok_or_else(|| {
+            format!(
+                "the guild has no {what} “{name}”; create it first, or send \"create_missing\": true"
+            )
+        }),
+    }
 }
 
 /// The two tables the API writes.

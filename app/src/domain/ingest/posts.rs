@@ -2,7 +2,8 @@
 
 use super::wire::{KeptInTrash, Rejection, UpsertReport};
 use super::{
-    pg_text_array, set_from_v, takes_over, text_list, update_from_values, AccountKey, PostInput,
+    named, pg_text_array, set_from_v, takes_over, target, text_list, update_from_values,
+    AccountKey, Applied, Fate, Options, PostInput,
 };
 use crate::domain::db::Tx;
 use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
@@ -81,6 +82,7 @@ struct Plan {
     /// Posts whose account, address, caption or date changed.
     content: Vec<Vec<Arg>>,
     report: UpsertReport,
+    fates: Vec<Fate>,
 }
 
 /// Upserts `items` into the guild, in one transaction. Needs an editor's
@@ -92,17 +94,86 @@ pub async fn upsert(
     items: &[PostInput],
 ) -> Result<UpsertReport, AppError> {
     scope.require(Role::Editor, "add or update posts")?;
-    let now = clock.now();
-    let dialect = db.dialect();
     let mut tx = db.begin_write().await?;
-    let accounts = accounts_named(&mut tx, dialect, scope, items).await?;
-    let stored = posts_matching(&mut tx, dialect, scope, items).await?;
-    let plan = plan(scope, items, &accounts, &stored, now);
-    tx.insert_rows(INSERT, INSERT_COLUMNS, plan.new).await?;
-    update_counts(&mut tx, scope, &plan.counts).await?;
-    update_content(&mut tx, scope, plan.content).await?;
+    let applied = apply(&mut tx, scope, items, Options::default(), clock.now()).await?;
     tx.commit().await?;
-    Ok(plan.report)
+    Ok(applied.report)
+}
+
+/// Applies `items` in `tx`, which the caller commits (or rolls back: an
+/// import's dry run). The caller has checked the member's role.
+pub async fn apply(
+    tx: &mut Tx,
+    scope: &GuildScope,
+    items: &[PostInput],
+    options: Options,
+    now: DateTime<Utc>,
+) -> Result<Applied, AppError> {
+    let dialect = tx.dialect();
+    let names = |name_of: fn(&PostInput) -> &Option<Option<String>>| -> Vec<&str> {
+        items
+            .iter()
+            .filter_map(|i| name_of(i).as_ref()?.as_deref())
+            .collect()
+    };
+    let (groups, groups_created) = named(
+        tx,
+        scope,
+        "account_groups",
+        names(|i| &i.group),
+        options.create_missing,
+        now,
+    )
+    .await?;
+    let (brands, brands_created) = named(
+        tx,
+        scope,
+        "brands",
+        names(|i| &i.brand),
+        options.create_missing,
+        now,
+    )
+    .await?;
+    let accounts = accounts_named(tx, dialect, scope, items).await?;
+    let stored = posts_matching(tx, dialect, scope, items).await?;
+    let names = Names {
+        groups: &groups,
+        brands: &brands,
+    };
+    let plan = plan(scope, items, &accounts, &stored, names, now);
+    tx.insert_rows(INSERT, INSERT_COLUMNS, plan.new).await?;
+    update_counts(tx, scope, &plan.counts).await?;
+    update_content(tx, scope, plan.content).await?;
+    let mut fates = plan.fates;
+    if options.with_ids && plan.report.created > 0 {
+        let created: Vec<PostInput> = items
+            .iter()
+            .zip(&fates)
+            .filter(|(_, f)| matches!(f, Fate::Created(_)))
+            .map(|(i, _)| i.clone())
+            .collect();
+        let found = posts_matching(tx, dialect, scope, &created).await?;
+        for (item, fate) in items.iter().zip(fates.iter_mut()) {
+            if let Fate::Created(id) = fate {
+                *id = found
+                    .get(&(item.platform, item.external_id.clone()))
+                    .map(|p| p.id);
+            }
+        }
+    }
+    Ok(Applied {
+        report: plan.report,
+        fates,
+        groups_created,
+        brands_created,
+    })
+}
+
+/// The groups and brands the batch names, by name.
+#[derive(Clone, Copy)]
+struct Names<'a> {
+    groups: &'a HashMap<String, i64>,
+    brands: &'a HashMap<String, i64>,
 }
 
 type AccountKeyOf = (Platform, AccountKey);
@@ -240,17 +311,21 @@ fn plan(
     items: &[PostInput],
     accounts: &HashMap<AccountKeyOf, AccountRow>,
     stored: &HashMap<(Platform, String), PostRow>,
+    names: Names<'_>,
     now: DateTime<Utc>,
 ) -> Plan {
     let mut plan = Plan::default();
     for (index, item) in items.iter().enumerate() {
-        let reject = |plan: &mut Plan, why: String| {
+        let reject_field = |plan: &mut Plan, field: &str, why: String| {
             plan.report.rejected += 1;
+            plan.fates.push(Fate::Rejected);
             plan.report.rejections.push(Rejection {
                 index,
-                reason: format!("posts[{index}].{}: {why}", account_field(&item.account)),
+                reason: format!("posts[{index}].{field}: {why}"),
             });
         };
+        let reject =
+            |plan: &mut Plan, why: String| reject_field(plan, account_field(&item.account), why);
         let account = accounts.get(&(item.platform, item.account.clone()));
         let existing = stored.get(&(item.platform, item.external_id.clone()));
         let Some(account) = account else {
@@ -277,7 +352,21 @@ fn plan(
         }
         let counts = Counts::of(item, existing);
         let Some(p) = existing else {
+            let group = target(&item.group, account.group_id, names.groups, "group");
+            let brand = target(&item.brand, account.brand_id, names.brands, "brand");
+            let (group_id, brand_id) = match (group, brand) {
+                (Ok(g), Ok(b)) => (g, b),
+                (Err(why), _) => {
+                    reject_field(&mut plan, "group", why);
+                    continue;
+                }
+                (_, Err(why)) => {
+                    reject_field(&mut plan, "brand", why);
+                    continue;
+                }
+            };
             plan.report.created += 1;
+            plan.fates.push(Fate::Created(None));
             let mut row = vec![
                 Arg::Int(scope.guild_id()),
                 Arg::Int(account.id),
@@ -289,9 +378,9 @@ fn plan(
             ];
             row.extend(counts.args());
             row.extend([
-                Arg::OptInt(account.group_id),
-                Arg::OptInt(account.brand_id),
-                Arg::Time(now),
+                Arg::OptInt(group_id),
+                Arg::OptInt(brand_id),
+                Arg::Time(item.created_at.unwrap_or(now)),
                 Arg::Time(now),
             ]);
             plan.new.push(row);
@@ -315,6 +404,7 @@ fn plan(
         };
         if content_changed {
             plan.report.updated += 1;
+            plan.fates.push(Fate::Updated(p.id));
             let mut row = vec![
                 Arg::Int(p.id),
                 Arg::Int(account.id),
@@ -327,9 +417,11 @@ fn plan(
             plan.content.push(row);
         } else if counts != stored_counts {
             plan.report.updated += 1;
+            plan.fates.push(Fate::Updated(p.id));
             plan.counts.push((p.id, counts));
         } else {
             plan.report.unchanged += 1;
+            plan.fates.push(Fate::Unchanged(p.id));
         }
     }
     plan

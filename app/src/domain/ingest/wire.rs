@@ -398,6 +398,8 @@ pub fn accounts(raw: Vec<serde_json::Value>) -> Result<Vec<AccountInput>, Vec<Re
             followers: a.followers.map(|c| c.0),
             group,
             brand,
+            created_at: None,
+            updated_at: None,
         })
     })
 }
@@ -466,6 +468,9 @@ pub fn posts(
             likes: p.likes.map(|c| c.0),
             comments: p.comments.map(|c| c.0),
             shares: p.shares.map(|c| c.0),
+            group: None,
+            brand: None,
+            created_at: None,
         })
     })
 }
