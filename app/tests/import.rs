@@ -500,3 +500,65 @@ db_test!(
         );
     }
 );
+
+/// The files under the store's `imports/` folder.
+fn stored_uploads(fx: &Fixture) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), out);
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&fx.export_dir.0.join("files").join("imports"), &mut out);
+    out
+}
+
+db_test!(
+    an_uploaded_file_is_kept_until_its_import_ends_or_a_day_unconfirmed,
+    |db| async move {
+        let fx = Fixture::new(db).await;
+        let gamma = empty_guild(&fx, "gamma").await;
+        let dir = TempDir::new("imports");
+        let path = write(&dir, "a.csv", "Platform,Handle\r\ntiktok,luna\r\n");
+
+        // Imported: the file goes once the import has ended.
+        let done = import_file(&fx, &gamma, &path).await;
+        assert_eq!(done.status, ImportStatus::Done);
+        assert!(stored_uploads(&fx).is_empty(), "{:?}", stored_uploads(&fx));
+
+        // Checked, then left: kept for a day, then cancelled and removed.
+        let waiting = upload(&fx, &gamma, &path).await.unwrap();
+        assert_eq!(stored_uploads(&fx).len(), 1);
+        fx.clock.advance(chrono::Duration::hours(23));
+        import::recover_stale(&fx.state).await.unwrap();
+        assert_eq!(
+            import::jobs::get(fx.db(), &gamma, waiting.id)
+                .await
+                .unwrap()
+                .status,
+            ImportStatus::Ready
+        );
+        fx.clock.advance(chrono::Duration::hours(2));
+        import::recover_stale(&fx.state).await.unwrap();
+        let dropped = import::jobs::get(fx.db(), &gamma, waiting.id)
+            .await
+            .unwrap();
+        assert_eq!(dropped.status, ImportStatus::Cancelled);
+        assert!(
+            dropped.result_text().contains("Not confirmed within a day"),
+            "{}",
+            dropped.result_text()
+        );
+        assert!(stored_uploads(&fx).is_empty());
+
+        // Cancelled while it waits: at once, and nothing was written.
+        let waiting = upload(&fx, &gamma, &path).await.unwrap();
+        let cancelled = import::cancel(&fx.state, &gamma, waiting.id).await.unwrap();
+        assert_eq!(cancelled.status, ImportStatus::Cancelled);
+        assert!(stored_uploads(&fx).is_empty());
+    }
+);

@@ -212,6 +212,20 @@ pub fn ImportButton(
             on_cleanup(move || handle.clear());
         }
     });
+    // A success goes by itself after 8 seconds, as the exports' toasts do;
+    // a failure stays until dismissed.
+    Effect::new(move |_| {
+        if let Some((true, text)) = notice.get() {
+            set_timeout(
+                move || {
+                    if notice.get_untracked().is_some_and(|(_, t)| t == text) {
+                        notice.set(None);
+                    }
+                },
+                Duration::from_secs(8),
+            );
+        }
+    });
 
     let choose_and_send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

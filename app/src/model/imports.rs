@@ -198,7 +198,10 @@ impl ImportJob {
                 entity.count(self.total.unwrap_or(o.items())),
                 o.sentence(entity)
             ),
-            (ImportStatus::Cancelled, None) => "Cancelled before anything was written.".into(),
+            (ImportStatus::Cancelled, None) => match &self.error {
+                Some(why) => why.clone(),
+                None => "Cancelled before anything was written.".into(),
+            },
             (ImportStatus::Interrupted, None) => {
                 "The server stopped before anything was written.".into()
             }

@@ -185,24 +185,26 @@ async fn cancel_requested(db: &Db, id: i64) -> Result<bool, AppError> {
 }
 
 /// The dry run is done: the counts wait for a member's confirmation.
+/// False when a Cancel came in meanwhile (the caller ends it cancelled).
 pub async fn checked(
     db: &Db,
     id: i64,
     dry_run: &ImportCounts,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    db.execute(&Sql::bound(
-        "UPDATE import_jobs SET status = 'ready', total = $1, processed = $1, dry_run = $2, \
-         updated_at = $3 WHERE id = $4 AND status = 'checking'",
-        vec![
-            Arg::Int(dry_run.items()),
-            Arg::Text(serde_json::to_string(dry_run).expect("counts serialize")),
-            Arg::Time(now),
-            Arg::Int(id),
-        ],
-    ))
-    .await?;
-    Ok(())
+) -> Result<bool, AppError> {
+    let moved = db
+        .execute(&Sql::bound(
+            "UPDATE import_jobs SET status = 'ready', total = $1, processed = $1, dry_run = $2, \
+         updated_at = $3 WHERE id = $4 AND status = 'checking' AND cancel_requested = 0",
+            vec![
+                Arg::Int(dry_run.items()),
+                Arg::Text(serde_json::to_string(dry_run).expect("counts serialize")),
+                Arg::Time(now),
+                Arg::Int(id),
+            ],
+        ))
+        .await?;
+    Ok(moved == 1)
 }
 
 /// Ends a job that did not get to write anything: the file was refused,
@@ -238,7 +240,8 @@ pub async fn start(
 ) -> Result<bool, AppError> {
     Ok(db
         .execute(&Sql::bound(
-            "UPDATE import_jobs SET status = 'running', processed = 0, updated_at = $1 \
+            "UPDATE import_jobs SET status = 'running', processed = 0, cancel_requested = 0, \
+             updated_at = $1 \
              WHERE id = $2 AND guild_id = $3 AND status = 'ready'",
             vec![Arg::Time(now), Arg::Int(id), Arg::Int(scope.guild_id())],
         ))
@@ -304,6 +307,36 @@ pub async fn finish(
     Ok(())
 }
 
+/// How long a checked import waits for its confirmation; then it is
+/// cancelled and its file removed (it holds a stored upload).
+pub const READY_FOR: Duration = Duration::days(1);
+
+/// Checked imports nobody confirmed within [`READY_FOR`]: cancelled, with
+/// their blob keys returned for removal.
+pub(super) async fn expire_unconfirmed(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Key {
+        blob_key: String,
+    }
+    let keys = db
+        .fetch_all::<Key>(&Sql::bound(
+            "SELECT blob_key FROM import_jobs WHERE status = 'ready' AND updated_at < $1",
+            vec![Arg::Time(now - READY_FOR)],
+        ))
+        .await?;
+    db.execute(&Sql::bound(
+        "UPDATE import_jobs SET status = 'cancelled', finished_at = $1, \
+         error = 'Not confirmed within a day; upload the file again to import it.' \
+         WHERE status = 'ready' AND updated_at < $2",
+        vec![Arg::Time(now), Arg::Time(now - READY_FOR)],
+    ))
+    .await?;
+    Ok(keys.into_iter().map(|k| k.blob_key).collect())
+}
+
 /// A busy job whose server stopped.
 #[derive(sqlx::FromRow)]
 pub(super) struct Stale {
@@ -315,12 +348,13 @@ pub(super) struct Stale {
     pub file_name: String,
     pub outcome: Option<String>,
     pub batch_id: String,
+    pub blob_key: String,
 }
 
 /// The busy jobs whose rows have not moved since `now - STALE_AFTER`.
 pub(super) async fn stale(db: &Db, now: DateTime<Utc>) -> Result<Vec<Stale>, AppError> {
     db.fetch_all::<Stale>(&Sql::bound(
-        "SELECT id, guild_id, status, created_by, entity, file_name, outcome, batch_id \
+        "SELECT id, guild_id, status, created_by, entity, file_name, outcome, batch_id, blob_key \
          FROM import_jobs WHERE status IN ('checking', 'running') AND updated_at < $1",
         vec![Arg::Time(now - STALE_AFTER)],
     ))

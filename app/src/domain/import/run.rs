@@ -240,7 +240,7 @@ impl Batch {
 /// nothing: each batch is applied and rolled back. Ends the job ready for
 /// confirmation, refused (failed, with the sentence), or cancelled.
 pub async fn check(state: &AppState, scope: &GuildScope, id: i64) -> Ended {
-    match try_check(state, scope, id).await {
+    let ended = match try_check(state, scope, id).await {
         Ok(ended) => ended,
         Err(why) => {
             let now = state.clock.now();
@@ -251,7 +251,13 @@ pub async fn check(state: &AppState, scope: &GuildScope, id: i64) -> Ended {
             }
             Ended::Failed
         }
+    };
+    if ended != Ended::Completed {
+        if let Ok(row) = jobs::row(&state.db, scope, id).await {
+            discard_upload(state, &row.blob_key).await;
+        }
     }
+    ended
 }
 
 /// The check; an `Err` is the member's sentence for why it failed.
@@ -294,10 +300,25 @@ async fn try_check(state: &AppState, scope: &GuildScope, id: i64) -> Result<Ende
             return Ok(Ended::Cancelled);
         }
     }
-    jobs::checked(&state.db, id, &total, state.clock.now())
+    let now = state.clock.now();
+    if !jobs::checked(&state.db, id, &total, now)
         .await
-        .map_err(internal)?;
+        .map_err(internal)?
+    {
+        jobs::end_unwritten(&state.db, id, ImportStatus::Cancelled, None, now)
+            .await
+            .map_err(internal)?;
+        return Ok(Ended::Cancelled);
+    }
     Ok(Ended::Completed)
+}
+
+/// Removes a stored upload that no step will read again (its import ended,
+/// or was refused). A failure only leaves a file behind: logged.
+async fn discard_upload(state: &AppState, key: &str) {
+    if let Err(e) = state.exports.blobs.delete(key).await {
+        tracing::warn!(key, "could not remove an import's stored file: {e}");
+    }
 }
 
 fn refusal(id: i64, e: FileError) -> String {
@@ -365,6 +386,9 @@ pub async fn apply(state: &AppState, scope: &GuildScope, id: i64) -> Ended {
     };
     if let Err(e) = finish(state, scope, id, status, &done, error.as_deref()).await {
         tracing::error!(job = id, "could not record the end of an import: {e}");
+    }
+    if let Ok(row) = jobs::row(&state.db, scope, id).await {
+        discard_upload(state, &row.blob_key).await;
     }
     ended
 }
@@ -478,13 +502,24 @@ fn summary_entry(
 pub async fn cancel(state: &AppState, scope: &GuildScope, id: i64) -> Result<ImportJob, AppError> {
     require_admin(scope)?;
     jobs::request_cancel(&state.db, scope, id, state.clock.now()).await?;
-    jobs::get(&state.db, scope, id).await
+    let job = jobs::get(&state.db, scope, id).await?;
+    // Cancelled while waiting for confirmation: no step will read it.
+    if job.status == ImportStatus::Cancelled {
+        let row = jobs::row(&state.db, scope, id).await?;
+        discard_upload(state, &row.blob_key).await;
+    }
+    Ok(job)
 }
 
 /// Ends the checks and imports whose server stopped: interrupted, with a
-/// summary entry for an import that had begun writing. Returns how many.
+/// summary entry for an import that had begun writing. Checked imports not
+/// confirmed within a day are cancelled. Their files are removed. Returns
+/// how many were interrupted.
 pub async fn recover_stale(state: &AppState) -> Result<usize, AppError> {
     let now = state.clock.now();
+    for key in jobs::expire_unconfirmed(&state.db, now).await? {
+        discard_upload(state, &key).await;
+    }
     let mut n = 0;
     for s in jobs::stale(&state.db, now).await? {
         let mut tx = state.db.begin_write().await?;
@@ -523,6 +558,7 @@ pub async fn recover_stale(state: &AppState) -> Result<usize, AppError> {
             audit::record(&mut tx, state.db.dialect(), s.guild_id, now, &[entry]).await?;
         }
         tx.commit().await?;
+        discard_upload(state, &s.blob_key).await;
         n += 1;
     }
     Ok(n)
