@@ -32,9 +32,9 @@ const HOURLY: Duration = Duration::from_secs(3600);
 
 /// Takes back at once what an earlier start of this same server held when
 /// it stopped (a crash, `kill -9`): its exports go back to the queue (or
-/// fail after their last attempt) and its bulk actions are closed as
-/// interrupted, with what they did. Without this they would wait for the
-/// upkeep to notice 30–60 s of silence. Run before the workers start, once
+/// fail after their last attempt), and its imports and bulk actions are
+/// closed as interrupted, with what they did. Without this they would wait
+/// for the upkeep to notice 30–60 s of silence. Run before the workers start, once
 /// the server has its port (so no other live server has this name).
 pub async fn take_back(state: &AppState) {
     let now = state.clock.now();
@@ -51,6 +51,14 @@ pub async fn take_back(state: &AppState) {
         &state.exports.work_dir.join("tmp"),
         &state.instance,
     );
+    match app::domain::import::take_back(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            imports = n,
+            "closed the imports this server was running when it stopped"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not close earlier imports"),
+    }
     match app::domain::bulk::take_back(&state.db, &state.instance, now).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(

@@ -1,5 +1,6 @@
 //! Crashes of a real server process: `kill -9` in the middle of a
-//! background export, of a 300,000-item bulk delete and of the trash purge,
+//! background export, of an import, of a 300,000-item bulk delete and of
+//! the trash purge,
 //! then a restart. Each time nothing may be lost, nothing half-applied and
 //! nothing left "running", and the restarted server must take back what its
 //! earlier start held at once, not after the 30–60 s the upkeep waits for
@@ -253,6 +254,7 @@ async fn crash_and_restart_everything(t: TestDb) {
     eprintln!("seeded {POSTS} posts in {:.1?}", started.elapsed());
 
     export_survives_a_crash(&setup, db).await;
+    import_is_interrupted_honestly(&setup, db).await;
     bulk_delete_is_interrupted_honestly(&setup, db).await;
     purge_finishes_after_a_crash(&setup, db).await;
     eprintln!("crash test done in {:.1?}", started.elapsed());
@@ -320,6 +322,104 @@ async fn export_survives_a_crash(setup: &Setup, db: &Db) {
         work_files.is_empty(),
         "the crashed attempt's work file was removed: {work_files:?}"
     );
+}
+
+/// An import killed after some batches: the batches written stay, each
+/// whole and audited, the job says exactly how far it got, and the restart
+/// closes it at once; its stored file is removed.
+async fn import_is_interrupted_honestly(setup: &Setup, db: &Db) {
+    const ACCOUNTS: usize = 40_000;
+    let mut server = setup.start(&[]).await;
+    server.sign_in().await;
+    let items: Vec<Value> = (0..ACCOUNTS)
+        .map(|i| json!({"platform": "youtube", "handle": format!("crash.import_{i}")}))
+        .collect();
+    let file = json!({"format_version": 1, "entity": "accounts", "items": items}).to_string();
+    let res = server
+        .http
+        .post(format!("{}/g/{GUILD}/imports?name=crash.json", server.base))
+        .header("cookie", &server.cookie)
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201, "upload");
+    let answer: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    let id = answer["id"].as_i64().unwrap();
+    let job = |col: &str| format!("SELECT {col} FROM import_jobs WHERE id = {id}");
+    wait_for("the check", Duration::from_secs(120), || async {
+        (text(db, &job("status")).await == "ready").then_some(())
+    })
+    .await;
+    server
+        .call(
+            "confirm_import",
+            json!({"guild": GUILD, "id": id, "typed": ACCOUNTS.to_string()}),
+        )
+        .await;
+    wait_for(
+        "the import to be under way",
+        Duration::from_secs(60),
+        || async { (one(db, &job("processed")).await >= 5_000).then_some(()) },
+    )
+    .await;
+
+    server.kill();
+    assert_eq!(text(db, &job("status")).await, "running", "left running");
+    let written = one(
+        db,
+        "SELECT COUNT(*) FROM accounts WHERE handle LIKE 'crash.import%'",
+    )
+    .await;
+    assert!((written as usize) < ACCOUNTS, "killed mid-file");
+
+    let restarted = Instant::now();
+    let _server = setup.start(&[]).await;
+    let closed = wait_for(
+        "the import to be closed",
+        Duration::from_secs(30),
+        || async { (text(db, &job("status")).await == "interrupted").then(|| restarted.elapsed()) },
+    )
+    .await;
+    eprintln!(
+        "import: closed {closed:.1?} after the restart began, {written} of {ACCOUNTS} written"
+    );
+    assert!(closed < TAKE_BACK_WITHIN, "took {closed:?}");
+    // Whole batches only, and the job says exactly that many.
+    assert_eq!(written % 1000, 0, "{written} is not whole batches");
+    let outcome: Value = serde_json::from_str(&text(db, &job("outcome")).await).unwrap();
+    assert_eq!(outcome["created"].as_i64(), Some(written));
+    let batch = format!("import-{id}");
+    let summary = one(
+        db,
+        &format!(
+            "SELECT item_count FROM audit_log WHERE batch_id = '{batch}' AND target_id IS NULL \
+             AND summary LIKE '%interrupted%'"
+        ),
+    )
+    .await;
+    assert_eq!(summary, written);
+    let items = one(
+        db,
+        &format!(
+            "SELECT COUNT(*) FROM audit_log WHERE batch_id = '{batch}' AND target_id IS NOT NULL"
+        ),
+    )
+    .await;
+    assert_eq!(items, written);
+    let stored: Vec<_> = std::fs::read_dir(setup.exports().join("files").join("imports"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|guild| {
+            std::fs::read_dir(guild.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|e| e.file_name())
+        .collect();
+    assert!(stored.is_empty(), "the upload was removed: {stored:?}");
 }
 
 /// A delete of every post killed after some chunks: the chunks done stay

@@ -87,14 +87,15 @@ pub async fn insert(
     file_name: &str,
     size_bytes: u64,
     head: Head,
+    worker: &str,
     now: DateTime<Utc>,
 ) -> Result<(i64, String), AppError> {
     let mut tx = db.begin_write().await?;
     let id = tx
         .fetch_i64(&Sql::bound(
             "INSERT INTO import_jobs (guild_id, created_by, file_name, blob_key, size_bytes, \
-             entity, format, status, batch_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, '', $4, $5, $6, 'checking', $7, $8, $8) RETURNING id",
+             entity, format, status, batch_id, worker, created_at, updated_at) \
+             VALUES ($1, $2, $3, '', $4, $5, $6, 'checking', $7, $9, $8, $8) RETURNING id",
             vec![
                 Arg::Int(scope.guild_id()),
                 Arg::Int(scope.user_id()),
@@ -108,6 +109,7 @@ pub async fn insert(
                     now.timestamp_nanos_opt().unwrap_or(0)
                 )),
                 Arg::Time(now),
+                Arg::Text(worker.into()),
             ],
         ))
         .await?;
@@ -150,17 +152,41 @@ pub async fn list(db: &Db, scope: &GuildScope, limit: i64) -> Result<Vec<ImportJ
     .collect()
 }
 
-/// Saves how far a busy job got (which also shows it is alive) and says
+/// Saves how far a check got (which also shows it is alive) and says
 /// whether it was asked to stop. Each batch calls it.
-pub async fn progress(
+pub async fn checking(
     db: &Db,
+    id: i64,
+    processed: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    db.execute(&progress_sql(id, processed, None, now)).await?;
+    Ok(db.fetch_i64(&cancel_sql(id)).await? != 0)
+}
+
+/// Saves what a run has written so far, in the transaction that wrote the
+/// batch: the row never says more or less than the database holds, even
+/// when the server dies between two batches. Says whether it was asked to
+/// stop.
+pub async fn written(
+    tx: &mut Tx,
+    id: i64,
+    outcome: &ImportCounts,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    tx.execute(&progress_sql(id, outcome.items(), Some(outcome), now))
+        .await?;
+    Ok(tx.fetch_i64(&cancel_sql(id)).await? != 0)
+}
+
+fn progress_sql(
     id: i64,
     processed: i64,
     outcome: Option<&ImportCounts>,
     now: DateTime<Utc>,
-) -> Result<bool, AppError> {
+) -> Sql {
     let outcome = outcome.map(|o| serde_json::to_string(o).expect("counts serialize"));
-    db.execute(&Sql::bound(
+    Sql::bound(
         "UPDATE import_jobs SET processed = $1, outcome = COALESCE($2, outcome), updated_at = $3 \
          WHERE id = $4",
         vec![
@@ -169,19 +195,14 @@ pub async fn progress(
             Arg::Time(now),
             Arg::Int(id),
         ],
-    ))
-    .await?;
-    cancel_requested(db, id).await
+    )
 }
 
-async fn cancel_requested(db: &Db, id: i64) -> Result<bool, AppError> {
-    Ok(db
-        .fetch_i64(&Sql::bound(
-            "SELECT cancel_requested FROM import_jobs WHERE id = $1",
-            vec![Arg::Int(id)],
-        ))
-        .await?
-        != 0)
+fn cancel_sql(id: i64) -> Sql {
+    Sql::bound(
+        "SELECT cancel_requested FROM import_jobs WHERE id = $1",
+        vec![Arg::Int(id)],
+    )
 }
 
 /// The dry run is done: the counts wait for a member's confirmation.
@@ -236,14 +257,20 @@ pub async fn start(
     db: &Db,
     scope: &GuildScope,
     id: i64,
+    worker: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     Ok(db
         .execute(&Sql::bound(
             "UPDATE import_jobs SET status = 'running', processed = 0, cancel_requested = 0, \
-             updated_at = $1 \
+             worker = $4, updated_at = $1 \
              WHERE id = $2 AND guild_id = $3 AND status = 'ready'",
-            vec![Arg::Time(now), Arg::Int(id), Arg::Int(scope.guild_id())],
+            vec![
+                Arg::Time(now),
+                Arg::Int(id),
+                Arg::Int(scope.guild_id()),
+                Arg::Text(worker.into()),
+            ],
         ))
         .await?
         == 1)
@@ -351,26 +378,59 @@ pub(super) struct Stale {
     pub blob_key: String,
 }
 
-/// The busy jobs whose rows have not moved since `now - STALE_AFTER`.
-pub(super) async fn stale(db: &Db, now: DateTime<Utc>) -> Result<Vec<Stale>, AppError> {
-    db.fetch_all::<Stale>(&Sql::bound(
-        "SELECT id, guild_id, status, created_by, entity, file_name, outcome, batch_id, blob_key \
-         FROM import_jobs WHERE status IN ('checking', 'running') AND updated_at < $1",
-        vec![Arg::Time(now - STALE_AFTER)],
-    ))
-    .await
+/// Which busy jobs lost their server.
+#[derive(Clone, Copy)]
+pub(super) enum Lost<'a> {
+    /// Rows that have not moved for [`STALE_AFTER`] before the time given.
+    Silent(DateTime<Utc>),
+    /// Rows held by an earlier start of this server (`prefix` of its
+    /// `Instance::id()`), not by this one (`me`).
+    EarlierStart { prefix: &'a str, me: &'a str },
 }
 
-/// Marks a stale job interrupted, unless it moved meanwhile; answers
+impl Lost<'_> {
+    /// Appends `AND …` selecting the lost rows.
+    fn condition(self, sql: &mut Sql) {
+        match self {
+            Self::Silent(now) => {
+                sql.push(" AND updated_at < ")
+                    .bind(Arg::Time(now - STALE_AFTER));
+            }
+            Self::EarlierStart { prefix, me } => {
+                sql.push(" AND substr(worker, 1, CAST(")
+                    .bind(prefix.chars().count() as i64)
+                    .push(" AS INTEGER)) = ")
+                    .bind(prefix)
+                    .push(" AND worker <> ")
+                    .bind(me);
+            }
+        }
+    }
+}
+
+/// The busy jobs that lost their server.
+pub(super) async fn lost(db: &Db, which: Lost<'_>) -> Result<Vec<Stale>, AppError> {
+    let mut sql = Sql::new(
+        "SELECT id, guild_id, status, created_by, entity, file_name, outcome, batch_id, blob_key \
+         FROM import_jobs WHERE status IN ('checking', 'running')",
+    );
+    which.condition(&mut sql);
+    db.fetch_all::<Stale>(&sql).await
+}
+
+/// Marks a lost job interrupted, unless it moved meanwhile; answers
 /// whether it did.
-pub(super) async fn interrupt(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<bool, AppError> {
-    Ok(tx
-        .execute(&Sql::bound(
-            "UPDATE import_jobs SET status = 'interrupted', finished_at = $1, \
-             error = 'The server stopped during the import.' \
-             WHERE id = $2 AND status IN ('checking', 'running') AND updated_at < $3",
-            vec![Arg::Time(now), Arg::Int(id), Arg::Time(now - STALE_AFTER)],
-        ))
-        .await?
-        == 1)
+pub(super) async fn interrupt(
+    tx: &mut Tx,
+    id: i64,
+    which: Lost<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let mut sql = Sql::new("UPDATE import_jobs SET status = 'interrupted', finished_at = ");
+    sql.bind(Arg::Time(now))
+        .push(", error = 'The server stopped during the import.' WHERE id = ")
+        .bind(id)
+        .push(" AND status IN ('checking', 'running')");
+    which.condition(&mut sql);
+    Ok(tx.execute(&sql).await? == 1)
 }

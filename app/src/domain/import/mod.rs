@@ -34,4 +34,4 @@ pub const BATCH: usize = crate::domain::ingest::wire::MAX_BATCH;
 /// How many imports the history shows.
 pub const HISTORY_LIMIT: i64 = 20;
 
-pub use run::{accept, cancel, confirm, recover_stale};
+pub use run::{accept, cancel, confirm, recover_stale, take_back};

@@ -50,7 +50,8 @@ pub async fn accept(
         }
     };
     let now = state.clock.now();
-    let (id, key) = jobs::insert(&state.db, scope, file_name, size, head, now).await?;
+    let worker = state.instance.id();
+    let (id, key) = jobs::insert(&state.db, scope, file_name, size, head, &worker, now).await?;
     if let Err(e) = state.exports.blobs.put(&key, upload).await {
         tracing::error!(job = id, "storing an uploaded import failed: {e}");
         let why = "The file could not be stored, so nothing was imported; try again.";
@@ -284,7 +285,7 @@ async fn try_check(state: &AppState, scope: &GuildScope, id: i64) -> Result<Ende
         let applied = batch.apply(&mut tx, scope, false, now).await;
         tx.rollback().await;
         total.add(&batch.counts(&applied.map_err(internal)?));
-        let stop = jobs::progress(&state.db, id, total.items(), None, state.clock.now())
+        let stop = jobs::checking(&state.db, id, total.items(), state.clock.now())
             .await
             .map_err(internal)?;
         if stop {
@@ -360,7 +361,8 @@ pub async fn confirm(
             job.entity.unwrap_or(Entity::Posts).count(want)
         )));
     }
-    if !jobs::start(&state.db, scope, id, state.clock.now()).await? {
+    let worker = state.instance.id();
+    if !jobs::start(&state.db, scope, id, &worker, state.clock.now()).await? {
         let now = jobs::get(&state.db, scope, id).await?;
         return Err(AppError::Conflict(format!(
             "This import is no longer waiting for confirmation: {}",
@@ -423,11 +425,13 @@ async fn try_apply(
         audit::record(&mut tx, state.db.dialect(), scope.guild_id(), now, &entries)
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        done.add(&batch.counts(&applied));
-        let stop = jobs::progress(&state.db, id, done.items(), Some(done), state.clock.now())
+        let mut after = done.clone();
+        after.add(&batch.counts(&applied));
+        let stop = jobs::written(&mut tx, id, &after, now)
             .await
             .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        *done = after;
         if stop {
             return Ok(Ended::Cancelled);
         }
@@ -511,19 +515,39 @@ pub async fn cancel(state: &AppState, scope: &GuildScope, id: i64) -> Result<Imp
     Ok(job)
 }
 
-/// Ends the checks and imports whose server stopped: interrupted, with a
-/// summary entry for an import that had begun writing. Checked imports not
-/// confirmed within a day are cancelled. Their files are removed. Returns
-/// how many were interrupted.
+/// Ends the checks and imports whose server stopped (silent for a
+/// minute): interrupted, with a summary entry for an import that had begun
+/// writing. Checked imports not confirmed within a day are cancelled.
+/// Their files are removed. Returns how many were interrupted.
 pub async fn recover_stale(state: &AppState) -> Result<usize, AppError> {
     let now = state.clock.now();
     for key in jobs::expire_unconfirmed(&state.db, now).await? {
         discard_upload(state, &key).await;
     }
+    interrupt_lost(state, jobs::Lost::Silent(now)).await
+}
+
+/// Ends at once the checks and imports an earlier start of this same
+/// server was running when it stopped (a crash, `kill -9`), as
+/// [`recover_stale`] does after a minute. Run before the server serves.
+pub async fn take_back(state: &AppState) -> Result<usize, AppError> {
+    let (prefix, me) = (state.instance.prefix(), state.instance.id());
+    interrupt_lost(
+        state,
+        jobs::Lost::EarlierStart {
+            prefix: &prefix,
+            me: &me,
+        },
+    )
+    .await
+}
+
+async fn interrupt_lost(state: &AppState, which: jobs::Lost<'_>) -> Result<usize, AppError> {
+    let now = state.clock.now();
     let mut n = 0;
-    for s in jobs::stale(&state.db, now).await? {
+    for s in jobs::lost(&state.db, which).await? {
         let mut tx = state.db.begin_write().await?;
-        if !jobs::interrupt(&mut tx, s.id, now).await? {
+        if !jobs::interrupt(&mut tx, s.id, which, now).await? {
             tx.rollback().await;
             continue;
         }
