@@ -1,10 +1,9 @@
 //! Crashes of a real server process: `kill -9` in the middle of a
 //! background export, of an import, of a 300,000-item bulk delete and of
-//! the trash purge,
-//! then a restart. Each time nothing may be lost, nothing half-applied and
-//! nothing left "running", and the restarted server must take back what its
-//! earlier start held at once, not after the 30–60 s the upkeep waits for
-//! a silent server.
+//! the trash purge, then a restart. Each time nothing may be lost, nothing
+//! half-applied and nothing left "running", and the restarted server must
+//! take back what its earlier start held at once, not after the 30–60 s
+//! the upkeep waits for a silent server.
 //!
 //! It runs the server binary named by `GUILDTRACK_SERVER_BIN` (scripts/test
 //! points it at the release build users run), else this build's own, on a
