@@ -9,6 +9,7 @@
 
 use super::confirm_field::ConfirmField;
 use super::export_dialog::ExportButton;
+use super::focus::focus_in;
 use super::selection::SelectionState;
 use crate::api::{PreviewBulk, StartBulk};
 use crate::model::bulk::{confirm_hint, confirms, needs_typing};
@@ -80,20 +81,6 @@ fn title_of(step: &Step, what: &str) -> String {
             _ => format!("Delete {what}"),
         },
     }
-}
-
-/// Focuses the first element matching `selector` inside the dialog.
-fn focus_in(dialog: NodeRef<leptos::html::Dialog>, selector: &'static str) {
-    // After the step has rendered.
-    request_animation_frame(move || {
-        if let Some(el) = dialog
-            .get_untracked()
-            .and_then(|d| d.query_selector(selector).ok().flatten())
-            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-        {
-            let _ = el.focus();
-        }
-    });
 }
 
 #[component]

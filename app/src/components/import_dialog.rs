@@ -6,6 +6,7 @@
 
 use crate::api::{cancel_import, confirm_import, watch_import};
 use crate::components::confirm_field::ConfirmField;
+use crate::components::focus::focus_in;
 use crate::format::{bytes, thousands};
 use crate::model::{Entity, ImportCounts, ImportJob, ImportStatus};
 use leptos::prelude::*;
@@ -23,6 +24,22 @@ enum Step {
     /// The server has it: being checked, waiting for confirmation, running,
     /// or ended.
     Job(Box<ImportJob>),
+}
+
+impl Step {
+    /// Which step this is, without its data: focus moves when it changes,
+    /// not with every progress update.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Choose { .. } => "choose",
+            Self::Uploading { .. } => "uploading",
+            Self::Job(job) => match job.status {
+                ImportStatus::Checking | ImportStatus::Running => "busy",
+                ImportStatus::Ready => "ready",
+                _ => "ended",
+            },
+        }
+    }
 }
 
 /// `/g/{guild}/imports?name=…`, the name percent-encoded. (The server
@@ -210,6 +227,17 @@ pub fn ImportButton(
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(poll, Duration::from_millis(1000)) {
             on_cleanup(move || handle.clear());
+        }
+    });
+    // The step's field when it has one (the file, the count to type), else
+    // its first button; the button that was pressed is gone.
+    let kind = Memo::new(move |_| step.with(Step::kind));
+    Effect::new(move |_| {
+        if kind.get() != "uploading" {
+            focus_in(
+                dialog,
+                "input[type=file], input[name=confirm], .dialog__actions button:not([disabled])",
+            );
         }
     });
     // A success goes by itself after 8 seconds, as the exports' toasts do;

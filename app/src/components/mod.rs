@@ -11,6 +11,7 @@ pub mod export_dialog;
 pub mod export_tracker;
 pub mod fields;
 pub mod filter_fields;
+pub mod focus;
 pub mod import_dialog;
 pub mod invitations;
 pub mod members_table;
