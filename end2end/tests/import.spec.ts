@@ -40,6 +40,8 @@ async function importFile(page, path: string, name: string, count: number, noun:
   // The dry run: counts before anything changes.
   const summary = dialog.getByTestId('import-summary');
   await expect(summary).toHaveText(`${count.toLocaleString('en-US')} ${noun}: ${count.toLocaleString('en-US')} new, 0 update existing, 0 rejected`);
+  // Focus follows the step: the count to type is where the keyboard is.
+  await expect(dialog.getByLabel(`Type ${count.toLocaleString('en-US')} to confirm`)).toBeFocused();
   const go = dialog.getByRole('button', { name: `Import ${count.toLocaleString('en-US')} ${noun}` });
   await go.click();
   await expect(dialog.getByRole('alert')).toContainText(`Type ${count.toLocaleString('en-US')} to confirm`);
