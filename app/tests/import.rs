@@ -562,3 +562,47 @@ db_test!(
         assert!(stored_uploads(&fx).is_empty());
     }
 );
+
+db_test!(
+    a_cancel_that_crosses_the_end_of_the_check_is_kept,
+    |db| async move {
+        let fx = Fixture::new(db).await;
+        let gamma = empty_guild(&fx, "gamma").await;
+        let dir = TempDir::new("imports");
+        let path = write(&dir, "a.csv", "Platform,Handle\r\ntiktok,luna\r\n");
+        let copy = dir.0.join("upload.part");
+        std::fs::copy(&path, &copy).unwrap();
+        let job = import::accept(&fx.state, &gamma, "a.csv", &copy, 30)
+            .await
+            .unwrap();
+        // The check has read its last batch when Cancel comes in.
+        import::cancel(&fx.state, &gamma, job.id).await.unwrap();
+
+        let moved =
+            import::jobs::checked(fx.db(), job.id, &Default::default(), fx.state.clock.now())
+                .await
+                .unwrap();
+
+        assert!(!moved, "a cancelled check must not become ready");
+        assert_eq!(
+            import::jobs::get(fx.db(), &gamma, job.id)
+                .await
+                .unwrap()
+                .status,
+            ImportStatus::Checking,
+            "left for the check to end as cancelled"
+        );
+        // And the check, run to its end, ends it so.
+        assert_eq!(
+            import::run::check(&fx.state, &gamma, job.id).await,
+            Ended::Cancelled
+        );
+        assert_eq!(
+            import::jobs::get(fx.db(), &gamma, job.id)
+                .await
+                .unwrap()
+                .status,
+            ImportStatus::Cancelled
+        );
+    }
+);
