@@ -20,6 +20,32 @@ pub type Refusal = String;
 pub struct Checked<T> {
     pub items: Vec<(Place, T)>,
     pub refused: Vec<Refusal>,
+    /// Where each key (platform and handle, or platform and post id) came
+    /// first in the batch.
+    seen: HashMap<(String, String), Place>,
+}
+
+impl<T> Checked<T> {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            items: Vec::with_capacity(n),
+            refused: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Keeps `input`, unless its key came earlier in the batch (as the API
+    /// refuses it): "line 5: the same account as line 2".
+    fn keep_once(&mut self, key: (String, String), place: Place, input: T, what: &str) {
+        if let Some(first) = self.seen.get(&key) {
+            self.refused.push(format!(
+                "{place}: the same {what} as {first}; each {what} may come once"
+            ));
+            return;
+        }
+        self.seen.insert(key, place);
+        self.items.push((place, input));
+    }
 }
 
 /// How a field of the API is called in the file: the export's key in
@@ -115,11 +141,7 @@ fn api_item(fields: &Map<String, Value>, pairs: &[(&str, &str)]) -> Value {
 /// second one with the same handle is refused (as the API refuses it).
 pub fn accounts(format: Format, records: Vec<Record>) -> Checked<AccountInput> {
     let entity = Entity::Accounts;
-    let mut out = Checked {
-        items: Vec::with_capacity(records.len()),
-        refused: Vec::new(),
-    };
-    let mut seen: HashMap<(String, String), Place> = HashMap::new();
+    let mut out = Checked::with_capacity(records.len());
     for r in records {
         let f = &r.fields;
         let mut api = api_item(
@@ -164,15 +186,7 @@ pub fn accounts(format: Format, records: Vec<Record>) -> Checked<AccountInput> {
             }
         }
         let key = (input.platform.as_str().to_string(), input.handle.clone());
-        if let Some(first) = seen.get(&key) {
-            out.refused.push(format!(
-                "{}: the same account as {first}; each account may come once",
-                r.place
-            ));
-            continue;
-        }
-        seen.insert(key, r.place);
-        out.items.push((r.place, input));
+        out.keep_once(key, r.place, input, "account");
     }
     out
 }
@@ -182,11 +196,7 @@ pub fn accounts(format: Format, records: Vec<Record>) -> Checked<AccountInput> {
 /// address, which becomes its external id.
 pub fn posts(format: Format, records: Vec<Record>, now: DateTime<Utc>) -> Checked<PostInput> {
     let entity = Entity::Posts;
-    let mut out = Checked {
-        items: Vec::with_capacity(records.len()),
-        refused: Vec::new(),
-    };
-    let mut seen: HashMap<(String, String), Place> = HashMap::new();
+    let mut out = Checked::with_capacity(records.len());
     for r in records {
         let f = &r.fields;
         let mut api = api_item(
@@ -230,15 +240,7 @@ pub fn posts(format: Format, records: Vec<Record>, now: DateTime<Utc>) -> Checke
             input.platform.as_str().to_string(),
             input.external_id.clone(),
         );
-        if let Some(first) = seen.get(&key) {
-            out.refused.push(format!(
-                "{}: the same post as {first}; each post may come once",
-                r.place
-            ));
-            continue;
-        }
-        seen.insert(key, r.place);
-        out.items.push((r.place, input));
+        out.keep_once(key, r.place, input, "post");
     }
     out
 }

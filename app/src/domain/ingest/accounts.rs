@@ -3,7 +3,7 @@
 
 use super::wire::{KeptInTrash, Rejection, UpsertReport};
 use super::{
-    named, set_from_v, takes_over, target, text_list, update_from_values, AccountInput, Applied,
+    set_from_v, takes_over, target, text_list, update_from_values, AccountInput, Applied, Catalog,
     Fate, Options,
 };
 use crate::domain::db::Tx;
@@ -67,32 +67,24 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<Applied, AppError> {
     let dialect = tx.dialect();
-    let names = |name_of: fn(&AccountInput) -> &Option<Option<String>>| -> Vec<&str> {
-        items
-            .iter()
-            .filter_map(|i| name_of(i).as_ref()?.as_deref())
-            .collect()
-    };
-    let (groups, groups_created) = named(
+    let catalog = Catalog::of(
         tx,
         scope,
-        "account_groups",
-        names(|i| &i.group),
-        options.create_missing,
-        now,
-    )
-    .await?;
-    let (brands, brands_created) = named(
-        tx,
-        scope,
-        "brands",
-        names(|i| &i.brand),
+        items,
+        (|i: &AccountInput| &i.group, |i: &AccountInput| &i.brand),
         options.create_missing,
         now,
     )
     .await?;
     let existing = stored(tx, dialect, scope, items).await?;
-    let plan = plan(scope, items, &existing, &groups, &brands, now);
+    let plan = plan(
+        scope,
+        items,
+        &existing,
+        &catalog.groups,
+        &catalog.brands,
+        now,
+    );
     tx.insert_rows(INSERT, INSERT_COLUMNS, plan.new).await?;
     update(tx, scope, plan.changed).await?;
     let mut fates = plan.fates;
@@ -119,8 +111,8 @@ pub async fn apply(
     Ok(Applied {
         report: plan.report,
         fates,
-        groups_created,
-        brands_created,
+        groups_created: catalog.groups_created,
+        brands_created: catalog.brands_created,
     })
 }
 

@@ -243,10 +243,58 @@ pub async fn external_ids(
         .collect())
 }
 
+/// The groups and brands a batch names, by name, and those it created.
+pub(crate) struct Catalog {
+    pub groups: HashMap<String, i64>,
+    pub brands: HashMap<String, i64>,
+    pub groups_created: Vec<String>,
+    pub brands_created: Vec<String>,
+}
+
+/// How an item names its group or brand (`Some(None)` is "none").
+type NameOf<T> = fn(&T) -> &Option<Option<String>>;
+
+impl Catalog {
+    /// Looks up the names `items` give (`group_of`, `brand_of`); with
+    /// `create_missing`, those the guild lacks are created first.
+    pub(crate) async fn of<T>(
+        tx: &mut Tx,
+        scope: &GuildScope,
+        items: &[T],
+        (group_of, brand_of): (NameOf<T>, NameOf<T>),
+        create_missing: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Self, AppError> {
+        let names = |name_of: NameOf<T>| -> Vec<&str> {
+            items
+                .iter()
+                .filter_map(|i| name_of(i).as_ref()?.as_deref())
+                .collect()
+        };
+        let (groups, groups_created) = named(
+            tx,
+            scope,
+            "account_groups",
+            names(group_of),
+            create_missing,
+            now,
+        )
+        .await?;
+        let (brands, brands_created) =
+            named(tx, scope, "brands", names(brand_of), create_missing, now).await?;
+        Ok(Self {
+            groups,
+            brands,
+            groups_created,
+            brands_created,
+        })
+    }
+}
+
 /// The ids of the groups (or brands: `table`) named, by name. With
 /// `create_missing`, those the guild lacks are created first, and their
 /// names returned beside.
-pub(crate) async fn named(
+async fn named(
     tx: &mut Tx,
     scope: &GuildScope,
     table: &str,

@@ -2,8 +2,8 @@
 
 use super::wire::{KeptInTrash, Rejection, UpsertReport};
 use super::{
-    named, pg_text_array, set_from_v, takes_over, target, text_list, update_from_values,
-    AccountKey, Applied, Fate, Options, PostInput,
+    pg_text_array, set_from_v, takes_over, target, text_list, update_from_values, AccountKey,
+    Applied, Catalog, Fate, Options, PostInput,
 };
 use crate::domain::db::Tx;
 use crate::domain::{Arg, Db, Dialect, GuildScope, SharedClock, Sql};
@@ -110,37 +110,18 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<Applied, AppError> {
     let dialect = tx.dialect();
-    let names = |name_of: fn(&PostInput) -> &Option<Option<String>>| -> Vec<&str> {
-        items
-            .iter()
-            .filter_map(|i| name_of(i).as_ref()?.as_deref())
-            .collect()
-    };
-    let (groups, groups_created) = named(
+    let catalog = Catalog::of(
         tx,
         scope,
-        "account_groups",
-        names(|i| &i.group),
-        options.create_missing,
-        now,
-    )
-    .await?;
-    let (brands, brands_created) = named(
-        tx,
-        scope,
-        "brands",
-        names(|i| &i.brand),
+        items,
+        (|i: &PostInput| &i.group, |i: &PostInput| &i.brand),
         options.create_missing,
         now,
     )
     .await?;
     let accounts = accounts_named(tx, dialect, scope, items).await?;
     let stored = posts_matching(tx, dialect, scope, items).await?;
-    let names = Names {
-        groups: &groups,
-        brands: &brands,
-    };
-    let plan = plan(scope, items, &accounts, &stored, names, now);
+    let plan = plan(scope, items, &accounts, &stored, &catalog, now);
     tx.insert_rows(INSERT, INSERT_COLUMNS, plan.new).await?;
     update_counts(tx, scope, &plan.counts).await?;
     update_content(tx, scope, plan.content).await?;
@@ -164,16 +145,9 @@ pub async fn apply(
     Ok(Applied {
         report: plan.report,
         fates,
-        groups_created,
-        brands_created,
+        groups_created: catalog.groups_created,
+        brands_created: catalog.brands_created,
     })
-}
-
-/// The groups and brands the batch names, by name.
-#[derive(Clone, Copy)]
-struct Names<'a> {
-    groups: &'a HashMap<String, i64>,
-    brands: &'a HashMap<String, i64>,
 }
 
 type AccountKeyOf = (Platform, AccountKey);
@@ -311,7 +285,7 @@ fn plan(
     items: &[PostInput],
     accounts: &HashMap<AccountKeyOf, AccountRow>,
     stored: &HashMap<(Platform, String), PostRow>,
-    names: Names<'_>,
+    catalog: &Catalog,
     now: DateTime<Utc>,
 ) -> Plan {
     let mut plan = Plan::default();
@@ -352,8 +326,8 @@ fn plan(
         }
         let counts = Counts::of(item, existing);
         let Some(p) = existing else {
-            let group = target(&item.group, account.group_id, names.groups, "group");
-            let brand = target(&item.brand, account.brand_id, names.brands, "brand");
+            let group = target(&item.group, account.group_id, &catalog.groups, "group");
+            let brand = target(&item.brand, account.brand_id, &catalog.brands, "brand");
             let (group_id, brand_id) = match (group, brand) {
                 (Ok(g), Ok(b)) => (g, b),
                 (Err(why), _) => {
