@@ -8,7 +8,11 @@
 //!   stopped mid-run as interrupted;
 //! - **trash purge**, at start and hourly: deletes for good what has been in
 //!   the trash for 30 days;
-//! - **session cleanup**, at start and hourly: removes expired sessions.
+//! - **session cleanup**, at start and hourly: removes expired sessions;
+//! - with the bot configured, **Discord replies**, every second: queues the
+//!   edits of `/exportdata` replies whose export moved on;
+//! - and the **Discord outbox**, every second: sends what is queued for
+//!   Discord, in order per stream, retrying as Discord asks.
 //!
 //! Every server instance runs the same loops; the database decides who gets
 //! which job (see `app::domain::export::jobs`) and which instance purges, so
@@ -77,7 +81,40 @@ pub fn spawn(state: AppState) {
     }
     tokio::spawn(upkeep(state.clone()));
     tokio::spawn(trash_purge(state.clone()));
+    if state.bot.is_some() {
+        tokio::spawn(discord_replies(state.clone()));
+        tokio::spawn(discord_outbox(state.clone()));
+    }
     tokio::spawn(session_cleanup(state));
+}
+
+/// How often followed replies are looked at, and the outbox when idle.
+const DISCORD_TICK: Duration = Duration::from_secs(1);
+
+async fn discord_replies(state: AppState) {
+    let Some(bot) = state.bot.clone() else { return };
+    loop {
+        if let Err(e) = app::domain::discord::replies::tick(&state, &bot).await {
+            tracing::warn!("updating /exportdata replies failed: {e}");
+        }
+        tokio::time::sleep(DISCORD_TICK).await;
+    }
+}
+
+/// Sends queued messages one after the other while there are any due, then
+/// looks again a second later.
+async fn discord_outbox(state: AppState) {
+    use app::domain::discord::outbox::{self, Outcome};
+    let Some(bot) = state.bot.clone() else { return };
+    let sender = format!("{}-outbox", state.instance.id());
+    loop {
+        match outbox::deliver_one(&state.db, &bot, &sender, || state.clock.now()).await {
+            Ok(Outcome::Tried { .. }) => continue,
+            Ok(Outcome::EmptyQueue) => {}
+            Err(e) => tracing::warn!("sending to Discord failed: {e}"),
+        }
+        tokio::time::sleep(DISCORD_TICK).await;
+    }
 }
 
 async fn export_worker(state: AppState, name: String) {
@@ -163,6 +200,11 @@ async fn session_cleanup(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "unfinished Discord sign-ins removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove unfinished Discord sign-ins"),
+        }
+        match app::domain::discord::outbox::prune(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "old Discord messages removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove old Discord messages"),
         }
     }
 }

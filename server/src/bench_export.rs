@@ -78,6 +78,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
         trash_retention: chrono::Duration::days(app::domain::trash::Window::DEFAULT_RETENTION_DAYS),
         instance: app::domain::Instance::new("bench-export:0", clock.now()),
         discord: None,
+        bot: None,
     };
     let req = ExportRequest {
         entity: Entity::Posts,

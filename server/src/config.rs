@@ -23,6 +23,8 @@ pub struct Config {
     pub exports: ExportConfig,
     /// Set when `DISCORD_CLIENT_ID` is: sign in with Discord.
     pub discord: Option<DiscordSettings>,
+    /// Set when `DISCORD_PUBLIC_KEY` is: the bot's side (`/exportdata`).
+    pub bot: Option<app::domain::discord::bot::Bot>,
     /// `API_RATE_LIMIT` (default 30): requests a second each API token may
     /// make to `/api/v1`, with bursts of twice that; more get 429.
     pub api_rate_limit: u32,
@@ -58,16 +60,7 @@ impl DiscordSettings {
                  like https://guildtrack.example/auth/discord/callback; got “{redirect_url}”"
             ));
         }
-        let api_base = env_or(
-            "DISCORD_API_BASE",
-            app::domain::discord::DiscordConfig::DEFAULT_API_BASE,
-        );
-        let api_base = api_base.trim().trim_end_matches('/').to_string();
-        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
-            return Err(format!(
-                "DISCORD_API_BASE must be an http(s) URL; got “{api_base}”"
-            ));
-        }
+        let api_base = api_base()?;
         let secrets = app::domain::secret_box::SecretBox::new(&required("SECRET_KEY")?)?;
         Ok(Some(Self {
             api: app::domain::discord::DiscordConfig {
@@ -79,6 +72,75 @@ impl DiscordSettings {
             secrets,
         }))
     }
+}
+
+/// The bot's side: `DISCORD_PUBLIC_KEY`, `DISCORD_APPLICATION_ID`,
+/// `SECRET_KEY`, `DISCORD_API_BASE` and `PUBLIC_URL`. `None` without
+/// `DISCORD_PUBLIC_KEY`; with it, every other variable must be right, or
+/// the server does not start.
+pub fn bot_from_env(
+    site_addr: SocketAddr,
+) -> Result<Option<app::domain::discord::bot::Bot>, String> {
+    let Some(public_key) = env_opt("DISCORD_PUBLIC_KEY") else {
+        return Ok(None);
+    };
+    let required = |key: &str| {
+        env_opt(key).ok_or_else(|| format!("DISCORD_PUBLIC_KEY is set, so {key} must be too"))
+    };
+    let public_key = app::domain::discord::interactions::PublicKey::from_hex(&public_key)?;
+    let application_id = required("DISCORD_APPLICATION_ID")?.trim().to_string();
+    if application_id.is_empty() || !application_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "DISCORD_APPLICATION_ID must be the application's id, a number; got “{application_id}”"
+        ));
+    }
+    let api_base = api_base()?;
+    let public_url = public_url(site_addr)?;
+    app::domain::discord::bot::Bot::new(
+        application_id,
+        public_key,
+        api_base,
+        public_url,
+        &required("SECRET_KEY")?,
+    )
+    .map(Some)
+}
+
+/// `DISCORD_API_BASE` (default Discord's v10 API), without a trailing slash.
+pub fn api_base() -> Result<String, String> {
+    let api_base = env_or(
+        "DISCORD_API_BASE",
+        app::domain::discord::DiscordConfig::DEFAULT_API_BASE,
+    );
+    let api_base = api_base.trim().trim_end_matches('/').to_string();
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        return Err(format!(
+            "DISCORD_API_BASE must be an http(s) URL; got “{api_base}”"
+        ));
+    }
+    Ok(api_base)
+}
+
+/// `PUBLIC_URL`: this server's address as members reach it, for links in
+/// Discord messages. Defaults to the address in `DISCORD_REDIRECT_URL`,
+/// else `http://LEPTOS_SITE_ADDR`.
+fn public_url(site_addr: SocketAddr) -> Result<String, String> {
+    let url = env_opt("PUBLIC_URL")
+        .or_else(|| {
+            env_opt("DISCORD_REDIRECT_URL").and_then(|u| {
+                u.trim()
+                    .strip_suffix("/auth/discord/callback")
+                    .map(str::to_string)
+            })
+        })
+        .unwrap_or_else(|| format!("http://{site_addr}"));
+    let url = url.trim().trim_end_matches('/').to_string();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!(
+            "PUBLIC_URL must be this server's address, like https://guildtrack.example; got “{url}”"
+        ));
+    }
+    Ok(url)
 }
 
 /// Where and how exports are made and kept.
@@ -183,13 +245,13 @@ impl ExportConfig {
 impl Config {
     pub fn from_env() -> Result<Self, String> {
         let site_addr = env_or("LEPTOS_SITE_ADDR", "127.0.0.1:3000");
+        let site_addr: SocketAddr = site_addr.parse().map_err(|_| {
+            format!("LEPTOS_SITE_ADDR must be host:port, like 127.0.0.1:3000; got “{site_addr}”")
+        })?;
         Ok(Self {
             database_url: env_or("DATABASE_URL", "sqlite://data/guildtrack.db"),
-            site_addr: site_addr.parse().map_err(|_| {
-                format!(
-                    "LEPTOS_SITE_ADDR must be host:port, like 127.0.0.1:3000; got “{site_addr}”"
-                )
-            })?,
+            site_addr,
+            bot: bot_from_env(site_addr)?,
             cookie_secure: env_bool("COOKIE_SECURE", false)?,
             trust_forwarded_for: env_bool("TRUST_FORWARDED_FOR", false)?,
             retention_days: env_positive(

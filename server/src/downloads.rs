@@ -1,15 +1,21 @@
 //! `GET /g/{guild}/exports/{id}/download`: the same membership check as the
 //! data, then the file: streamed from the local store, or a redirect to a
 //! presigned S3 URL minted now (valid 5 minutes).
+//!
+//! `GET /exports/shared/{id}?expires=…&sig=…`: the same file for a signed,
+//! expiring link (`export::share`), the download link of an `/exportdata`
+//! reply in Discord. It needs no session: the signature is the right to it.
 
 use crate::router::ServerState;
 use app::domain::export::blob::{Disposition, Fetched};
 use app::domain::export::service::{self, Download};
+use app::domain::export::share::LinkRefused;
 use app::domain::GuildScope;
 use app::error::AppError;
+use app::model::JobStatus;
 use app::model::{ExportJob, SessionUser};
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower::ServiceExt;
@@ -54,21 +60,40 @@ pub fn content_disposition(filename: &str) -> String {
 
 /// A small page for the cases where there is no file to give.
 fn page(state: &ServerState, status: StatusCode, guild: &str, title: &str, text: &str) -> Response {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
+    // A shared link names no guild: its page offers no way back.
+    let back = if guild.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p><a href=\"/g/{}/exports\">Back to exports</a></p>",
+            escape(guild)
+        )
     };
+    page_with(state, status, title, text, &back)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page_with(
+    state: &ServerState,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    back: &str,
+) -> Response {
+    let esc = escape;
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t} · Guildtrack</title>{css}</head>\
-         <body><main class=\"standalone\"><h1>{t}</h1><p>{x}</p>\
-         <p><a href=\"/g/{g}/exports\">Back to exports</a></p></main></body></html>",
+         <body><main class=\"standalone\"><h1>{t}</h1><p>{x}</p>{back}</main></body></html>",
         t = esc(title),
         x = esc(text),
-        g = esc(guild),
         css = crate::assets::stylesheet_link(&state.leptos_options),
     );
     (status, Html(body)).into_response()
@@ -137,6 +162,92 @@ pub async fn download(
             )
         }
     };
+    serve(&state, &guild, id, key, &job, req).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct SharedLink {
+    #[serde(default)]
+    expires: i64,
+    #[serde(default)]
+    sig: String,
+}
+
+/// A signed link from an `/exportdata` reply: no session, the signature
+/// and its expiry are the right to the file.
+pub async fn shared(
+    State(state): State<ServerState>,
+    Path(id): Path<i64>,
+    Query(link): Query<SharedLink>,
+    req: Request,
+) -> Response {
+    let app = &state.app;
+    let refused = |status, title: &str, text: &str| page(&state, status, "", title, text);
+    let Some(bot) = app.bot.as_ref() else {
+        return refused(
+            StatusCode::NOT_FOUND,
+            "No such link",
+            "This server does not share export links.",
+        );
+    };
+    match bot
+        .links
+        .check(id, link.expires, &link.sig, app.clock.now())
+    {
+        Ok(()) => {}
+        Err(LinkRefused::Forged) => {
+            return refused(
+                StatusCode::FORBIDDEN,
+                "This link is not valid",
+                "The link is incomplete or was changed. Copy it again from the Discord reply, \
+                 or download the file from the guild's Exports page.",
+            )
+        }
+        Err(LinkRefused::Expired) => {
+            return refused(
+                StatusCode::GONE,
+                "This link has expired",
+                "Download links from Discord work for 15 minutes. Run /exportdata again, \
+                 or download the file from the guild's Exports page.",
+            )
+        }
+    }
+    let (job, key) = match service::shared_download(app, id).await {
+        Ok(found) => found,
+        Err(e) => {
+            return refused(
+                e.status_code(),
+                "Cannot download this export",
+                &e.to_string(),
+            )
+        }
+    };
+    match (job.status, key) {
+        (JobStatus::Done, Some(key)) => serve(&state, "", id, key, &job, req).await,
+        (JobStatus::Expired, _) => refused(
+            StatusCode::GONE,
+            "This export has expired",
+            &expired_text(&job, state.config.exports.retention_days),
+        ),
+        _ => refused(
+            StatusCode::CONFLICT,
+            "This export has no file",
+            &format!("“{}”: {}", job.filename, job.progress_text()),
+        ),
+    }
+}
+
+/// Sends a stored export: the file itself, or a redirect to S3.
+async fn serve(
+    state: &ServerState,
+    guild: &str,
+    id: i64,
+    key: String,
+    job: &ExportJob,
+    req: Request,
+) -> Response {
+    let app = &state.app;
+    let retention = state.config.exports.retention_days;
     let how = Disposition {
         filename: &job.filename,
         content_type: job.format.content_type(),
@@ -165,19 +276,19 @@ pub async fn download(
         Err(app::domain::export::BlobError::NotFound) => {
             tracing::error!(job = id, key, "export file missing from the store");
             page(
-                &state,
+                state,
                 StatusCode::GONE,
-                &guild,
+                guild,
                 "This export has expired",
-                &expired_text(&job, retention),
+                &expired_text(job, retention),
             )
         }
         Err(e) => {
             tracing::error!(job = id, "export download failed: {e}");
             page(
-                &state,
+                state,
                 AppError::Internal.status_code(),
-                &guild,
+                guild,
                 "Cannot download this export",
                 "The export storage is not answering. Try again in a minute.",
             )

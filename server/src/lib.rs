@@ -18,6 +18,7 @@ pub mod bench_purge;
 pub mod config;
 pub mod discord_routes;
 pub mod downloads;
+pub mod interactions;
 pub mod router;
 pub mod s3_store;
 pub mod same_origin;

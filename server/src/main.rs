@@ -82,6 +82,19 @@ enum Command {
         #[arg(long, default_value_t = 25)]
         days_ago: i64,
     },
+    /// The Discord application's side of Guildtrack.
+    Discord {
+        #[command(subcommand)]
+        command: DiscordCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DiscordCommand {
+    /// Register the slash commands (/exportdata) with Discord, replacing the
+    /// application's global commands. Uses DISCORD_APPLICATION_ID,
+    /// DISCORD_BOT_TOKEN and DISCORD_API_BASE; needs no database.
+    RegisterCommands,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +116,59 @@ enum MemberCommand {
         username: String,
         role: String,
     },
+}
+
+/// `server discord register-commands`: a bulk overwrite of the
+/// application's global commands, then what Discord says is registered.
+async fn register_commands() {
+    let need = |key: &str| {
+        std::env::var(key)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| {
+                fail(format!(
+                    "{key} must be set to register the commands (see README)"
+                ))
+            })
+    };
+    let application_id = need("DISCORD_APPLICATION_ID");
+    let bot_token = need("DISCORD_BOT_TOKEN");
+    let api_base = server::config::api_base().unwrap_or_else(|e| fail(e));
+    let commands = app::domain::discord::exportdata::definitions();
+    let registered = app::domain::discord::sender::Sender::new()
+        .register_commands(&api_base, &application_id, &bot_token, &commands)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let list = registered.as_array().cloned().unwrap_or_default();
+    println!(
+        "Registered {} command{} with Discord for application {application_id}:",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    );
+    for command in list {
+        let options: Vec<String> = command["options"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .map(|o| {
+                        let name = o["name"].as_str().unwrap_or("?");
+                        if o["required"].as_bool().unwrap_or(false) {
+                            name.to_string()
+                        } else {
+                            format!("[{name}]")
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        println!(
+            "  /{} {} (id {})",
+            command["name"].as_str().unwrap_or("?"),
+            options.join(" "),
+            command["id"].as_str().unwrap_or("?")
+        );
+    }
 }
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -149,6 +215,12 @@ async fn main() {
         )
         .init();
     let cli = Cli::parse();
+    if let Some(Command::Discord {
+        command: DiscordCommand::RegisterCommands,
+    }) = &cli.command
+    {
+        return register_commands().await;
+    }
     let config = Config::from_env().unwrap_or_else(|e| fail(e));
     let db = Db::connect(&config.database_url).await.unwrap_or_else(|e| {
         fail(format!(
@@ -181,6 +253,7 @@ async fn main() {
             .discord
             .clone()
             .map(|d| app::domain::discord::Discord::new(d.api, d.secrets)),
+        bot: config.bot.clone(),
     };
 
     match command {
@@ -346,5 +419,7 @@ async fn main() {
                 .unwrap_or_else(|e| fail(e));
             println!("Moved {n} posts of “{guild}” to the trash, deleted {days_ago} days ago.");
         }
+        // Handled before the database is opened.
+        Command::Discord { .. } => {}
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::config::Config;
 use crate::{
-    api_v1, assets, auth_routes, discord_routes, downloads, same_origin, security_headers, session,
-    uploads,
+    api_v1, assets, auth_routes, discord_routes, downloads, interactions, same_origin,
+    security_headers, session, uploads,
 };
 use app::domain::AppState;
 use app::error::AppError;
@@ -172,6 +172,7 @@ pub fn build(app: AppState, config: Config) -> Router {
         .route("/auth/discord/callback", get(discord_routes::callback))
         .route("/health", get(health))
         .route("/g/{guild}/exports/{id}/download", get(downloads::download))
+        .route("/exports/shared/{id}", get(downloads::shared))
         .route("/g/{guild}/imports", post(uploads::upload))
         .leptos_routes_with_context(&state, routes, move || provide_context(app.clone()), {
             let options = leptos_options.clone();
@@ -195,6 +196,14 @@ pub fn build(app: AppState, config: Config) -> Router {
             api_v1::router()
                 .layer(axum::extract::DefaultBodyLimit::max(api_v1::BODY_LIMIT))
                 .layer(compression()),
+        )
+        // Discord's door: its Ed25519 signature is the authentication, so
+        // outside the session and same-origin guards (interactions.rs).
+        .route(
+            "/discord/interactions",
+            post(interactions::receive).layer(axum::extract::DefaultBodyLimit::max(
+                interactions::BODY_LIMIT,
+            )),
         )
         // After the layers, so none of them runs for the browser's files:
         // they need no session, and they come compressed from the build,

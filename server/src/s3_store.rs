@@ -186,9 +186,19 @@ impl S3Store {
         how: &Disposition<'_>,
         start: SystemTime,
     ) -> Result<String, BlobError> {
+        self.presign_for(key, how, start, LINK_LIFETIME).await
+    }
+
+    async fn presign_for(
+        &self,
+        key: &str,
+        how: &Disposition<'_>,
+        start: SystemTime,
+        lifetime: Duration,
+    ) -> Result<String, BlobError> {
         let cfg = PresigningConfig::builder()
             .start_time(start)
-            .expires_in(LINK_LIFETIME)
+            .expires_in(lifetime)
             .build()
             .map_err(|e| failed("presign", e))?;
         let req = self
@@ -237,6 +247,19 @@ impl BlobStore for S3Store {
             Ok(Fetched::Redirect(
                 self.presign(key, &how, SystemTime::now()).await?,
             ))
+        })
+    }
+
+    fn share_link<'a>(
+        &'a self,
+        key: &'a str,
+        how: Disposition<'a>,
+        lifetime: Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, BlobError>> {
+        Box::pin(async move {
+            self.presign_for(key, &how, SystemTime::now(), lifetime)
+                .await
+                .map(Some)
         })
     }
 

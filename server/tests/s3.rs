@@ -237,6 +237,26 @@ async fn a_presigned_link_stops_working_after_five_minutes() {
     assert!(String::from_utf8_lossy(&body).contains("expired"));
 }
 
+#[tokio::test]
+async fn a_link_shared_in_discord_is_presigned_for_fifteen_minutes() {
+    let server = s3_server().await;
+    let store = store_with_bucket(&server, "shared").await;
+    let dir = TempDir::new("s3-shared");
+    let path = dir.0.join("x.part");
+    std::fs::write(&path, "data").unwrap();
+    store.put("1/1.csv", &path).await.unwrap();
+
+    let link = store
+        .share_link("1/1.csv", how("x.csv"), Duration::from_secs(15 * 60))
+        .await
+        .unwrap()
+        .expect("S3 makes its own links");
+
+    assert!(link.contains("X-Amz-Expires=900"), "{link}");
+    let (status, _, body) = get(&link).await;
+    assert_eq!((status, body), (200, b"data".to_vec()));
+}
+
 fn request() -> ExportRequest {
     ExportRequest {
         entity: Entity::Posts,

@@ -13,6 +13,9 @@ pub struct AppState {
     pub instance: Instance,
     /// Discord sign-in and roles, when `DISCORD_CLIENT_ID` and the rest are set.
     pub discord: Option<super::discord::Discord>,
+    /// The bot's side (`/exportdata`, messages to Discord), when
+    /// `DISCORD_PUBLIC_KEY` is set.
+    pub bot: Option<super::discord::bot::Bot>,
 }
 
 impl AppState {

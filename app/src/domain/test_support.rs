@@ -253,6 +253,7 @@ impl Fixture {
                 ),
                 instance: super::Instance::new("test:0", Utc::now()),
                 discord: None,
+                bot: None,
             },
             clock,
             admin: users.next().unwrap(),

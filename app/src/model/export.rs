@@ -159,9 +159,21 @@ pub struct ExportJob {
     pub instant: bool,
     /// For a queued job: how many of the guild's jobs are ahead of it.
     pub queue_ahead: Option<i64>,
+    /// Where it was asked for when not here: `"discord"` for `/exportdata`.
+    #[serde(default)]
+    pub via: Option<String>,
 }
 
 impl ExportJob {
+    /// Who asked for it, and where when not in the web app: "kai", or
+    /// "via Discord by @kai" for `/exportdata`.
+    pub fn requested_by_text(&self) -> String {
+        match self.via.as_deref() {
+            Some("discord") => format!("via Discord by @{}", self.requested_by),
+            _ => self.requested_by.clone(),
+        }
+    }
+
     /// "Exporting 450/1,200 items…", "Queued: 2 exports ahead", "Ready".
     pub fn progress_text(&self) -> String {
         use crate::format::thousands;
@@ -473,8 +485,15 @@ mod tests {
             expires_at: None,
             instant: false,
             queue_ahead: None,
+            via: None,
         };
         assert_eq!(job.progress_text(), "Exporting 450/1,200 items…");
         assert_eq!(job.percent(), 37);
+        assert_eq!(job.requested_by_text(), "demo");
+        let from_discord = ExportJob {
+            via: Some("discord".into()),
+            ..job
+        };
+        assert_eq!(from_discord.requested_by_text(), "via Discord by @demo");
     }
 }

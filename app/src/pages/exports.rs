@@ -405,7 +405,7 @@ fn HistoryTable(jobs: Vec<ExportJob>, slug: String) -> impl IntoView {
                         </td>
                         <td data-label="Scope">{job.scope.clone()}</td>
                         <td data-label="By, when">
-                            {job.requested_by.clone()}
+                            {job.requested_by_text()}
                             <span class="muted">{datetime(job.created_at)}</span>
                         </td>
                         <td data-label="Rows" class="num">

@@ -61,6 +61,7 @@ impl TestApp {
                 import_max_bytes: app::domain::import::DEFAULT_MAX_BYTES,
             },
             discord: None,
+            bot: None,
             api_rate_limit: 30,
         };
         change(&mut config);

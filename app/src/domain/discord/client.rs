@@ -206,7 +206,7 @@ async fn send_with_one_wait(
 
 /// The wait a `429` asks for: `retry_after` from the body, else the
 /// `Retry-After` header, else 5 seconds.
-async fn retry_after(res: reqwest::Response) -> f64 {
+pub(super) async fn retry_after(res: reqwest::Response) -> f64 {
     let header = res
         .headers()
         .get(reqwest::header::RETRY_AFTER)

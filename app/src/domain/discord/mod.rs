@@ -1,5 +1,5 @@
-//! Sign in with Discord, and roles from the Discord server a guild is
-//! linked to.
+//! Sign in with Discord, roles from the Discord server a guild is linked
+//! to, and the bot's side: `/exportdata` and messages back to Discord.
 //!
 //! - `client`: the documented endpoints Guildtrack calls;
 //! - `oauth`: the authorization code flow's state, bound to the browser, and PKCE;
@@ -7,14 +7,26 @@
 //! - `identity`: Discord users as Guildtrack users;
 //! - `sign_in`: the round trip's end: who the user is, their memberships, a session;
 //! - `recheck`: memberships confirmed again at most every 15 minutes;
-//! - `link`: a guild's link to a Discord server and its role rules.
+//! - `link`: a guild's link to a Discord server and its role rules;
+//! - `bot`: what the bot's side needs (`DISCORD_PUBLIC_KEY`, …);
+//! - `interactions`: signed interactions from Discord and the answers;
+//! - `exportdata`: the `/exportdata` command, a door into the export service;
+//! - `replies`: its reply, edited while the export runs;
+//! - `outbox`: messages to Discord, queued with the change they report;
+//! - `sender`: the calls that send them, and command registration.
 
+pub mod bot;
 pub mod client;
+pub mod exportdata;
 pub mod identity;
+pub mod interactions;
 pub mod link;
 pub mod oauth;
+pub mod outbox;
 pub mod recheck;
+pub mod replies;
 pub mod roles;
+pub mod sender;
 pub mod sign_in;
 
 pub use client::{DiscordClient, DiscordError};

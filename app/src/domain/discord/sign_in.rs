@@ -135,7 +135,8 @@ pub(crate) async fn apply(
     Ok(())
 }
 
-async fn audit_change(
+/// Records a membership change Discord's rules made in the guild's audit log.
+pub(crate) async fn audit_change(
     tx: &mut Tx,
     dialect: crate::domain::Dialect,
     now: DateTime<Utc>,

@@ -48,6 +48,17 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
         how: Disposition<'a>,
     ) -> BoxFuture<'a, Result<Fetched, BlobError>>;
 
+    /// A link that fetches `key` without Guildtrack for `lifetime` (an S3
+    /// presigned URL), for a member outside the browser (a Discord reply).
+    /// `None` when the store has no such links, and the server serves the
+    /// file itself behind a signed link (`export::share`).
+    fn share_link<'a>(
+        &'a self,
+        key: &'a str,
+        how: Disposition<'a>,
+        lifetime: std::time::Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, BlobError>>;
+
     /// Removes `key`; a missing key is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), BlobError>>;
 
@@ -122,6 +133,15 @@ impl BlobStore for LocalStore {
                 Err(e) => Err(BlobError::Failed(format!("{}: {e}", path.display()))),
             }
         })
+    }
+
+    fn share_link<'a>(
+        &'a self,
+        _key: &'a str,
+        _how: Disposition<'a>,
+        _lifetime: std::time::Duration,
+    ) -> BoxFuture<'a, Result<Option<String>, BlobError>> {
+        Box::pin(async { Ok(None) })
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), BlobError>> {

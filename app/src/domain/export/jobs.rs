@@ -28,7 +28,7 @@ pub const MAX_ATTEMPTS: i64 = 3;
 const JOB_COLUMNS: &str =
     "j.id, j.entity, j.format, j.scope_label, j.filename, j.status, j.total, \
      j.processed, j.size_bytes, j.error, u.username AS requested_by, j.created_at, j.finished_at, \
-     j.expires_at, j.instant, j.file_key, j.requested_by AS requested_by_id, \
+     j.expires_at, j.instant, j.file_key, j.requested_by AS requested_by_id, j.via, \
      (SELECT COUNT(*) FROM export_jobs q WHERE q.guild_id = j.guild_id \
       AND q.status IN ('queued', 'running') AND q.id < j.id) AS ahead";
 
@@ -52,6 +52,7 @@ struct JobRow {
     ahead: i64,
     file_key: Option<String>,
     requested_by_id: Option<i64>,
+    via: Option<String>,
 }
 
 impl TryFrom<JobRow> for ExportJob {
@@ -79,6 +80,7 @@ impl TryFrom<JobRow> for ExportJob {
             expires_at: r.expires_at,
             instant: r.instant,
             queue_ahead: (status == JobStatus::Queued).then_some(r.ahead),
+            via: r.via,
         })
     }
 }
@@ -98,6 +100,8 @@ pub struct NewJob<'a> {
     /// Made while the member waits, by `worker`; otherwise queued.
     pub instant: bool,
     pub worker: Option<&'a str>,
+    /// Where it was asked for, when not in the web app (`"discord"`).
+    pub via: Option<&'a str>,
 }
 
 /// Records a new export. Instant ones start as running (the request thread
@@ -114,6 +118,7 @@ pub async fn insert(
         filename,
         instant,
         worker,
+        via,
     } = job;
     let request = serde_json::to_string(req).map_err(|e| {
         tracing::error!("serialize export request: {e}");
@@ -127,8 +132,8 @@ pub async fn insert(
     let sql = Sql::bound(
         format!(
             "INSERT INTO export_jobs (guild_id, requested_by, entity, format, scope_label, request, \
-             filename, instant, status, attempts, worker, created_at, started_at, heartbeat_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, {flag}, '{status}', $8, $9, $10, $11, $11) RETURNING id"
+             filename, instant, status, attempts, worker, created_at, started_at, heartbeat_at, via) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {flag}, '{status}', $8, $9, $10, $11, $11, $12) RETURNING id"
         ),
         vec![
             Arg::Int(scope.guild_id()),
@@ -142,6 +147,7 @@ pub async fn insert(
             Arg::OptText(worker.map(str::to_string)),
             Arg::Time(now),
             Arg::OptTime(instant.then_some(now)),
+            Arg::OptText(via.map(str::to_string)),
         ],
     );
     db.insert_returning_id(&sql).await
@@ -155,6 +161,19 @@ async fn row(db: &Db, scope: &GuildScope, id: i64) -> Result<JobRow, AppError> {
     db.fetch_optional::<JobRow>(&sql)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such export in this guild."))
+}
+
+/// One export with its stored file's key, whatever its guild: for a
+/// signed link or a Discord reply, which prove their right to it
+/// themselves.
+pub async fn get_unscoped(db: &Db, id: i64) -> Result<(ExportJob, Option<String>), AppError> {
+    let sql = Sql::bound(select("WHERE j.id = $1"), vec![Arg::Int(id)]);
+    let mut r = db
+        .fetch_optional::<JobRow>(&sql)
+        .await?
+        .ok_or_else(|| AppError::not_found("There is no such export."))?;
+    let key = r.file_key.take();
+    Ok((r.try_into()?, key))
 }
 
 /// One export of the guild; 404 for another guild's.

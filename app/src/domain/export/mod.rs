@@ -6,7 +6,8 @@
 //!   format, one row at a time;
 //! - [`jobs`] keeps every export in `export_jobs` (instant ones too, for the
 //!   history), and [`service`] decides instant or background and runs them;
-//! - files go to a [`blob::BlobStore`] under `{guild}/{job}` keys.
+//! - files go to a [`blob::BlobStore`] under `{guild}/{job}` keys;
+//! - [`share`] signs the expiring links of exports made from Discord.
 
 pub mod blob;
 pub mod columns;
@@ -18,6 +19,7 @@ pub mod naming;
 mod pg_source;
 pub mod plan;
 pub mod service;
+pub mod share;
 pub mod sink;
 mod sqlite_source;
 mod xlsx_sink;

@@ -65,6 +65,17 @@ pub async fn start(
     scope: &GuildScope,
     req: ExportRequest,
 ) -> Result<ExportStarted, AppError> {
+    start_via(state, scope, req, None).await
+}
+
+/// [`start`] for a request that came through another door than the web app
+/// (`via`: `"discord"`), which the history names.
+pub async fn start_via(
+    state: &AppState,
+    scope: &GuildScope,
+    req: ExportRequest,
+    via: Option<&str>,
+) -> Result<ExportStarted, AppError> {
     let db = &state.db;
     let plan = plan(db, scope, req.entity, &req.scope).await?;
     let count = super::count(db, &plan).await?;
@@ -90,6 +101,7 @@ pub async fn start(
             filename: &filename,
             instant: true,
             worker: Some(&worker),
+            via,
         };
         let id = jobs::insert(db, scope, job, now).await?;
         let job = Run {
@@ -110,6 +122,7 @@ pub async fn start(
             filename: &filename,
             instant: false,
             worker: None,
+            via,
         };
         let id = jobs::insert(db, scope, job, now).await?;
         exports.wake.notify_waiters();
@@ -584,6 +597,15 @@ pub enum Download {
     Ready { key: String, job: ExportJob },
     Expired(ExportJob),
     NotReady(ExportJob),
+}
+
+/// An export and its file's key for a signed link, which carries its own
+/// right to the file (`export::share`).
+pub async fn shared_download(
+    state: &AppState,
+    id: i64,
+) -> Result<(ExportJob, Option<String>), AppError> {
+    jobs::get_unscoped(&state.db, id).await
 }
 
 pub async fn download(state: &AppState, scope: &GuildScope, id: i64) -> Result<Download, AppError> {

@@ -16,8 +16,13 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-fn sample(name: &str) -> Value {
+pub fn sample(name: &str) -> Value {
     let text = match name {
+        "interaction_ping" => include_str!("samples/interaction_ping.json"),
+        "interaction_command" => include_str!("samples/interaction_command.json"),
+        "message" => include_str!("samples/message.json"),
+        "unknown_webhook" => include_str!("samples/unknown_webhook.json"),
+        "application_command" => include_str!("samples/application_command.json"),
         "access_token" => include_str!("samples/access_token.json"),
         "invalid_grant" => include_str!("samples/invalid_grant.json"),
         "user" => include_str!("samples/user.json"),
@@ -69,6 +74,23 @@ struct World {
     issued: u64,
     /// Each API call, as "METHOD path", for assertions.
     calls: Vec<String>,
+    /// Each edit of an interaction's reply that Discord took: (token, body).
+    edits: Vec<(String, Value)>,
+    /// The statuses the next webhook calls answer with (429, 5xx, 404),
+    /// one each, before they succeed again.
+    webhook_faults: std::collections::VecDeque<u16>,
+    /// Interaction tokens Discord no longer knows (expired).
+    dead_tokens: Vec<String>,
+    /// What the last bulk overwrite registered.
+    commands: Option<Value>,
+}
+
+/// The bot token the stand-in accepts for command registration.
+pub const BOT_TOKEN: &str = "stand-in-bot-token";
+
+/// The stand-in's application signs interactions with this key.
+fn signing_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[42; 32])
 }
 
 pub struct Standin {
@@ -99,6 +121,14 @@ impl Standin {
             .route("/api/v10/users/@me", get(me))
             .route("/api/v10/users/@me/guilds", get(my_guilds))
             .route("/api/v10/users/@me/guilds/{id}/member", get(my_member))
+            .route(
+                "/api/v10/webhooks/{app}/{token}/messages/@original",
+                axum::routing::patch(edit_original),
+            )
+            .route(
+                "/api/v10/applications/{app}/commands",
+                axum::routing::put(overwrite_commands),
+            )
             .with_state(world.clone());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -203,6 +233,40 @@ impl Standin {
 
     pub fn calls(&self) -> Vec<String> {
         self.with(|w| w.calls.clone())
+    }
+
+    /// The application's public key, as the Developer Portal shows it.
+    pub fn public_key_hex(&self) -> String {
+        hex_encode(signing_key().verifying_key().as_bytes())
+    }
+
+    /// Signs `body` as Discord does for an interaction sent at `timestamp`
+    /// (unix seconds): the `X-Signature-Ed25519` value.
+    pub fn sign(&self, timestamp: i64, body: &str) -> String {
+        use ed25519_dalek::Signer;
+        let mut signed = timestamp.to_string().into_bytes();
+        signed.extend_from_slice(body.as_bytes());
+        hex_encode(&signing_key().sign(&signed).to_bytes())
+    }
+
+    /// The edits of interaction replies Discord took, oldest first.
+    pub fn edits(&self) -> Vec<(String, Value)> {
+        self.with(|w| w.edits.clone())
+    }
+
+    /// The next webhook calls answer these statuses, one each.
+    pub fn fail_next_webhooks(&self, statuses: &[u16]) {
+        self.with(|w| w.webhook_faults.extend(statuses.iter().copied()));
+    }
+
+    /// Discord forgets an interaction token (its 15 minutes are over).
+    pub fn expire_token(&self, token: &str) {
+        self.with(|w| w.dead_tokens.push(token.into()));
+    }
+
+    /// What the last registration put in place.
+    pub fn registered_commands(&self) -> Option<Value> {
+        self.with(|w| w.commands.clone())
     }
 
     /// What a user's browser does on the consent page: authorize as
@@ -522,4 +586,93 @@ async fn my_member(
         },
         None => unauthorized(),
     }
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fault arranged for the next webhook call, as Discord would answer.
+fn webhook_fault(w: &mut World) -> Option<Response> {
+    let status = w.webhook_faults.pop_front()?;
+    Some(match status {
+        429 => {
+            let mut body = sample("rate_limited");
+            body["retry_after"] = json!(0.2);
+            let mut res = json_status(StatusCode::TOO_MANY_REQUESTS, body);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, "1".parse().unwrap());
+            res
+        }
+        404 => json_status(StatusCode::NOT_FOUND, sample("unknown_webhook")),
+        code => json_status(
+            StatusCode::from_u16(code).unwrap(),
+            json!({"message": format!("{code}: stand-in fault"), "code": 0}),
+        ),
+    })
+}
+
+/// `PATCH /webhooks/{application.id}/{interaction.token}/messages/@original`.
+async fn edit_original(
+    State(world): State<Shared>,
+    Path((app, token)): Path<(String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut w = world.lock().unwrap();
+    w.calls
+        .push(format!("PATCH /webhooks/{app}/…/messages/@original"));
+    if let Some(res) = webhook_fault(&mut w) {
+        return res;
+    }
+    if app != "1234567890" || w.dead_tokens.contains(&token) {
+        return json_status(StatusCode::NOT_FOUND, sample("unknown_webhook"));
+    }
+    let mut message = sample("message");
+    message["content"] = body["content"].clone();
+    w.edits.push((token, body));
+    json_status(StatusCode::OK, message)
+}
+
+/// `PUT /applications/{application.id}/commands` with `Authorization: Bot …`.
+async fn overwrite_commands(
+    State(world): State<Shared>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    axum::Json(commands): axum::Json<Value>,
+) -> Response {
+    let mut w = world.lock().unwrap();
+    if let Some(res) = fault(&mut w, format!("PUT /applications/{app}/commands")) {
+        return res;
+    }
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if auth != Some(&format!("Bot {BOT_TOKEN}")) {
+        return unauthorized();
+    }
+    if app != "1234567890" {
+        return json_status(
+            StatusCode::NOT_FOUND,
+            json!({"message": "Unknown Application", "code": 10002}),
+        );
+    }
+    let registered: Vec<Value> = commands
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut r = sample("application_command");
+            r["id"] = json!(format!("11087204802019246{i:02}"));
+            for key in ["name", "description", "options", "contexts"] {
+                if let Some(v) = c.get(key) {
+                    r[key] = v.clone();
+                }
+            }
+            r
+        })
+        .collect();
+    w.commands = Some(Value::Array(registered.clone()));
+    json_status(StatusCode::OK, Value::Array(registered))
 }
