@@ -89,3 +89,22 @@ test('an admin makes an invitation link, the invitee signs in and joins, and the
   await expect(row.locator('.role-pill')).toHaveText('Viewer');
   await expect(row).toContainText('Set by an admin');
 });
+
+test('an admin posts the audit log to a Discord channel and sends a test message', async ({ page }) => {
+  // The stand-in's channel webhook (discord_standin.rs).
+  const webhook = 'http://127.0.0.1:3190/api/v10/webhooks/900000000000000001/tok-900000000000000001-Q4xZ';
+  await signIn(page, '/g/e2e-discord/settings/audit', ADMIN);
+  await hydrated(page);
+  const section = page.getByRole('region', { name: 'Post to Discord' });
+  await section.getByLabel('Channel webhook URL').fill(webhook);
+  await section.getByLabel('Exports').check();
+  await section.getByRole('button', { name: 'Save' }).click();
+
+  await expect(section.getByText('Saved.')).toBeVisible();
+  await expect(section.getByText('Posting to the channel of webhook …/webhooks/900000000000000001/…Q4xZ.')).toBeVisible();
+  // The URL is a credential: the field is empty again, and the page never has it.
+  await expect(section.getByLabel('Channel webhook URL')).toHaveValue('');
+  expect(await page.content()).not.toContain('tok-900000000000000001');
+  await section.getByRole('button', { name: 'Send test message' }).click();
+  await expect(section.getByText('Sent: check the channel in Discord.')).toBeVisible();
+});

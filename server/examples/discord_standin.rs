@@ -2,7 +2,8 @@
 //! process for the browser tests: `discord_standin 127.0.0.1:3190`.
 //!
 //! Its world: Dana, an editor of the E2E Discord server (she holds its
-//! Moderators role), and Omar, who is in no server Guildtrack knows.
+//! Moderators role), Omar, who is in no server Guildtrack knows, and a
+//! channel webhook for the audit log (printed at start).
 
 #[path = "../tests/support/discord/mod.rs"]
 #[allow(dead_code)]
@@ -35,6 +36,8 @@ async fn main() {
     for person in ["300000000000000001", "300000000000000002"] {
         standin.without_avatar(person);
     }
+    let webhook = standin.create_webhook("900000000000000001");
     println!("stand-in Discord at {}", standin.base);
+    println!("channel webhook: {webhook}");
     std::future::pending::<()>().await;
 }

@@ -11,8 +11,9 @@
 //! - **session cleanup**, at start and hourly: removes expired sessions;
 //! - with the bot configured, **Discord replies**, every second: queues the
 //!   edits of `/exportdata` replies whose export moved on;
-//! - and the **Discord outbox**, every second: sends what is queued for
-//!   Discord, in order per stream, retrying as Discord asks.
+//! - with `SECRET_KEY` set, the **Discord outbox**, every second: sends
+//!   what is queued for Discord (reply edits, audit posts), in order per
+//!   stream, retrying as Discord asks.
 //!
 //! Every server instance runs the same loops; the database decides who gets
 //! which job (see `app::domain::export::jobs`) and which instance purges, so
@@ -83,6 +84,8 @@ pub fn spawn(state: AppState) {
     tokio::spawn(trash_purge(state.clone()));
     if state.bot.is_some() {
         tokio::spawn(discord_replies(state.clone()));
+    }
+    if state.outbound.is_some() {
         tokio::spawn(discord_outbox(state.clone()));
     }
     tokio::spawn(session_cleanup(state));
@@ -105,10 +108,12 @@ async fn discord_replies(state: AppState) {
 /// looks again a second later.
 async fn discord_outbox(state: AppState) {
     use app::domain::discord::outbox::{self, Outcome};
-    let Some(bot) = state.bot.clone() else { return };
+    let Some(out) = state.outbound.clone() else {
+        return;
+    };
     let sender = format!("{}-outbox", state.instance.id());
     loop {
-        match outbox::deliver_one(&state.db, &bot, &sender, || state.clock.now()).await {
+        match outbox::deliver_one(&state.db, &out, &sender, || state.clock.now()).await {
             Ok(Outcome::Tried { .. }) => continue,
             Ok(Outcome::EmptyQueue) => {}
             Err(e) => tracing::warn!("sending to Discord failed: {e}"),

@@ -79,6 +79,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchExportArgs) -> Result<
         instance: app::domain::Instance::new("bench-export:0", clock.now()),
         discord: None,
         bot: None,
+        outbound: None,
     };
     let req = ExportRequest {
         entity: Entity::Posts,

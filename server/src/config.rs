@@ -25,6 +25,8 @@ pub struct Config {
     pub discord: Option<DiscordSettings>,
     /// Set when `DISCORD_PUBLIC_KEY` is: the bot's side (`/exportdata`).
     pub bot: Option<app::domain::discord::bot::Bot>,
+    /// Set when `SECRET_KEY` is: messages to Discord (the audit mirror).
+    pub outbound: Option<app::domain::discord::bot::Outbound>,
     /// `API_RATE_LIMIT` (default 30): requests a second each API token may
     /// make to `/api/v1`, with bursts of twice that; more get 429.
     pub api_rate_limit: u32,
@@ -74,12 +76,24 @@ impl DiscordSettings {
     }
 }
 
-/// The bot's side: `DISCORD_PUBLIC_KEY`, `DISCORD_APPLICATION_ID`,
-/// `SECRET_KEY`, `DISCORD_API_BASE` and `PUBLIC_URL`. `None` without
-/// `DISCORD_PUBLIC_KEY`; with it, every other variable must be right, or
-/// the server does not start.
-pub fn bot_from_env(
+/// Messages to Discord (`SECRET_KEY`, `PUBLIC_URL`, `DISCORD_API_BASE`):
+/// `None` without `SECRET_KEY`.
+pub fn outbound_from_env(
     site_addr: SocketAddr,
+) -> Result<Option<app::domain::discord::bot::Outbound>, String> {
+    let Some(secret_key) = env_opt("SECRET_KEY") else {
+        return Ok(None);
+    };
+    app::domain::discord::bot::Outbound::new(&secret_key, &public_url(site_addr)?, &api_base()?)
+        .map(Some)
+}
+
+/// The bot's side: `DISCORD_PUBLIC_KEY`, `DISCORD_APPLICATION_ID`, and
+/// what [`outbound_from_env`] reads. `None` without `DISCORD_PUBLIC_KEY`;
+/// with it, every other variable must be right, or the server does not
+/// start.
+pub fn bot_from_env(
+    outbound: Option<&app::domain::discord::bot::Outbound>,
 ) -> Result<Option<app::domain::discord::bot::Bot>, String> {
     let Some(public_key) = env_opt("DISCORD_PUBLIC_KEY") else {
         return Ok(None);
@@ -94,16 +108,11 @@ pub fn bot_from_env(
             "DISCORD_APPLICATION_ID must be the application's id, a number; got “{application_id}”"
         ));
     }
-    let api_base = api_base()?;
-    let public_url = public_url(site_addr)?;
-    app::domain::discord::bot::Bot::new(
-        application_id,
-        public_key,
-        api_base,
-        public_url,
-        &required("SECRET_KEY")?,
-    )
-    .map(Some)
+    let secret_key = required("SECRET_KEY")?;
+    let outbound = outbound
+        .cloned()
+        .ok_or("DISCORD_PUBLIC_KEY is set, so SECRET_KEY must be too")?;
+    app::domain::discord::bot::Bot::new(application_id, public_key, outbound, &secret_key).map(Some)
 }
 
 /// `DISCORD_API_BASE` (default Discord's v10 API), without a trailing slash.
@@ -248,10 +257,12 @@ impl Config {
         let site_addr: SocketAddr = site_addr.parse().map_err(|_| {
             format!("LEPTOS_SITE_ADDR must be host:port, like 127.0.0.1:3000; got “{site_addr}”")
         })?;
+        let outbound = outbound_from_env(site_addr)?;
         Ok(Self {
             database_url: env_or("DATABASE_URL", "sqlite://data/guildtrack.db"),
             site_addr,
-            bot: bot_from_env(site_addr)?,
+            bot: bot_from_env(outbound.as_ref())?,
+            outbound,
             cookie_secure: env_bool("COOKIE_SECURE", false)?,
             trust_forwarded_for: env_bool("TRUST_FORWARDED_FOR", false)?,
             retention_days: env_positive(

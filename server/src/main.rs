@@ -254,6 +254,7 @@ async fn main() {
             .clone()
             .map(|d| app::domain::discord::Discord::new(d.api, d.secrets)),
         bot: config.bot.clone(),
+        outbound: config.outbound.clone(),
     };
 
     match command {

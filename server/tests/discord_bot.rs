@@ -8,7 +8,7 @@
 mod support;
 
 use app::db_test;
-use app::domain::discord::bot::Bot;
+use app::domain::discord::bot::{Bot, Outbound};
 use app::domain::discord::interactions::PublicKey;
 use app::domain::discord::link::{self, LinkInput};
 use app::domain::discord::outbox::{self, Kind, Outcome, Settled};
@@ -43,15 +43,16 @@ struct World {
 async fn world_with(db: Db, change: impl FnOnce(&mut Fixture)) -> World {
     let discord = Standin::start().await;
     let mut fx = Fixture::new(db).await;
+    let outbound = Outbound::new(KEY, PUBLIC_URL, &discord.api_base()).unwrap();
     let bot = Bot::new(
         "1234567890".into(),
         PublicKey::from_hex(&discord.public_key_hex()).unwrap(),
-        discord.api_base(),
-        PUBLIC_URL.into(),
+        outbound.clone(),
         KEY,
     )
     .unwrap();
     fx.state.bot = Some(bot.clone());
+    fx.state.outbound = Some(outbound);
     change(&mut fx);
     let admin = fx.scope(&fx.admin, "alpha").await;
     let rules = LinkInput {
@@ -165,7 +166,7 @@ impl World {
         let mut tried = Vec::new();
         loop {
             let fx = &self.app.fx;
-            match outbox::deliver_one(fx.db(), &self.bot, sender, || fx.state.clock.now())
+            match outbox::deliver_one(fx.db(), &self.bot.outbound, sender, || fx.state.clock.now())
                 .await
                 .unwrap()
             {
@@ -626,14 +627,17 @@ db_test!(
                     stream: format!("reply:test{reply}"),
                     kind: Kind::Reply,
                     method: "PATCH",
-                    url: w.bot.original_reply_url(&format!("token{reply}")),
+                    target_sealed: w
+                        .bot
+                        .outbound
+                        .secrets
+                        .seal(&w.bot.original_reply_url(&format!("token{reply}"))),
+                    audit_id: None,
                     body: json!({"content": format!("{reply}-{n}")}).to_string(),
                     not_before: now,
                     give_up_at: now + Duration::minutes(15),
                 };
-                outbox::enqueue(&mut tx, &w.bot.secrets, &msg, now)
-                    .await
-                    .unwrap();
+                outbox::enqueue(&mut tx, &msg, now).await.unwrap();
             }
         }
         tx.commit().await.unwrap();

@@ -42,3 +42,46 @@ pub async fn save_guild_discord_link(
     )
     .await
 }
+
+/// Where the guild's audit log is posted in Discord, and how that goes
+/// (admins).
+#[server(prefix = "/api", endpoint = "audit_mirror", input = Json)]
+pub async fn audit_mirror(
+    guild: String,
+) -> Result<crate::model::audit_mirror::AuditMirror, AppError> {
+    let (state, scope) = super::ctx::member(&guild).await?;
+    crate::domain::discord::mirror::settings(&state.db, &scope, state.outbound.as_ref()).await
+}
+
+/// Saves the channel's webhook (blank: keep the saved one), the kinds of
+/// entries to post, and whether to post (admins).
+#[server(prefix = "/api", endpoint = "save_audit_mirror", input = Json)]
+pub async fn save_audit_mirror(
+    guild: String,
+    webhook_url: String,
+    kinds: Vec<String>,
+    enabled: bool,
+) -> Result<crate::model::audit_mirror::AuditMirror, AppError> {
+    use crate::domain::discord::mirror::{self, MirrorInput};
+    let (state, scope) = super::ctx::member(&guild).await?;
+    let input = MirrorInput {
+        webhook_url,
+        kinds,
+        enabled,
+    };
+    mirror::save(
+        &state.db,
+        &state.clock,
+        &scope,
+        state.outbound.as_ref(),
+        &input,
+    )
+    .await
+}
+
+/// Posts a test message to the saved webhook; what Discord said (admins).
+#[server(prefix = "/api", endpoint = "test_audit_mirror", input = Json)]
+pub async fn test_audit_mirror(guild: String) -> Result<String, AppError> {
+    let (state, scope) = super::ctx::member(&guild).await?;
+    crate::domain::discord::mirror::send_test(&state.db, &scope, state.outbound.as_ref()).await
+}

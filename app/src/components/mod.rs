@@ -2,6 +2,7 @@
 
 pub mod account_card;
 pub mod api_tokens;
+pub mod audit_mirror;
 pub mod bulk_bar;
 pub mod bulk_progress;
 pub mod confirm_field;

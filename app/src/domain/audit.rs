@@ -4,6 +4,7 @@
 
 use super::audit_item::{self, ItemFacts};
 use super::db::Tx;
+use super::discord::mirror;
 use super::{Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::filter::AUDIT_PAGE_SIZE;
@@ -54,18 +55,51 @@ pub async fn record(
     at: DateTime<Utc>,
     entries: &[Entry],
 ) -> Result<(), AppError> {
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
-        let mut sql = Sql::new(INSERT_ENTRIES);
-        for (i, e) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
+    // Summaries the guild posts to Discord are written one by one, for
+    // their ids (the post links to its entry), in their place among the
+    // rest; the mirror is read only when there may be one to post.
+    let mirror = if entries.iter().any(mirror::may_post) {
+        mirror::active(tx, guild_id).await?
+    } else {
+        None
+    };
+    let posted = |e: &Entry| mirror.as_ref().is_some_and(|m| m.wants(e));
+    let mut rest = entries;
+    while !rest.is_empty() {
+        let plain = rest.iter().take_while(|e| !posted(e)).count();
+        let (batch, after) = rest.split_at(plain);
+        for chunk in batch.chunks(ROWS_PER_INSERT) {
+            let mut sql = Sql::new(INSERT_ENTRIES);
+            for (i, e) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                let row = entry_row(&mut sql, dialect, guild_id, at, e);
+                sql.push(&row);
             }
-            let row = entry_row(&mut sql, dialect, guild_id, at, e);
-            sql.push(&row);
+            tx.execute(&sql).await?;
         }
-        tx.execute(&sql).await?;
+        let (Some((e, after)), Some(m)) = (after.split_first(), &mirror) else {
+            break;
+        };
+        let id = insert_one(tx, dialect, guild_id, at, e).await?;
+        mirror::queue(tx, m, guild_id, id, at, e).await?;
+        rest = after;
     }
     Ok(())
+}
+
+async fn insert_one(
+    tx: &mut Tx,
+    dialect: Dialect,
+    guild_id: i64,
+    at: DateTime<Utc>,
+    e: &Entry,
+) -> Result<i64, AppError> {
+    let mut sql = Sql::new(INSERT_ENTRIES);
+    let row = entry_row(&mut sql, dialect, guild_id, at, e);
+    sql.push(&row).push(" RETURNING id");
+    tx.fetch_i64(&sql).await
 }
 
 const INSERT_ENTRIES: &str = "INSERT INTO audit_log (guild_id, actor_id, action, target_type, \
@@ -105,17 +139,28 @@ pub async fn record_one(
     at: DateTime<Utc>,
     e: &Entry,
 ) -> Result<i64, AppError> {
-    let mut sql = Sql::new(INSERT_ENTRIES);
-    let row = entry_row(&mut sql, dialect, guild_id, at, e);
-    sql.push(&row).push(" RETURNING id");
-    tx.fetch_i64(&sql).await
+    let id = insert_one(tx, dialect, guild_id, at, e).await?;
+    if mirror::may_post(e) {
+        if let Some(m) = mirror::active(tx, guild_id).await? {
+            if m.wants(e) {
+                mirror::queue(tx, &m, guild_id, id, at, e).await?;
+            }
+        }
+    }
+    Ok(id)
 }
 
 /// Rewrites the summary and details of entry `id`, in the transaction of
 /// the work they now describe: work done in steps (the automatic purge)
 /// keeps one entry that always tells what has been done so far, even when
 /// a later step never comes.
-pub async fn revise(tx: &mut Tx, id: i64, summary: &str, details: &str) -> Result<(), AppError> {
+pub async fn revise(
+    tx: &mut Tx,
+    id: i64,
+    summary: &str,
+    details: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     tx.execute(&Sql::bound(
         "UPDATE audit_log SET summary = $1, details = $2 WHERE id = $3",
         vec![
@@ -125,7 +170,7 @@ pub async fn revise(tx: &mut Tx, id: i64, summary: &str, details: &str) -> Resul
         ],
     ))
     .await?;
-    Ok(())
+    mirror::revised(tx, id, now).await
 }
 
 fn opt_text(v: &Option<String>) -> Arg {

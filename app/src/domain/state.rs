@@ -16,6 +16,9 @@ pub struct AppState {
     /// The bot's side (`/exportdata`, messages to Discord), when
     /// `DISCORD_PUBLIC_KEY` is set.
     pub bot: Option<super::discord::bot::Bot>,
+    /// Messages to Discord (the audit mirror, and the bot's replies), when
+    /// `SECRET_KEY` is set.
+    pub outbound: Option<super::discord::bot::Outbound>,
 }
 
 impl AppState {

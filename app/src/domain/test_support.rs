@@ -254,6 +254,7 @@ impl Fixture {
                 instance: super::Instance::new("test:0", Utc::now()),
                 discord: None,
                 bot: None,
+                outbound: None,
             },
             clock,
             admin: users.next().unwrap(),

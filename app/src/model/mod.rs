@@ -3,6 +3,7 @@
 mod account;
 pub mod api_tokens;
 pub mod audit;
+pub mod audit_mirror;
 pub mod bulk;
 pub mod discord;
 pub mod entity;

@@ -5,6 +5,7 @@ use super::guild_layout::use_guild;
 use super::list_support::{url_params, FilterForm};
 use super::settings::SettingsTabs;
 use crate::api::{audit_actors, audit_batch, audit_log};
+use crate::components::audit_mirror::AuditMirrorSection;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::fields::{InputField, SelectField};
 use crate::components::pager::Pager;
@@ -133,6 +134,17 @@ pub fn AuditPage() -> impl IntoView {
         })
     };
 
+    // Admins choose here whether the log is posted to a Discord channel.
+    let mirror = move || {
+        Suspend::new(async move {
+            guild
+                .data
+                .await
+                .is_ok_and(|ctx| ctx.guild.role == Role::Admin)
+                .then(|| view! { <AuditMirrorSection /> })
+        })
+    };
+
     view! {
         <Title text="Audit log" />
         <header class="page-head">
@@ -147,6 +159,7 @@ pub fn AuditPage() -> impl IntoView {
                 }>{rows}</ErrorBoundary>
             </Transition>
         </section>
+        <Transition fallback=|| ()>{mirror}</Transition>
     }
 }
 
@@ -167,7 +180,7 @@ fn EntryRow(entry: AuditEntry) -> impl IntoView {
     let controls = items_id.clone();
     let n = entry.items;
     view! {
-        <tbody class="audit-entry">
+        <tbody class="audit-entry" id=format!("audit-entry-{}", entry.id)>
             <tr>
                 <td data-label="When" class="nowrap">
                     <time datetime=entry.at.to_rfc3339()>{datetime(entry.at)}</time>

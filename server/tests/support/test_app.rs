@@ -62,6 +62,7 @@ impl TestApp {
             },
             discord: None,
             bot: None,
+            outbound: None,
             api_rate_limit: 30,
         };
         change(&mut config);

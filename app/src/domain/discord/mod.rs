@@ -12,6 +12,7 @@
 //! - `interactions`: signed interactions from Discord and the answers;
 //! - `exportdata`: the `/exportdata` command, a door into the export service;
 //! - `replies`: its reply, edited while the export runs;
+//! - `mirror`: the audit log posted to a Discord channel;
 //! - `outbox`: messages to Discord, queued with the change they report;
 //! - `sender`: the calls that send them, and command registration.
 
@@ -21,6 +22,7 @@ pub mod exportdata;
 pub mod identity;
 pub mod interactions;
 pub mod link;
+pub mod mirror;
 pub mod oauth;
 pub mod outbox;
 pub mod recheck;

@@ -63,8 +63,10 @@ pub struct Message {
     pub kind: Kind,
     /// `PATCH` (a reply edit) or `POST` (a webhook message).
     pub method: &'static str,
-    /// Holds a token: sealed before it is stored.
-    pub url: String,
+    /// The URL to call, sealed with `SECRET_KEY`: it holds a token.
+    pub target_sealed: String,
+    /// The audit entry an audit message posts.
+    pub audit_id: Option<i64>,
     /// JSON.
     pub body: String,
     /// Not sent before this.
@@ -73,26 +75,22 @@ pub struct Message {
 }
 
 /// Queues a message, in the caller's transaction.
-pub async fn enqueue(
-    tx: &mut Tx,
-    secrets: &SecretBox,
-    msg: &Message,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
+pub async fn enqueue(tx: &mut Tx, msg: &Message, now: DateTime<Utc>) -> Result<(), AppError> {
     tx.execute(&Sql::bound(
         "INSERT INTO discord_outbox (guild_id, stream, kind, method, target_sealed, body, status, \
-         created_at, next_attempt_at, give_up_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9)",
+         created_at, next_attempt_at, give_up_at, audit_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10)",
         vec![
             Arg::Int(msg.guild_id),
             Arg::Text(msg.stream.clone()),
             Arg::Text(msg.kind.as_str().into()),
             Arg::Text(msg.method.into()),
-            Arg::Text(secrets.seal(&msg.url)),
+            Arg::Text(msg.target_sealed.clone()),
             Arg::Text(msg.body.clone()),
             Arg::Time(now),
             Arg::Time(msg.not_before.max(now)),
             Arg::Time(msg.give_up_at),
+            Arg::OptInt(msg.audit_id),
         ],
     ))
     .await
@@ -105,7 +103,6 @@ pub async fn enqueue(
 /// message is queued after it.
 pub async fn enqueue_latest(
     tx: &mut Tx,
-    secrets: &SecretBox,
     msg: &Message,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -119,7 +116,7 @@ pub async fn enqueue_latest(
     if replaced > 0 {
         return Ok(());
     }
-    enqueue(tx, secrets, msg, now).await
+    enqueue(tx, msg, now).await
 }
 
 /// A message a sender holds.
@@ -275,16 +272,16 @@ pub enum Outcome {
 /// turn of the outbox loop (`server::background`).
 pub async fn deliver_one(
     db: &Db,
-    bot: &super::bot::Bot,
+    out: &super::bot::Outbound,
     sender: &str,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
     let Some(msg) = claim_next(db, sender, now()).await? else {
         return Ok(Outcome::EmptyQueue);
     };
-    let delivery = match target(&msg, &bot.secrets) {
+    let delivery = match target(&msg, &out.secrets) {
         Some(url) => {
-            bot.sender
+            out.sender
                 .send(&msg.method, &url, &msg.body, msg.kind().as_str())
                 .await
         }
@@ -297,6 +294,11 @@ pub async fn deliver_one(
         }
     };
     let settled = settle(db, &msg, sender, &delivery, now()).await?;
+    if msg.kind() == Kind::Audit && settled == Settled::Gone {
+        // The channel's webhook was deleted: stop posting there, and tell
+        // the guild's admins.
+        super::mirror::webhook_gone(db, msg.guild_id, now()).await?;
+    }
     Ok(Outcome::Tried {
         guild_id: msg.guild_id,
         kind: msg.kind(),

@@ -43,7 +43,11 @@ fn message(bot: &Bot, reply: &Reply, stream: String, text: &str) -> Message {
         stream,
         kind: Kind::Reply,
         method: "PATCH",
-        url: bot.original_reply_url(&reply.token),
+        target_sealed: bot
+            .outbound
+            .secrets
+            .seal(&bot.original_reply_url(&reply.token)),
+        audit_id: None,
         body: edit_body(text).to_string(),
         not_before: reply.received_at + AFTER_ANSWER,
         give_up_at: reply.received_at + TOKEN_LIFETIME,
@@ -65,7 +69,6 @@ pub async fn say_once(
     let mut tx = state.db.begin_write().await?;
     outbox::enqueue(
         &mut tx,
-        &bot.secrets,
         &message(bot, reply, stream, text),
         state.clock.now(),
     )
@@ -89,7 +92,7 @@ pub async fn follow(
             vec![
                 Arg::Int(job_id),
                 Arg::Int(reply.guild_id),
-                Arg::Text(bot.secrets.seal(&reply.token)),
+                Arg::Text(bot.outbound.secrets.seal(&reply.token)),
                 Arg::Time(reply.received_at),
             ],
         ))
@@ -158,7 +161,7 @@ async fn update(
     }
     let token = match token {
         Some(t) => t.to_string(),
-        None => match bot.secrets.open(&followed.token_sealed) {
+        None => match bot.outbound.secrets.open(&followed.token_sealed) {
             Some(t) => t,
             None => {
                 tracing::error!(
@@ -199,13 +202,7 @@ async fn update(
         return Ok(false);
     }
     let stream = format!("reply:{}", followed.job_id);
-    outbox::enqueue_latest(
-        &mut tx,
-        &bot.secrets,
-        &message(bot, &reply, stream, &text),
-        now,
-    )
-    .await?;
+    outbox::enqueue_latest(&mut tx, &message(bot, &reply, stream, &text), now).await?;
     tx.commit().await?;
     Ok(true)
 }

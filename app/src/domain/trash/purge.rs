@@ -206,7 +206,7 @@ async fn step_in(
     };
     let (summary, details) = summary_of(total, window);
     match *entry {
-        Some(id) => audit::revise(tx, id, &summary, &details).await?,
+        Some(id) => audit::revise(tx, id, &summary, &details, window.now).await?,
         None => {
             let first = Entry {
                 actor_id: None,

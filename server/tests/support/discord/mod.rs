@@ -83,6 +83,9 @@ struct World {
     dead_tokens: Vec<String>,
     /// What the last bulk overwrite registered.
     commands: Option<Value>,
+    /// Channel webhooks: id → token, and what was posted to each.
+    webhooks: HashMap<String, String>,
+    posts: Vec<(String, Value)>,
 }
 
 /// The bot token the stand-in accepts for command registration.
@@ -124,6 +127,10 @@ impl Standin {
             .route(
                 "/api/v10/webhooks/{app}/{token}/messages/@original",
                 axum::routing::patch(edit_original),
+            )
+            .route(
+                "/api/v10/webhooks/{id}/{token}",
+                axum::routing::post(execute_webhook),
             )
             .route(
                 "/api/v10/applications/{app}/commands",
@@ -262,6 +269,23 @@ impl Standin {
     /// Discord forgets an interaction token (its 15 minutes are over).
     pub fn expire_token(&self, token: &str) {
         self.with(|w| w.dead_tokens.push(token.into()));
+    }
+
+    /// A channel webhook, as "Copy Webhook URL" gives it.
+    pub fn create_webhook(&self, id: &str) -> String {
+        let token = format!("tok-{id}-Q4xZ");
+        self.with(|w| w.webhooks.insert(id.into(), token.clone()));
+        format!("{}/webhooks/{id}/{token}", self.api_base())
+    }
+
+    /// Someone deleted the webhook in Discord.
+    pub fn delete_webhook(&self, id: &str) {
+        self.with(|w| w.webhooks.remove(id));
+    }
+
+    /// What was posted to webhooks, oldest first: (webhook id, body).
+    pub fn posts(&self) -> Vec<(String, Value)> {
+        self.with(|w| w.posts.clone())
     }
 
     /// What the last registration put in place.
@@ -675,4 +699,24 @@ async fn overwrite_commands(
         .collect();
     w.commands = Some(Value::Array(registered.clone()));
     json_status(StatusCode::OK, Value::Array(registered))
+}
+
+/// `POST /webhooks/{webhook.id}/{webhook.token}` ("Execute Webhook").
+async fn execute_webhook(
+    State(world): State<Shared>,
+    Path((id, token)): Path<(String, String)>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    let mut w = world.lock().unwrap();
+    w.calls.push(format!("POST /webhooks/{id}/…"));
+    if let Some(res) = webhook_fault(&mut w) {
+        return res;
+    }
+    if w.webhooks.get(&id) != Some(&token) {
+        return json_status(StatusCode::NOT_FOUND, sample("unknown_webhook"));
+    }
+    w.posts.push((id, body.clone()));
+    let mut message = sample("message");
+    message["embeds"] = body["embeds"].clone();
+    json_status(StatusCode::OK, message)
 }
