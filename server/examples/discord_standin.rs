@@ -39,5 +39,6 @@ async fn main() {
     let webhook = standin.create_webhook("900000000000000001");
     println!("stand-in Discord at {}", standin.base);
     println!("channel webhook: {webhook}");
+    println!("application public key: {}", standin.public_key_hex());
     std::future::pending::<()>().await;
 }

@@ -211,5 +211,10 @@ async fn session_cleanup(state: AppState) {
             Ok(n) => tracing::info!(removed = n, "old Discord messages removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove old Discord messages"),
         }
+        match app::domain::discord::replies::prune(&state.db, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "old /exportdata replies removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove old /exportdata replies"),
+        }
     }
 }

@@ -556,6 +556,32 @@ db_test!(
 );
 
 db_test!(
+    a_reply_whose_token_expired_while_the_server_was_down_gets_no_edit,
+    |db: Db| async move {
+        let w = world_with(db, |fx| fx.state.exports.instant_limit = 10).await;
+        w.interact(&moderator_exports(&[])).await;
+        w.started().await;
+        w.advance(Duration::seconds(2));
+        w.deliver("s").await;
+
+        // Down from 1 to 16 minutes: the 14-minute edit never went.
+        w.advance(Duration::minutes(16));
+        w.run_exports().await;
+
+        assert_eq!(w.tick().await, 0);
+        assert!(w.deliver("s").await.is_empty());
+        assert_eq!(w.edit_texts().len(), 1, "only the first edit");
+        let open = count(
+            w.db(),
+            "SELECT COUNT(*) FROM discord_replies WHERE finished = FALSE",
+            vec![],
+        )
+        .await;
+        assert_eq!(open, 0);
+    }
+);
+
+db_test!(
     discords_429s_and_5xx_are_retried_and_never_fail_the_export,
     |db: Db| async move {
         let w = world(db).await;

@@ -216,9 +216,9 @@ pub fn AuditMirrorSection() -> impl IntoView {
                                 "Each action is posted once, as a summary with its count, member, reason and a link here; \
                                  the items of a bulk action never are."
                             </small>
-                            <label class="check">
+                            <label class="choice__option">
                                 <input type="checkbox" name="enabled" bind:checked=enabled />
-                                <span>"Post to Discord"</span>
+                                <span>"Post the chosen entries to this channel"</span>
                             </label>
                             {move || {
                                 error

@@ -149,8 +149,18 @@ async fn update(
     token: Option<&str>,
 ) -> Result<bool, AppError> {
     let db = &state.db;
-    let (job, key) = jobs::get_unscoped(db, followed.job_id).await?;
     let now = state.clock.now();
+    if now >= followed.received_at + TOKEN_LIFETIME {
+        // The token has expired (this server was down at the 14-minute
+        // mark): Discord would refuse any edit now.
+        db.execute(&Sql::bound(
+            "UPDATE discord_replies SET finished = TRUE WHERE job_id = $1",
+            vec![Arg::Int(followed.job_id)],
+        ))
+        .await?;
+        return Ok(false);
+    }
+    let (job, key) = jobs::get_unscoped(db, followed.job_id).await?;
     let (text, last) = compose(state, bot, &job, key.as_deref(), followed, now).await?;
     if !last {
         let unchanged = followed.last_text.as_deref() == Some(text.as_str());
@@ -297,6 +307,15 @@ async fn download_link(
             bot.links.link(job.id, now)
         }
     }
+}
+
+/// Removes replies older than a day: their tokens expired long ago.
+pub async fn prune(db: &crate::domain::Db, now: DateTime<Utc>) -> Result<u64, AppError> {
+    db.execute(&Sql::bound(
+        "DELETE FROM discord_replies WHERE received_at < $1",
+        vec![Arg::Time(now - Duration::days(1))],
+    ))
+    .await
 }
 
 async fn guild_slug(state: &AppState, guild_id: i64) -> Result<String, AppError> {

@@ -128,6 +128,9 @@ impl Standin {
                 "/api/v10/webhooks/{app}/{token}/messages/@original",
                 axum::routing::patch(edit_original),
             )
+            // Not Discord's: what the stand-in took, for a person or a
+            // browser test looking from outside the process.
+            .route("/_standin/messages", get(recorded))
             .route(
                 "/api/v10/webhooks/{id}/{token}",
                 axum::routing::post(execute_webhook),
@@ -719,4 +722,12 @@ async fn execute_webhook(
     let mut message = sample("message");
     message["embeds"] = body["embeds"].clone();
     json_status(StatusCode::OK, message)
+}
+
+/// `GET /_standin/messages`: the reply edits and webhook posts taken so far.
+async fn recorded(State(world): State<Shared>) -> Response {
+    let w = world.lock().unwrap();
+    let edits: Vec<Value> = w.edits.iter().map(|(_, body)| body.clone()).collect();
+    let posts: Vec<Value> = w.posts.iter().map(|(_, body)| body.clone()).collect();
+    json_status(StatusCode::OK, json!({ "edits": edits, "posts": posts }))
 }
