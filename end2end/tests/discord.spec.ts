@@ -1,4 +1,5 @@
 import { test, expect, hydrated, signIn } from './fixtures';
+import { createPrivateKey, sign } from 'node:crypto';
 
 // Sign in with Discord through the stand-in Discord that scripts/test runs
 // on 127.0.0.1:3190 (server/examples/discord_standin.rs): Dana holds the
@@ -107,4 +108,54 @@ test('an admin posts the audit log to a Discord channel and sends a test message
   expect(await page.content()).not.toContain('tok-900000000000000001');
   await section.getByRole('button', { name: 'Send test message' }).click();
   await expect(section.getByText('Sent: check the channel in Discord.')).toBeVisible();
+});
+
+// Signs as the stand-in Discord application does (its test key: 32 bytes
+// of 42), so the server's real Ed25519 verification runs.
+function signed(body: string) {
+  const seed = Buffer.alloc(32, 42);
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const timestamp = Math.floor(Date.now() / 1000).toString();
+  const signature = sign(null, Buffer.from(timestamp + body), key).toString('hex');
+  return { 'content-type': 'application/json', 'x-signature-ed25519': signature, 'x-signature-timestamp': timestamp };
+}
+
+// After the first test of this file, which links e2e-discord to the
+// stand-in's server (tests of a file run in order).
+test('/exportdata from Discord makes the file through the same exports, with a working link and a history entry', async ({ page, request, baseURL }) => {
+  const token = `e2e-token-${Date.now()}-${baseURL?.slice(-4)}`;
+  const body = JSON.stringify({
+    id: '1108720480201924619', application_id: '1234567890', type: 2, token, version: 1,
+    guild_id: SERVER,
+    member: {
+      user: { id: '300000000000000003', username: 'nina', global_name: 'Nina Discord', avatar: null },
+      roles: [], permissions: '8',
+    },
+    data: { id: '1', name: 'exportdata', type: 1, options: [
+      { name: 'entity', type: 3, value: 'posts' }, { name: 'format', type: 3, value: 'json' },
+    ] },
+  });
+
+  const answer = await request.post('/discord/interactions', { data: body, headers: signed(body) });
+  expect(await answer.json()).toEqual({ type: 5, data: { flags: 64 } });
+  const unsigned = await request.post('/discord/interactions', { data: body, headers: { 'content-type': 'application/json' } });
+  expect(unsigned.status()).toBe(401);
+
+  // The reply is edited through the stand-in's webhook endpoint.
+  let text = '';
+  await expect.poll(async () => {
+    const seen = await (await request.get('http://127.0.0.1:3190/_standin/messages')).json();
+    const mine = seen.edits.filter((e: { token: string }) => e.token === token);
+    text = mine.length ? mine[mine.length - 1].body.content : '';
+    return text;
+  }, { timeout: 15_000 }).toContain('is ready: 50 posts');
+  const link = /\[Download\]\((.*?)\)/.exec(text)![1];
+  const file = await request.get(link);
+  expect(file.status()).toBe(200);
+  expect((await file.json()).items).toHaveLength(50);
+
+  await signIn(page, '/g/e2e-discord/exports', ADMIN);
+  await hydrated(page);
+  await expect(page.getByRole('cell', { name: /via Discord by @nina/ }).first()).toBeVisible();
 });

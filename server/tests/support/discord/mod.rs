@@ -727,7 +727,11 @@ async fn execute_webhook(
 /// `GET /_standin/messages`: the reply edits and webhook posts taken so far.
 async fn recorded(State(world): State<Shared>) -> Response {
     let w = world.lock().unwrap();
-    let edits: Vec<Value> = w.edits.iter().map(|(_, body)| body.clone()).collect();
+    let edits: Vec<Value> = w
+        .edits
+        .iter()
+        .map(|(token, body)| json!({ "token": token, "body": body }))
+        .collect();
     let posts: Vec<Value> = w.posts.iter().map(|(_, body)| body.clone()).collect();
     json_status(StatusCode::OK, json!({ "edits": edits, "posts": posts }))
 }
