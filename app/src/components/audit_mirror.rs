@@ -4,6 +4,7 @@
 
 use crate::api::{audit_mirror, SaveAuditMirror, TestAuditMirror};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::form_status::FormStatus;
 use crate::format::datetime;
 use crate::model::audit_mirror::{AuditMirror, MIRROR_KINDS};
 use crate::pages::guild_layout::use_guild;
@@ -220,28 +221,7 @@ pub fn AuditMirrorSection() -> impl IntoView {
                                 <input type="checkbox" name="enabled" bind:checked=enabled />
                                 <span>"Post the chosen entries to this channel"</span>
                             </label>
-                            {move || {
-                                error
-                                    .get()
-                                    .map(|e| {
-                                        view! {
-                                            <p class="alert alert-error" role="alert">
-                                                {e}
-                                            </p>
-                                        }
-                                    })
-                            }}
-                            {move || {
-                                saved
-                                    .get()
-                                    .then(|| {
-                                        view! {
-                                            <p class="alert alert-success" role="status">
-                                                "Saved."
-                                            </p>
-                                        }
-                                    })
-                            }}
+                            <FormStatus error=error saved=saved />
                             {test_result}
                             <div class="form-actions mirror-actions">
                                 <button

@@ -3,6 +3,7 @@
 
 use crate::api::{guild_discord_link, SaveGuildDiscordLink};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::form_status::FormStatus;
 use crate::model::discord::{editor_roles_text, DiscordLink};
 use crate::pages::guild_layout::use_guild;
 use leptos::prelude::*;
@@ -126,28 +127,7 @@ pub fn DiscordLinkSection() -> impl IntoView {
                             "Invitations and roles set here by an admin can raise a member above these rules, never lower them. \
                              Changes reach each member within 15 minutes."
                         </p>
-                        {move || {
-                            error
-                                .get()
-                                .map(|e| {
-                                    view! {
-                                        <p class="alert alert-error" role="alert">
-                                            {e}
-                                        </p>
-                                    }
-                                })
-                        }}
-                        {move || {
-                            saved
-                                .get()
-                                .then(|| {
-                                    view! {
-                                        <p class="alert alert-success" role="status">
-                                            "Saved."
-                                        </p>
-                                    }
-                                })
-                        }}
+                        <FormStatus error=error saved=saved />
                         <div>
                             <button
                                 class="btn btn-primary"

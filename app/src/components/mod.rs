@@ -13,6 +13,7 @@ pub mod export_tracker;
 pub mod fields;
 pub mod filter_fields;
 pub mod focus;
+pub mod form_status;
 pub mod import_dialog;
 pub mod invitations;
 pub mod members_table;
