@@ -148,6 +148,13 @@ impl World {
         panic!("the command queued nothing within 5 s");
     }
 
+    /// A moderator's `/exportdata entity:posts format:csv`, answered and
+    /// started.
+    async fn moderator_runs_exportdata(&self) {
+        self.interact(&moderator_exports(&[])).await;
+        self.started().await;
+    }
+
     /// Runs the queued exports, as a worker would.
     async fn run_exports(&self) {
         let fx = &self.app.fx;
@@ -441,8 +448,7 @@ db_test!(
     |db: Db| async move {
         let w = world_with(db, |fx| fx.state.exports.instant_limit = 10).await;
 
-        w.interact(&moderator_exports(&[])).await;
-        w.started().await;
+        w.moderator_runs_exportdata().await;
         w.advance(Duration::seconds(2));
         w.deliver("s").await;
         // Unchanged text, or too soon after the last: no new edit.
@@ -481,8 +487,7 @@ db_test!(
         })
         .await;
 
-        w.interact(&moderator_exports(&[])).await;
-        w.started().await;
+        w.moderator_runs_exportdata().await;
         w.run_exports().await;
         w.advance(Duration::seconds(6));
         w.tick().await;
@@ -529,8 +534,7 @@ db_test!(
     |db: Db| async move {
         let w = world_with(db, |fx| fx.state.exports.instant_limit = 10).await;
 
-        w.interact(&moderator_exports(&[])).await;
-        w.started().await;
+        w.moderator_runs_exportdata().await;
         w.advance(Duration::minutes(14));
         assert_eq!(w.tick().await, 1);
         w.deliver("s").await;
@@ -559,8 +563,7 @@ db_test!(
     a_reply_whose_token_expired_while_the_server_was_down_gets_no_edit,
     |db: Db| async move {
         let w = world_with(db, |fx| fx.state.exports.instant_limit = 10).await;
-        w.interact(&moderator_exports(&[])).await;
-        w.started().await;
+        w.moderator_runs_exportdata().await;
         w.advance(Duration::seconds(2));
         w.deliver("s").await;
 
@@ -587,8 +590,7 @@ db_test!(
         let w = world(db).await;
         w.discord.fail_next_webhooks(&[429, 502]);
 
-        w.interact(&moderator_exports(&[])).await;
-        w.started().await;
+        w.moderator_runs_exportdata().await;
         w.advance(Duration::seconds(2));
         let first = w.deliver("s").await;
         // 429 asked for 0.2 s.
@@ -621,8 +623,7 @@ db_test!(
         let w = world(db).await;
         w.discord.expire_token("A_UNIQUE_TOKEN");
 
-        w.interact(&moderator_exports(&[])).await;
-        w.started().await;
+        w.moderator_runs_exportdata().await;
         w.advance(Duration::seconds(2));
         let tried = w.deliver("s").await;
 
@@ -694,8 +695,7 @@ db_test!(
     a_shared_link_that_was_changed_or_has_expired_opens_nothing,
     |db: Db| async move {
         let w = world(db).await;
-        w.interact(&moderator_exports(&[])).await;
-        w.started().await;
+        w.moderator_runs_exportdata().await;
         w.advance(Duration::seconds(2));
         w.deliver("s").await;
         let path = download_path(&w.edit_texts()[0]);

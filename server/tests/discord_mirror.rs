@@ -58,6 +58,13 @@ impl World {
             .await
     }
 
+    /// The admin has the guild's log posted to the stand-in's channel.
+    async fn mirror(&self, kinds: &[&str]) {
+        let url = self.discord.create_webhook(HOOK);
+        let res = self.save(&self.admin, &url, kinds, true).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+    }
+
     async fn settings(&self) -> Value {
         let res = self
             .app
@@ -107,9 +114,7 @@ db_test!(
     a_chosen_summary_is_posted_once_as_an_embed_that_links_to_its_entry,
     |db: Db| async move {
         let w = world(db).await;
-        let url = w.discord.create_webhook(HOOK);
-        let saved = w.save(&w.admin, &url, &["export", "member"], true).await;
-        assert_eq!(saved.status, 200, "{}", saved.body);
+        w.mirror(&["export", "member"]).await;
 
         w.export().await;
         let sent = w.deliver("s").await;
@@ -232,8 +237,7 @@ db_test!(
     posts_go_in_order_waiting_out_429s_and_retrying_5xx,
     |db: Db| async move {
         let w = world(db).await;
-        w.save(&w.admin, &w.discord.create_webhook(HOOK), &["export"], true)
-            .await;
+        w.mirror(&["export"]).await;
         for _ in 0..3 {
             w.export().await;
             w.advance(Duration::seconds(1));
@@ -269,8 +273,7 @@ db_test!(
     a_post_held_by_a_server_that_died_goes_when_its_claim_lapses,
     |db: Db| async move {
         let w = world(db).await;
-        w.save(&w.admin, &w.discord.create_webhook(HOOK), &["export"], true)
-            .await;
+        w.mirror(&["export"]).await;
         w.export().await;
         let fx = &w.app.fx;
 
@@ -292,8 +295,7 @@ db_test!(
     a_post_failing_for_24_hours_is_given_up_and_shown_in_the_settings,
     |db: Db| async move {
         let w = world(db).await;
-        w.save(&w.admin, &w.discord.create_webhook(HOOK), &["export"], true)
-            .await;
+        w.mirror(&["export"]).await;
         w.export().await;
         w.discord.fail_next_webhooks(&[503]);
         assert!(matches!(w.deliver("s").await[..], [Settled::Retrying(_)]));
@@ -320,8 +322,7 @@ db_test!(
     a_deleted_webhook_turns_mirroring_off_and_tells_the_admins,
     |db: Db| async move {
         let w = world(db).await;
-        w.save(&w.admin, &w.discord.create_webhook(HOOK), &["export"], true)
-            .await;
+        w.mirror(&["export"]).await;
         w.export().await;
         w.export().await;
         w.discord.delete_webhook(HOOK);
@@ -357,13 +358,7 @@ db_test!(
     the_automatic_purge_is_posted_once_with_its_whole_count,
     |db: Db| async move {
         let w = world(db).await;
-        w.save(
-            &w.admin,
-            &w.discord.create_webhook(HOOK),
-            &["auto_purge"],
-            true,
-        )
-        .await;
+        w.mirror(&["auto_purge"]).await;
         let fx = &w.app.fx;
         let long_ago = fx.state.clock.now() - Duration::days(40);
         trash::sample::trash_backdated(fx.db(), "alpha", 25, long_ago)
@@ -397,8 +392,7 @@ db_test!(
     the_test_message_reaches_the_channel_or_says_why_not,
     |db: Db| async move {
         let w = world(db).await;
-        w.save(&w.admin, &w.discord.create_webhook(HOOK), &["export"], true)
-            .await;
+        w.mirror(&["export"]).await;
 
         let ok = w
             .app
