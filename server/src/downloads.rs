@@ -12,7 +12,6 @@ use app::domain::export::service::{self, Download};
 use app::domain::export::share::LinkRefused;
 use app::domain::GuildScope;
 use app::error::AppError;
-use app::model::JobStatus;
 use app::model::{ExportJob, SessionUser};
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -131,38 +130,43 @@ pub async fn download(
         service::download(app, &scope, id).await
     }
     .await;
+    respond(&state, &guild, id, result, req).await
+}
+
+/// The file of a download the caller may have, or the page that says why
+/// there is none. `guild` is empty for a shared link, which names none.
+async fn respond(
+    state: &ServerState,
+    guild: &str,
+    id: i64,
+    result: Result<Download, AppError>,
+    req: Request,
+) -> Response {
     let retention = state.config.exports.retention_days;
-    let (key, job) = match result {
-        Ok(Download::Ready { key, job }) => (key, job),
-        Ok(Download::Expired(job)) => {
-            return page(
-                &state,
-                StatusCode::GONE,
-                &guild,
-                "This export has expired",
-                &expired_text(&job, retention),
-            )
-        }
-        Ok(Download::NotReady(job)) => {
-            return page(
-                &state,
-                StatusCode::CONFLICT,
-                &guild,
-                "This export has no file",
-                &format!("“{}”: {}", job.filename, job.progress_text()),
-            )
-        }
-        Err(e) => {
-            return page(
-                &state,
-                e.status_code(),
-                &guild,
-                "Cannot download this export",
-                &e.to_string(),
-            )
-        }
-    };
-    serve(&state, &guild, id, key, &job, req).await
+    match result {
+        Ok(Download::Ready { key, job }) => serve(state, guild, id, key, &job, req).await,
+        Ok(Download::Expired(job)) => page(
+            state,
+            StatusCode::GONE,
+            guild,
+            "This export has expired",
+            &expired_text(&job, retention),
+        ),
+        Ok(Download::NotReady(job)) => page(
+            state,
+            StatusCode::CONFLICT,
+            guild,
+            "This export has no file",
+            &format!("“{}”: {}", job.filename, job.progress_text()),
+        ),
+        Err(e) => page(
+            state,
+            e.status_code(),
+            guild,
+            "Cannot download this export",
+            &e.to_string(),
+        ),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -212,29 +216,8 @@ pub async fn shared(
             )
         }
     }
-    let (job, key) = match service::shared_download(app, id).await {
-        Ok(found) => found,
-        Err(e) => {
-            return refused(
-                e.status_code(),
-                "Cannot download this export",
-                &e.to_string(),
-            )
-        }
-    };
-    match (job.status, key) {
-        (JobStatus::Done, Some(key)) => serve(&state, "", id, key, &job, req).await,
-        (JobStatus::Expired, _) => refused(
-            StatusCode::GONE,
-            "This export has expired",
-            &expired_text(&job, state.config.exports.retention_days),
-        ),
-        _ => refused(
-            StatusCode::CONFLICT,
-            "This export has no file",
-            &format!("“{}”: {}", job.filename, job.progress_text()),
-        ),
-    }
+    let found = service::shared_download(app, id).await;
+    respond(&state, "", id, found, req).await
 }
 
 /// Sends a stored export: the file itself, or a redirect to S3.

@@ -341,6 +341,7 @@ async fn start(
     let Ready { scope, request } = ready;
     let reply = replies::Reply {
         guild_id: scope.guild_id(),
+        slug: scope.slug().to_string(),
         token,
         received_at,
     };

@@ -375,12 +375,25 @@ pub(crate) async fn queue(
     e: &Entry,
 ) -> Result<(), AppError> {
     let body = post(tx, mirror, guild_id, id, at, e).await?;
-    let not_before = if e.action == "auto_purge" {
-        at + PURGE_SETTLES
+    outbox::enqueue(tx, &message(mirror, guild_id, id, &e.action, body, at), at).await
+}
+
+/// The outbox message posting entry `id`, queued at `now`. The automatic
+/// purge's waits for the purge to settle.
+fn message(
+    mirror: &Active,
+    guild_id: i64,
+    id: i64,
+    action: &str,
+    body: Value,
+    now: DateTime<Utc>,
+) -> Message {
+    let not_before = if action == "auto_purge" {
+        now + PURGE_SETTLES
     } else {
-        at
+        now
     };
-    let msg = Message {
+    Message {
         guild_id,
         stream: stream(guild_id),
         kind: Kind::Audit,
@@ -389,9 +402,8 @@ pub(crate) async fn queue(
         audit_id: Some(id),
         body: body.to_string(),
         not_before,
-        give_up_at: at + GIVE_UP_AFTER,
-    };
-    outbox::enqueue(tx, &msg, at).await
+        give_up_at: now + GIVE_UP_AFTER,
+    }
 }
 
 /// Entry `id` was revised (a purge went one step further): its post, if
@@ -433,21 +445,8 @@ pub(crate) async fn revised(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<
         return Ok(());
     }
     let body = post(tx, &mirror, s.guild_id, id, s.created_at, &entry).await?;
-    let waiting = tx
-        .execute(&Sql::bound(
-            "UPDATE discord_outbox SET body = $1, next_attempt_at = $2 WHERE audit_id = $3 \
-             AND status = 'pending' AND claimed_by IS NULL",
-            vec![
-                Arg::Text(body.to_string()),
-                Arg::Time(now + PURGE_SETTLES),
-                Arg::Int(id),
-            ],
-        ))
-        .await?;
-    if waiting > 0 {
-        return Ok(());
-    }
-    queue(tx, &mirror, s.guild_id, id, now, &entry).await
+    let msg = message(&mirror, s.guild_id, id, &entry.action, body, now);
+    outbox::enqueue_latest(tx, &msg, now).await
 }
 
 /// The embed of one entry: action, count, member, reason, and a link to

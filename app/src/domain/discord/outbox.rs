@@ -97,20 +97,34 @@ pub async fn enqueue(tx: &mut Tx, msg: &Message, now: DateTime<Utc>) -> Result<(
     .map(|_| ())
 }
 
-/// Queues a message that supersedes any earlier one of its stream still
-/// waiting (a reply's progress: only the newest text matters). A waiting
-/// message no sender holds takes the new body in place; otherwise the
-/// message is queued after it.
+/// Queues a message that supersedes the earlier one still waiting for the
+/// same thing: the same audit entry when it posts one (a purge's entry,
+/// revised step by step), else the same stream (a reply's progress). Only
+/// the newest body matters. A waiting message no sender holds takes the
+/// new body in place, and waits at least until the new message's
+/// `not_before` (a wait Discord asked for stays); otherwise the message is
+/// queued after it.
 pub async fn enqueue_latest(
     tx: &mut Tx,
     msg: &Message,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let (same, key) = match msg.audit_id {
+        Some(id) => ("audit_id = $3", Arg::Int(id)),
+        None => ("stream = $3", Arg::Text(msg.stream.clone())),
+    };
     let replaced = tx
         .execute(&Sql::bound(
-            "UPDATE discord_outbox SET body = $1 WHERE stream = $2 AND status = 'pending' \
-             AND claimed_by IS NULL",
-            vec![Arg::Text(msg.body.clone()), Arg::Text(msg.stream.clone())],
+            format!(
+                "UPDATE discord_outbox SET body = $1, \
+                 next_attempt_at = CASE WHEN next_attempt_at < $2 THEN $2 ELSE next_attempt_at END \
+                 WHERE {same} AND status = 'pending' AND claimed_by IS NULL"
+            ),
+            vec![
+                Arg::Text(msg.body.clone()),
+                Arg::Time(msg.not_before.max(now)),
+                key,
+            ],
         ))
         .await?;
     if replaced > 0 {

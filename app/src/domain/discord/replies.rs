@@ -32,6 +32,8 @@ const AFTER_ANSWER: Duration = Duration::seconds(1);
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub guild_id: i64,
+    /// The guild's slug, for the link to its Exports page.
+    pub slug: String,
     /// A credential: sealed before it is stored, never logged.
     pub token: String,
     pub received_at: DateTime<Utc>,
@@ -100,6 +102,7 @@ pub async fn follow(
     let followed = Followed {
         job_id,
         guild_id: reply.guild_id,
+        slug: reply.slug.clone(),
         token_sealed: String::new(),
         received_at: reply.received_at,
         last_text: None,
@@ -114,6 +117,7 @@ pub async fn follow(
 struct Followed {
     job_id: i64,
     guild_id: i64,
+    slug: String,
     token_sealed: String,
     received_at: DateTime<Utc>,
     last_text: Option<String>,
@@ -126,8 +130,9 @@ pub async fn tick(state: &AppState, bot: &Bot) -> Result<usize, AppError> {
     let open = state
         .db
         .fetch_all::<Followed>(&Sql::new(
-            "SELECT job_id, guild_id, token_sealed, received_at, last_text, last_at \
-             FROM discord_replies WHERE finished = FALSE ORDER BY job_id LIMIT 500",
+            "SELECT r.job_id, r.guild_id, g.slug, r.token_sealed, r.received_at, r.last_text, \
+             r.last_at FROM discord_replies r JOIN guilds g ON g.id = r.guild_id \
+             WHERE r.finished = FALSE ORDER BY r.job_id LIMIT 500",
         ))
         .await?;
     let mut queued = 0;
@@ -189,6 +194,7 @@ async fn update(
     };
     let reply = Reply {
         guild_id: followed.guild_id,
+        slug: followed.slug.clone(),
         token,
         received_at: followed.received_at,
     };
@@ -227,8 +233,7 @@ async fn compose(
     followed: &Followed,
     now: DateTime<Utc>,
 ) -> Result<(String, bool), AppError> {
-    let slug = guild_slug(state, followed.guild_id).await?;
-    let page = bot.exports_page(&slug);
+    let page = bot.exports_page(&followed.slug);
     let name = format!("`{}`", job.filename.replace('`', "'"));
     Ok(match job.status {
         JobStatus::Done => {
@@ -316,20 +321,4 @@ pub async fn prune(db: &crate::domain::Db, now: DateTime<Utc>) -> Result<u64, Ap
         vec![Arg::Time(now - Duration::days(1))],
     ))
     .await
-}
-
-async fn guild_slug(state: &AppState, guild_id: i64) -> Result<String, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Slug {
-        slug: String,
-    }
-    state
-        .db
-        .fetch_optional::<Slug>(&Sql::bound(
-            "SELECT slug FROM guilds WHERE id = $1",
-            vec![Arg::Int(guild_id)],
-        ))
-        .await?
-        .map(|s| s.slug)
-        .ok_or(AppError::Internal)
 }

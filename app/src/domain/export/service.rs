@@ -601,18 +601,22 @@ pub enum Download {
 
 /// An export and its file's key for a signed link, which carries its own
 /// right to the file (`export::share`).
-pub async fn shared_download(
-    state: &AppState,
-    id: i64,
-) -> Result<(ExportJob, Option<String>), AppError> {
-    jobs::get_unscoped(&state.db, id).await
+pub async fn shared_download(state: &AppState, id: i64) -> Result<Download, AppError> {
+    let (job, key) = jobs::get_unscoped(&state.db, id).await?;
+    Ok(Download::of(job, key))
 }
 
 pub async fn download(state: &AppState, scope: &GuildScope, id: i64) -> Result<Download, AppError> {
     let (job, key) = jobs::get_with_key(&state.db, scope, id).await?;
-    Ok(match (job.status, key) {
-        (JobStatus::Done, Some(key)) => Download::Ready { key, job },
-        (JobStatus::Expired, _) => Download::Expired(job),
-        _ => Download::NotReady(job),
-    })
+    Ok(Download::of(job, key))
+}
+
+impl Download {
+    fn of(job: ExportJob, key: Option<String>) -> Self {
+        match (job.status, key) {
+            (JobStatus::Done, Some(key)) => Self::Ready { key, job },
+            (JobStatus::Expired, _) => Self::Expired(job),
+            _ => Self::NotReady(job),
+        }
+    }
 }
