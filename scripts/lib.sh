@@ -119,21 +119,45 @@ build_site() {
       LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
     unset LEPTOS_RELOAD_PORT LEPTOS_JS_MINIFY
     cargo build -p server --release
-    cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+    RUSTFLAGS="$RUSTFLAGS $WASM_SPLIT_RUSTFLAGS" \
+      cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
     server_dir=target/release wasm=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
   else
     leptos_debug_env
     cargo build -p server
-    cargo build -p frontend --lib --target wasm32-unknown-unknown
+    RUSTFLAGS="$RUSTFLAGS $WASM_SPLIT_RUSTFLAGS" cargo build -p frontend --lib --target wasm32-unknown-unknown
     server_dir=target/debug wasm=target/wasm32-unknown-unknown/debug/frontend.wasm
   fi
   bindgen_dir="target/bindgen-$mode"
   rm -rf "$bindgen_dir"
-  wasm-bindgen --target web --no-typescript --out-dir "$bindgen_dir" --out-name guildtrack "$wasm"
+  mkdir -p "$bindgen_dir/split"
+  # The lazy routes' code goes into modules of their own (see
+  # ensure_wasm_split); wasm-bindgen then makes the glue of the main module,
+  # keeping the linker's exports the split modules call into.
+  "$(ensure_wasm_split)" "$wasm" "$bindgen_dir/split" "$bindgen_dir/main.wasm" guildtrack
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-dir "$bindgen_dir" --out-name guildtrack "$bindgen_dir/main.wasm"
   if [ "$mode" = release ]; then
-    wasm-opt "${WASM_OPT_FLAGS[@]}" "$bindgen_dir/guildtrack_bg.wasm" -o "$bindgen_dir/guildtrack_bg.wasm"
+    local module
+    for module in "$bindgen_dir/guildtrack_bg.wasm" "$bindgen_dir"/split/*.wasm; do
+      wasm-opt "${WASM_OPT_FLAGS[@]}" "$module" -o "$module"
+    done
   fi
   node tools/site.mjs "$mode" "$bindgen_dir" "$server_dir"
+}
+
+# The routes marked `Lazy` in app/src/lib.rs (#[lazy_route]) are split out
+# of the wasm into modules the browser fetches when a page first needs
+# them, so the first load of Posts does not carry the settings, exports,
+# audit and trash pages (BENCHMARKS.md). Splitting needs the linker's
+# relocations in the wasm, and tools/wasm-split, which does what
+# `cargo leptos build --split` does (with the same library). It is built
+# once into target/tools; prints the binary's path.
+WASM_SPLIT_RUSTFLAGS="-Clink-args=--emit-relocs"
+ensure_wasm_split() {
+  cargo build --quiet --release --locked --manifest-path "$ROOT/tools/wasm-split/Cargo.toml" \
+    --target-dir "$ROOT/target/tools" >&2
+  echo "$ROOT/target/tools/release/wasm-split"
 }
 
 postgres_up() {

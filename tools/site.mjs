@@ -7,8 +7,10 @@
 //   node tools/site.mjs release BINDGEN_DIR BIN_DIR
 //
 // BINDGEN_DIR holds wasm-bindgen's guildtrack.js and guildtrack_bg.wasm
-// (already wasm-opt'd for release). BIN_DIR is the server binary's folder:
-// Leptos reads hash.txt from there (LEPTOS_HASH_FILES=true).
+// (already wasm-opt'd for release), and in split/ the lazy routes' modules,
+// their JS loader and its manifest (tools/wasm-split). BIN_DIR is the
+// server binary's folder: Leptos reads hash.txt from there
+// (LEPTOS_HASH_FILES=true).
 //
 // Release: the JS and CSS are minified, each file's name carries a hash of
 // its content (the server caches those for a year, server/src/assets.rs),
@@ -17,7 +19,7 @@
 // Debug: plain names, no copies, so the server revalidates every time.
 
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,12 +43,95 @@ const files = {
   css: readFileSync(join(ROOT, "style", "main.css")),
 };
 
+// The lazy routes' modules. The loader's name is the one Leptos expects
+// (its underscores stand for a hash); the main module's glue imports it,
+// and it imports the glue and fetches the modules, all by relative path.
+const LOADER = "__wasm_split.______________________.js";
+const MANIFEST = "__wasm_split_manifest.json";
+const splitDir = join(bindgenDir, "split");
+const split = {
+  loader: readFileSync(join(splitDir, LOADER)),
+  manifest: JSON.parse(readFileSync(join(splitDir, MANIFEST), "utf8")),
+  modules: Object.fromEntries(readdirSync(splitDir).filter((f) => f.endsWith(".wasm"))
+    .map((f) => [f.slice(0, -".wasm".length), readFileSync(join(splitDir, f))])),
+};
+
+const esbuild = release ? createRequire(join(ROOT, "tools", "package.json"))("esbuild") : null;
 if (release) {
   // esbuild comes from tools/package.json, beside wasm-opt.
-  const esbuild = createRequire(join(ROOT, "tools", "package.json"))("esbuild");
-  files.js = Buffer.from(esbuild.transformSync(files.js.toString(), { loader: "js", format: "esm", minify: true }).code);
-  files.css = Buffer.from(esbuild.transformSync(files.css.toString(), { loader: "css", minify: true }).code);
+  const minify = (content, loader) =>
+    Buffer.from(esbuild.transformSync(content.toString(), { loader, format: "esm", minify: true }).code);
+  files.js = minify(files.js, "js");
+  files.css = minify(files.css, "css");
+  split.loader = minify(split.loader, "js");
 }
+
+const hashOf = (...contents) => {
+  const hash = createHash("sha256");
+  for (const content of contents) hash.update(content);
+  return hash.digest("base64url").slice(0, 22);
+};
+// Byte-wise, as the wasm files mention the loader too (the name of the
+// module their imports come from), where a same-length name keeps them valid.
+const replaceAll = (content, from, to) => {
+  const needle = Buffer.from(from);
+  const parts = [];
+  let start = 0;
+  for (let at = content.indexOf(needle); at !== -1; at = content.indexOf(needle, start)) {
+    parts.push(content.subarray(start, at), Buffer.from(to));
+    start = at + needle.length;
+  }
+  parts.push(content.subarray(start));
+  return Buffer.concat(parts);
+};
+
+// Hashed names (release). The glue imports the loader and the loader
+// imports the glue, so neither can be named after its own final content:
+// the loader is named after everything the build produced before renaming,
+// which determines every file's final content. Other files are named after
+// their own content, once the names they mention are final.
+const names = { js: `${OUTPUT_NAME}.js`, wasm: `${OUTPUT_NAME}.wasm`, css: `${OUTPUT_NAME}.css`, loader: LOADER };
+const moduleNames = Object.fromEntries(Object.keys(split.modules).map((stem) => [stem, stem]));
+const hashes = [];
+if (release) {
+  const buildHash = hashOf(files.js, files.wasm, split.loader, ...Object.values(split.modules));
+  names.loader = `__wasm_split.${buildHash}.js`;
+  hashes.push(`split: ${buildHash}`);
+  files.js = replaceAll(files.js, LOADER, names.loader);
+  files.wasm = replaceAll(files.wasm, LOADER, names.loader);
+  for (const [stem, content] of Object.entries(split.modules)) {
+    split.modules[stem] = replaceAll(content, LOADER, names.loader);
+    moduleNames[stem] = `${stem}.${hashOf(split.modules[stem])}`;
+  }
+  for (const kind of ["js", "wasm", "css"]) {
+    const hash = hashOf(files[kind]);
+    names[kind] = `${OUTPUT_NAME}.${hash}.${kind}`;
+    hashes.push(`${kind}: ${hash}`);
+  }
+  split.loader = replaceAll(split.loader, `./${OUTPUT_NAME}.js`, `./${names.js}`);
+  for (const [stem, name] of Object.entries(moduleNames)) {
+    split.loader = replaceAll(split.loader, `./${stem}.wasm`, `./${name}.wasm`);
+  }
+}
+// The manifest lists, per lazy route, the modules a page preloads when the
+// server renders it, by their names without `.wasm`.
+for (const [route, stems] of Object.entries(split.manifest)) {
+  split.manifest[route] = stems.map((stem) => moduleNames[stem] ?? stem);
+}
+const manifest = Buffer.from(JSON.stringify(split.manifest));
+if (release) {
+  const hash = hashOf(manifest);
+  names.manifest = `__wasm_split_manifest.${hash}.json`;
+  hashes.push(`manifest: ${hash}`);
+} else {
+  names.manifest = MANIFEST;
+}
+
+const output = [
+  [names.js, files.js], [names.wasm, files.wasm], [names.css, files.css],
+  [names.loader, split.loader], [names.manifest, manifest],
+  ...Object.entries(split.modules).map(([stem, content]) => [`${moduleNames[stem]}.wasm`, content]),
+];
 
 // Written beside the old site and swapped in at the end, so that a failed
 // build never leaves a half-written site, nor a stale hashed file whose
@@ -56,14 +141,9 @@ rmSync(next, { recursive: true, force: true });
 mkdirSync(join(next, "pkg"), { recursive: true });
 if (existsSync(join(ROOT, "public"))) cpSync(join(ROOT, "public"), next, { recursive: true });
 
-const hashes = [];
-for (const [kind, content] of Object.entries(files)) {
-  let name = `${OUTPUT_NAME}.${kind}`;
+for (const [name, content] of output) {
+  const path = join(next, "pkg", name);
   if (release) {
-    const hash = createHash("sha256").update(content).digest("base64url").slice(0, 22);
-    name = `${OUTPUT_NAME}.${hash}.${kind}`;
-    hashes.push(`${kind}: ${hash}`);
-    const path = join(next, "pkg", name);
     writeFileSync(`${path}.br`, brotliCompressSync(content, {
       params: {
         [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
@@ -72,7 +152,7 @@ for (const [kind, content] of Object.entries(files)) {
     }));
     writeFileSync(`${path}.gz`, gzipSync(content, { level: 9 }));
   }
-  writeFileSync(join(next, "pkg", name), content);
+  writeFileSync(path, content);
 }
 
 rmSync(SITE_ROOT, { recursive: true, force: true });
@@ -82,4 +162,6 @@ if (release) writeFileSync(hashFile, hashes.join("\n") + "\n");
 else rmSync(hashFile, { force: true });
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-console.log(`site: ${kb(files.wasm.length)} wasm, ${kb(files.js.length)} js, ${kb(files.css.length)} css in ${SITE_ROOT}`);
+const lazyBytes = Object.values(split.modules).reduce((sum, m) => sum + m.length, 0);
+console.log(`site: ${kb(files.wasm.length)} wasm (+ ${kb(lazyBytes)} in ${Object.keys(split.modules).length} lazy modules), ` +
+  `${kb(files.js.length)} js, ${kb(files.css.length)} css in ${SITE_ROOT}`);

@@ -14,12 +14,13 @@ pub mod model;
 #[cfg(feature = "ssr")]
 pub mod page_policy;
 pub mod pages;
+pub mod split_loader;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// Whether the wasm has taken over the page. Server-rendered and before
@@ -50,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The CSS under its hashed name when release builds hash
                 // them (scripts/run), else plain `/pkg/guildtrack.css`.
                 <HashedStylesheet options=options.clone() id="leptos" />
+                <split_loader::SplitLoaderPreload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -76,6 +78,17 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // Accounts, Exports, the settings pages and the invitation page load
+    // their code on first visit (`Lazy`, see pages/), so the first load of
+    // Posts carries little beyond Posts' own code (BENCHMARKS.md). Bound
+    // here: leptosfmt drops the braces a turbofish needs inside `view!`.
+    let invite_page = Lazy::<pages::invite::InviteRoute>::new();
+    let accounts_page = Lazy::<pages::accounts::AccountsRoute>::new();
+    let exports_page = Lazy::<pages::exports::ExportsRoute>::new();
+    let settings_page = Lazy::<pages::settings::SettingsRoute>::new();
+    let audit_page = Lazy::<pages::audit::AuditRoute>::new();
+    let trash_page = Lazy::<pages::trash::TrashRoute>::new();
+
     view! {
         <Link rel="icon" href="/favicon.svg" />
         <Meta
@@ -88,7 +101,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage />
-                <Route path=path!("/invite/:token") view=pages::invite::InvitePage />
+                <Route path=path!("/invite/:token") view=invite_page />
                 <Route path=path!("/") view=pages::home::HomePage />
                 // Async: a guild page is sent once its data is in, so an
                 // error page can carry its status (see `ErrorPanel`).
@@ -98,12 +111,12 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 >
                     <Route path=path!("") view=pages::guild_layout::GuildIndex />
-                    <Route path=path!("accounts") view=pages::accounts::AccountsPage />
+                    <Route path=path!("accounts") view=accounts_page />
                     <Route path=path!("posts") view=pages::posts::PostsPage />
-                    <Route path=path!("exports") view=pages::exports::ExportsPage />
-                    <Route path=path!("settings") view=pages::settings::SettingsPage />
-                    <Route path=path!("settings/audit") view=pages::audit::AuditPage />
-                    <Route path=path!("settings/trash") view=pages::trash::TrashPage />
+                    <Route path=path!("exports") view=exports_page />
+                    <Route path=path!("settings") view=settings_page />
+                    <Route path=path!("settings/audit") view=audit_page />
+                    <Route path=path!("settings/trash") view=trash_page />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -9,5 +9,8 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // `hydrate_lazy`, not `hydrate_body`: a page opened on a lazy route
+    // (app/src/lib.rs) can only hydrate once its module has arrived, so
+    // hydration waits for it.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -13,6 +13,23 @@ use crate::model::AccountFilter;
 use crate::model::{BulkRun, Entity};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The route of the Accounts list. Its code is a wasm module of its own, fetched when
+/// the page is first opened (`#[lazy_route]`, split by tools/wasm-split),
+/// so that the first load of Posts does not carry it.
+pub struct AccountsRoute;
+
+#[lazy_route]
+impl LazyRoute for AccountsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AccountsPage /> }.into_any()
+    }
+}
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {

@@ -14,6 +14,23 @@ use crate::model::audit::AUDIT_ACTIONS;
 use crate::model::{AuditEntry, AuditFilter, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The route of the Audit log. Its code is a wasm module of its own, fetched when
+/// the page is first opened (`#[lazy_route]`, split by tools/wasm-split),
+/// so that the first load of the list pages does not carry it.
+pub struct AuditRoute;
+
+#[lazy_route]
+impl LazyRoute for AuditRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AuditPage /> }.into_any()
+    }
+}
 
 #[component]
 pub fn AuditPage() -> impl IntoView {

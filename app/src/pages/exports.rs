@@ -17,6 +17,23 @@ use crate::model::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The route of Exports (with the import dialog). Its code is a wasm module of its own, fetched when
+/// the page is first opened (`#[lazy_route]`, split by tools/wasm-split),
+/// so that the first load of the list pages does not carry it.
+pub struct ExportsRoute;
+
+#[lazy_route]
+impl LazyRoute for ExportsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ExportsPage /> }.into_any()
+    }
+}
 
 #[component]
 pub fn ExportsPage() -> impl IntoView {

@@ -9,6 +9,23 @@ use crate::model::query::encode_component;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The route of the invitation page (opened once per member). Its code is a wasm module of its own, fetched when
+/// the page is first opened (`#[lazy_route]`, split by tools/wasm-split),
+/// so that the first load of Posts does not carry it.
+pub struct InviteRoute;
+
+#[lazy_route]
+impl LazyRoute for InviteRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <InvitePage /> }.into_any()
+    }
+}
 
 #[component]
 pub fn InvitePage() -> impl IntoView {

@@ -6,6 +6,7 @@ use crate::components::members_table::MembersTable;
 use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
 
 fn role_explained(role: Role) -> &'static str {
     match role {
@@ -35,6 +36,22 @@ pub fn SettingsTabs() -> impl IntoView {
             {tab("/trash", "Deleted Items")}
             {tab("/audit", "Audit log")}
         </nav>
+    }
+}
+
+/// The route of Guild settings (members, invitations, the Discord link, API tokens). Its code is a wasm module of its own, fetched when
+/// the page is first opened (`#[lazy_route]`, split by tools/wasm-split),
+/// so that the first load of the list pages does not carry it.
+pub struct SettingsRoute;
+
+#[lazy_route]
+impl LazyRoute for SettingsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SettingsPage /> }.into_any()
     }
 }
 

@@ -19,6 +19,23 @@ use crate::model::{BulkAction, BulkRun, Entity, Role, TrashFilter, TrashItem};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The route of Deleted Items. Its code is a wasm module of its own, fetched when
+/// the page is first opened (`#[lazy_route]`, split by tools/wasm-split),
+/// so that the first load of the list pages does not carry it.
+pub struct TrashRoute;
+
+#[lazy_route]
+impl LazyRoute for TrashRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <TrashPage /> }.into_any()
+    }
+}
 
 #[component]
 pub fn TrashPage() -> impl IntoView {
