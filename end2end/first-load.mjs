@@ -6,7 +6,10 @@
 // link, like devtools' "Fast 4G" with a longer round trip), with the CPU
 // slowed 4×. Each run is a fresh browser context with the cache off, so
 // nothing is reused. IDENTITY=1 asks for no compression, which is what the
-// server sent before it compressed.
+// server sent before it compressed. THEN=Exports (or another link of the
+// sidebar) also times the first visit to that page once Posts is hydrated,
+// from the click until its heading shows: for a lazy route, that includes
+// fetching its wasm modules.
 import { chromium } from '@playwright/test';
 
 const [base = 'http://127.0.0.1:3000', runsArg = '5', user = 'demo', password = 'guildtrack-demo', guild = 'sonuhaempire'] =
@@ -31,6 +34,7 @@ const cookies = await signIn.cookies();
 await signIn.close();
 
 const times = [];
+const thenTimes = [];
 let bytes = 0;
 for (let i = 0; i < runs; i++) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
@@ -60,6 +64,12 @@ for (let i = 0; i < runs; i++) {
   times.push(Date.now() - started);
   await page.waitForLoadState('load');
   bytes = transferred;
+  if (process.env.THEN) {
+    const clicked = Date.now();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: process.env.THEN }).click();
+    await page.getByRole('heading', { level: 1, name: process.env.THEN }).waitFor({ timeout: 60_000 });
+    thenTimes.push(Date.now() - clicked);
+  }
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   await context.close();
 }
@@ -69,3 +79,7 @@ times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 console.log(`hydrated after (ms): ${times.join(', ')}; median ${median}`);
 console.log(`transferred: ${(bytes / 1024).toFixed(0)} KiB`);
+if (thenTimes.length) {
+  thenTimes.sort((a, b) => a - b);
+  console.log(`${process.env.THEN} shown after (ms): ${thenTimes.join(', ')}; median ${thenTimes[Math.floor(thenTimes.length / 2)]}`);
+}

@@ -37,6 +37,30 @@ impl Hydrated {
     }
 }
 
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The App's `Hydrated`, for `finish_hydration`, which the entry point
+    /// calls from outside the reactive tree.
+    static HYDRATED: std::cell::Cell<Option<Hydrated>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the page live, once the wasm has hydrated all of it, a lazy
+/// route's page included (frontend/src/lib.rs calls it): turns `Hydrated`
+/// on, and sets `data-hydrated` on the body, which the browser tests wait
+/// for. Not an effect in `App`: effects run as soon as the shell is
+/// hydrated, before a lazy page is, and a control hydrated after `Hydrated`
+/// turned on would keep the server's `disabled` (hydration does not rewrite
+/// an attribute it finds in place).
+#[cfg(feature = "hydrate")]
+pub fn finish_hydration() {
+    if let Some(hydrated) = HYDRATED.with(std::cell::Cell::get) {
+        hydrated.0.set(true);
+    }
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -66,17 +90,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
-    // Effects run only in the browser: this marks the moment the wasm has
-    // taken over the server-rendered page (the browser tests wait for it),
-    // and tells controls that only work from then on (see `Hydrated`).
+    // Turned on by `finish_hydration` once the whole page is live.
     let hydrated = Hydrated(RwSignal::new(false));
     provide_context(hydrated);
-    Effect::new(move |_| {
-        hydrated.0.set(true);
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    #[cfg(feature = "hydrate")]
+    HYDRATED.with(|cell| cell.set(Some(hydrated)));
 
     // Accounts, Exports, the settings pages and the invitation page load
     // their code on first visit (`Lazy`, see pages/), so the first load of

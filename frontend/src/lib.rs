@@ -9,8 +9,19 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // `hydrate_lazy`, not `hydrate_body`: a page opened on a lazy route
-    // (app/src/lib.rs) can only hydrate once its module has arrived, so
-    // hydration waits for it.
-    leptos::mount::hydrate_lazy(app::App);
+    // What `leptos::mount::hydrate_lazy` does, and then the mark that the
+    // page is live. Hydration is asynchronous: a page opened on a lazy route
+    // (app/src/lib.rs) hydrates only once its wasm module has arrived, well
+    // after the shell around it, so an effect in `App` would say "hydrated"
+    // too early (a test then clicked a form that did nothing yet).
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        let body = leptos::prelude::document()
+            .body()
+            .expect("the page has a body");
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        app::finish_hydration();
+    });
 }
