@@ -51,10 +51,10 @@ test('a lazy page opened directly hydrates once its module is in, and only then 
   expect(new Set(requested).size, `wasm fetched: ${requested}`).toBeGreaterThan(1);
   await formatChangesTheSuggestedName(page);
 
-  // Deleted Items, from there: a client-side navigation into another lazy
-  // route, whose selection boxes are enabled only once hydrated.
+  // Then Guild settings and Deleted Items: client-side navigations into
+  // two more lazy routes.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Guild settings' }).click();
   await page.getByRole('navigation', { name: 'Guild settings' }).getByRole('link', { name: 'Deleted Items' }).click();
   await expect(page).toHaveTitle(/^Deleted Items/);
-  await expect(page.getByRole('checkbox', { name: 'Select page' })).toBeVisible();
+  await expect(page.getByRole('search', { name: 'Filter deleted items' })).toBeVisible();
 });
