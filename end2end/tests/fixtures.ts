@@ -56,7 +56,7 @@ export const test = base.extend<{ expectedErrors: string[]; consoleErrors: strin
 
 export { expect };
 
-/** Waits until the wasm has hydrated the page (App sets data-hydrated). */
+/** Waits until the wasm has hydrated the whole page (app::finish_hydration sets data-hydrated). */
 export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
 }
