@@ -148,8 +148,8 @@ build_site() {
 
 # The routes marked `Lazy` in app/src/lib.rs (#[lazy_route]) are split out
 # of the wasm into modules the browser fetches when a page first needs
-# them, so the first load of Posts does not carry the settings, exports,
-# audit and trash pages (BENCHMARKS.md). Splitting needs the linker's
+# them, so the first load of Posts does not carry Accounts, Exports, the
+# settings pages or the invitation page (BENCHMARKS.md). Splitting needs the linker's
 # relocations in the wasm, and tools/wasm-split, which does what
 # `cargo leptos build --split` does (with the same library). It is built
 # once into target/tools; prints the binary's path.
