@@ -96,10 +96,12 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     HYDRATED.with(|cell| cell.set(Some(hydrated)));
 
-    // Accounts, Exports, the settings pages and the invitation page load
-    // their code on first visit (`Lazy`, see pages/), so the first load of
+    // Sign-in, the guild chooser, Accounts, Exports, the settings pages and the invitation
+    // page load their code on first visit (`Lazy`, see pages/), so the first load of
     // Posts carries little beyond Posts' own code (BENCHMARKS.md). Bound
     // here: leptosfmt drops the braces a turbofish needs inside `view!`.
+    let login_page = Lazy::<pages::login::LoginRoute>::new();
+    let home_page = Lazy::<pages::home::HomeRoute>::new();
     let invite_page = Lazy::<pages::invite::InviteRoute>::new();
     let accounts_page = Lazy::<pages::accounts::AccountsRoute>::new();
     let exports_page = Lazy::<pages::exports::ExportsRoute>::new();
@@ -118,9 +120,9 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/login") view=login_page />
                 <Route path=path!("/invite/:token") view=invite_page />
-                <Route path=path!("/") view=pages::home::HomePage />
+                <Route path=path!("/") view=home_page />
                 // Async: a guild page is sent once its data is in, so an
                 // error page can carry its status (see `ErrorPanel`).
                 <ParentRoute

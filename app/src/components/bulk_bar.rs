@@ -83,6 +83,10 @@ fn title_of(step: &Step, what: &str) -> String {
     }
 }
 
+/// The bar's code is a module of its own (`#[lazy]`, split by
+/// tools/wasm-split): the pages show it only once something is selected, so
+/// their first load does not carry it. [`preload_bulk_bar`] fetches it
+/// while the member looks at the list.
 #[component]
 pub fn BulkBar(
     entity: Entity,
@@ -97,6 +101,49 @@ pub fn BulkBar(
     #[prop(optional)]
     ask: Option<RwSignal<Option<BulkAction>>>,
 ) -> impl IntoView {
+    let props = BarProps {
+        entity,
+        selection,
+        run,
+        trash,
+        ask,
+    };
+    // No <Suspense> around it: the bar's own actions would make one fall
+    // back, dropping the bar and its dialog, while they wait.
+    move || Suspend::new(bulk_bar(props))
+}
+
+/// Fetches the bar's code and its progress panel's, once: called by the
+/// selection toolbar, which is on screen whenever there is something to
+/// select.
+pub fn preload_bulk_bar() {
+    lazy_preload!(bulk_bar);
+    lazy_preload!(super::bulk_progress::bulk_progress_panel);
+}
+
+#[derive(Clone, Copy)]
+struct BarProps {
+    entity: Entity,
+    selection: SelectionState,
+    run: RwSignal<Option<BulkRun>>,
+    trash: bool,
+    ask: Option<RwSignal<Option<BulkAction>>>,
+}
+
+#[lazy]
+async fn bulk_bar(props: BarProps) -> AnyView {
+    view! { <BulkBarPanel props /> }.into_any()
+}
+
+#[component]
+fn BulkBarPanel(props: BarProps) -> impl IntoView {
+    let BarProps {
+        entity,
+        selection,
+        run,
+        trash,
+        ask,
+    } = props;
     let guild = use_guild();
     let ctx = Memo::new(move |_| guild.data.get().and_then(Result::ok));
     let role = Memo::new(move |_| ctx.get().map(|c: GuildContext| c.guild.role));

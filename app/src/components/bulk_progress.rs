@@ -16,6 +16,11 @@ use std::time::Duration;
 
 const POLL: Duration = Duration::from_millis(600);
 
+/// The dock is in the main module, so that the live region is in the page
+/// before anything is said in it. What it shows is code of its own
+/// (`#[lazy]`, split by tools/wasm-split), fetched with the bulk bar's
+/// (see [`super::bulk_bar::preload_bulk_bar`]): there is no run to show
+/// before the bar starts one.
 #[component]
 pub fn BulkProgress(
     run: RwSignal<Option<BulkRun>>,
@@ -23,6 +28,42 @@ pub fn BulkProgress(
     /// Called once per run when it ends (refresh the list).
     on_done: Callback<()>,
 ) -> impl IntoView {
+    let props = ProgressProps {
+        run,
+        selection,
+        on_done,
+    };
+    view! {
+        <div class="bulk-dock" aria-live="polite">
+            <Show when=move || {
+                run.with(Option::is_some)
+            }>
+                // No <Suspense>: see `BulkBar`.
+                {move || Suspend::new(bulk_progress_panel(props))}
+            </Show>
+        </div>
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct ProgressProps {
+    run: RwSignal<Option<BulkRun>>,
+    selection: SelectionState,
+    on_done: Callback<()>,
+}
+
+#[lazy]
+pub(super) async fn bulk_progress_panel(props: ProgressProps) -> AnyView {
+    view! { <ProgressPanel props /> }.into_any()
+}
+
+#[component]
+fn ProgressPanel(props: ProgressProps) -> impl IntoView {
+    let ProgressProps {
+        run,
+        selection,
+        on_done,
+    } = props;
     let guild = use_guild();
     let finished = StoredValue::new(None::<i64>);
     Effect::new(move |_| {
@@ -185,9 +226,5 @@ pub fn BulkProgress(
             .into_any()
         })
     };
-    view! {
-        <div class="bulk-dock" aria-live="polite">
-            {panel}
-        </div>
-    }
+    panel
 }

@@ -101,6 +101,23 @@ struct Counts {
     all: Option<ExportPreview>,
 }
 
+/// What the button hands its dialog.
+#[derive(Clone, Copy)]
+struct DialogProps {
+    entity: Entity,
+    params: Signal<Params>,
+    filtered: Signal<bool>,
+    guild: Signal<String>,
+    selected: Option<SelectionState>,
+    /// Bumped by each click on the button: the dialog opens and counts
+    /// again.
+    opened: RwSignal<u32>,
+}
+
+/// The button, in the main module. The dialog behind it is code of its own
+/// (`#[lazy]`, split by tools/wasm-split), fetched once the page is live so
+/// that Posts' first load does not carry it; it is mounted at the first
+/// click.
 #[component]
 pub fn ExportButton(
     entity: Entity,
@@ -113,6 +130,54 @@ pub fn ExportButton(
     #[prop(optional)]
     selected: Option<SelectionState>,
 ) -> impl IntoView {
+    let opened = RwSignal::new(0u32);
+    let props = DialogProps {
+        entity,
+        params,
+        filtered,
+        guild,
+        selected,
+        opened,
+    };
+    // Effects run in the browser only, after hydration: the dialog's code
+    // arrives while the member looks at the page, not before it is live.
+    Effect::new(move |_| {
+        lazy_preload!(export_dialog);
+    });
+    view! {
+        <button
+            class="btn"
+            type="button"
+            on:click=move |_| opened.update(|n| *n += 1)
+            aria-haspopup="dialog"
+        >
+            {if selected.is_some() { "Export selected…" } else { "Export…" }}
+        </button>
+        <Show when=move || {
+            opened.get() > 0
+        }>
+            // No <Suspense> around it: the dialog's own counts would make
+            // one fall back, dropping the dialog, each time they reload.
+            {move || Suspend::new(export_dialog(props))}
+        </Show>
+    }
+}
+
+#[lazy]
+async fn export_dialog(props: DialogProps) -> AnyView {
+    view! { <ExportDialog props /> }.into_any()
+}
+
+#[component]
+fn ExportDialog(props: DialogProps) -> impl IntoView {
+    let DialogProps {
+        entity,
+        params,
+        filtered,
+        guild,
+        selected,
+        opened,
+    } = props;
     let tracker = use_exports();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let format = RwSignal::new(ExportFormat::Csv);
@@ -121,8 +186,6 @@ pub fn ExportButton(
     let typed = RwSignal::new(String::new());
     let start = ServerAction::<StartExport>::new();
     let error = RwSignal::new(None::<String>);
-    // Bumped on each open (and after a refusal), so the counts are fresh.
-    let opened = RwSignal::new(0u32);
 
     let view_scope = move || {
         let mut view = params.get_untracked();
@@ -137,14 +200,17 @@ pub fn ExportButton(
         filename: String::new(),
         confirm: None,
     };
+    // Bumped after a refusal (a changed selection): count again, keeping
+    // the error on screen.
+    let recount = RwSignal::new(0u32);
+    // Counted afresh at each opening.
     let counts = LocalResource::new(move || {
-        let (n, slug) = (opened.get(), guild.get());
+        opened.track();
+        recount.track();
+        let slug = guild.get();
         // The default name follows the format.
         let _ = format.get();
         async move {
-            if n == 0 {
-                return None;
-            }
             let first = match selected {
                 Some(sel) => ExportScope::Selected(sel.to_selection()),
                 None => view_scope(),
@@ -184,15 +250,20 @@ pub fn ExportButton(
     );
     let labelled_by = title_id.clone();
 
-    let open = move |_| {
+    // Each click: a fresh start, shown as a modal. The first run waits for
+    // the dialog element, which is there once this view is mounted.
+    Effect::new(move |_| {
+        opened.track();
+        let Some(d) = dialog.get() else {
+            return;
+        };
         error.set(None);
         typed.set(String::new());
-        opened.update(|n| *n += 1);
-        if let Some(d) = dialog.get() {
+        if !d.open() {
             let _ = d.show_modal();
             focus_chosen_format(&d);
         }
-    };
+    });
     let close = move || {
         if let Some(d) = dialog.get() {
             d.close();
@@ -208,7 +279,7 @@ pub fn ExportButton(
                 Err(e) => {
                     error.set(Some(e.to_string()));
                     // A changed selection: show the new count to confirm.
-                    opened.update(|n| *n += 1);
+                    recount.update(|n| *n += 1);
                 }
             }
         }
@@ -311,9 +382,6 @@ pub fn ExportButton(
         }
     };
     view! {
-        <button class="btn" type="button" on:click=open aria-haspopup="dialog">
-            {if selected.is_some() { "Export selected…" } else { "Export…" }}
-        </button>
         <dialog node_ref=dialog class="dialog" aria-labelledby=labelled_by>
             <form class="dialog__body" on:submit=submit>
                 <h2 id=title_id>

@@ -307,6 +307,9 @@ pub fn SelectBox(selection: SelectionState, id: i64, label: String) -> impl Into
 #[component]
 pub fn SelectionToolbar(selection: SelectionState) -> impl IntoView {
     let s = selection;
+    // In the browser, once the page is live: the bulk bar's code, so that
+    // it is there by the first tick.
+    Effect::new(move |_| super::bulk_bar::preload_bulk_bar());
     // Esc clears the selection, unless it is closing a dialog.
     Effect::new(move |_| {
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {

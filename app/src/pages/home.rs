@@ -4,6 +4,23 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The route of `/`. Its code is a wasm module of its own (`#[lazy_route]`,
+/// split by tools/wasm-split): the server answers `/` with a redirect for
+/// a member of a guild, so Posts' first load need not carry it.
+pub struct HomeRoute;
+
+#[lazy_route]
+impl LazyRoute for HomeRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <HomePage /> }.into_any()
+    }
+}
 
 /// `/`: straight to the first guild's posts, or an explanation when the
 /// user belongs to no guild yet.

@@ -3,6 +3,7 @@ use crate::model::query::encode_component;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{lazy_route, LazyRoute};
 
 fn plural(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -45,6 +46,23 @@ fn sign_in_problem(error: &str, minutes: Option<&str>, seconds: Option<&str>) ->
                           Sign in with your username and password."
             .into(),
         _ => "That username and password do not match. Check both and try again.".into(),
+    }
+}
+
+/// The route of the sign-in page. Its code is a wasm module of its own,
+/// fetched when the page is opened (`#[lazy_route]`, split by
+/// tools/wasm-split): a signed-in member's first load of Posts does not
+/// carry it, and the form posts without the wasm anyway.
+pub struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LoginPage /> }.into_any()
     }
 }
 
