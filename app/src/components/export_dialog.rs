@@ -220,17 +220,17 @@ fn ExportDialog(props: DialogProps) -> impl IntoView {
                 Some(_) => None,
                 None => Some(preview_export(slug, request(ExportScope::All)).await),
             };
-            Some(match (first, all) {
+            match (first, all) {
                 (Ok(first), None) => Ok(Counts { first, all: None }),
                 (Ok(first), Some(Ok(all))) => Ok(Counts {
                     first,
                     all: Some(all),
                 }),
                 (Err(e), _) | (_, Some(Err(e))) => Err(e.to_string()),
-            })
+            }
         }
     });
-    let loaded = move || counts.get().flatten().and_then(Result::ok);
+    let loaded = move || counts.get().and_then(Result::ok);
     // The choice the member is looking at.
     let chosen = move || {
         loaded().map(|c| match (whole.get(), c.all) {
@@ -400,7 +400,6 @@ fn ExportDialog(props: DialogProps) -> impl IntoView {
                 {move || {
                     counts
                         .get()
-                        .flatten()
                         .and_then(Result::err)
                         .map(|e| {
                             view! {
