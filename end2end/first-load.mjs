@@ -9,7 +9,9 @@
 // server sent before it compressed. THEN=Exports (or another link of the
 // sidebar) also times the first visit to that page once Posts is hydrated,
 // from the click until its heading shows: for a lazy route, that includes
-// fetching its wasm modules.
+// fetching its wasm modules. DETAIL=1 also prints, for the last run, when
+// each file of the page was asked for and when it arrived, and when the
+// page said it was hydrated, all from the start of the navigation.
 import { chromium } from '@playwright/test';
 
 const [base = 'http://127.0.0.1:3000', runsArg = '5', user = 'demo', password = 'guildtrack-demo', guild = 'sonuhaempire'] =
@@ -58,12 +60,32 @@ for (let i = 0; i < runs; i++) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
+  // When body[data-hydrated] appears, on the page's own clock.
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.body?.dataset.hydrated === 'true') {
+        window.__hydratedAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
+  });
   const started = Date.now();
   await page.goto(`${base}/g/${guild}/posts`, { waitUntil: 'commit' });
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 60_000 });
   times.push(Date.now() - started);
   await page.waitForLoadState('load');
   bytes = transferred;
+  if (process.env.DETAIL === '1' && i === runs - 1) {
+    const timeline = await page.evaluate(() => ({
+      hydratedAt: window.__hydratedAt,
+      entries: [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
+        .map((e) => ({ name: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd, size: e.encodedBodySize })),
+    }));
+    for (const e of timeline.entries) {
+      console.log(`${e.start.toFixed(0).padStart(6)} → ${e.end.toFixed(0).padStart(6)} ms ${String(e.size).padStart(8)} B  ${e.name}`);
+    }
+    console.log(`${timeline.hydratedAt?.toFixed(0).padStart(6)} ms hydrated`);
+  }
   if (process.env.THEN) {
     const clicked = Date.now();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: process.env.THEN }).click();

@@ -17,6 +17,8 @@
 // and each gets a .br and a .gz copy, because brotli at its best level
 // takes seconds for the wasm, far too slow per request.
 // Debug: plain names, no copies, so the server revalidates every time.
+// Both: each lazy piece's modules are also written as one bundle, which the
+// loader fetches instead of the modules one by one (tools/bundled-fetch.js).
 
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -56,16 +58,6 @@ const split = {
     .map((f) => [f.slice(0, -".wasm".length), readFileSync(join(splitDir, f))])),
 };
 
-const esbuild = release ? createRequire(join(ROOT, "tools", "package.json"))("esbuild") : null;
-if (release) {
-  // esbuild comes from tools/package.json, beside wasm-opt.
-  const minify = (content, loader) =>
-    Buffer.from(esbuild.transformSync(content.toString(), { loader, format: "esm", minify: true }).code);
-  files.js = minify(files.js, "js");
-  files.css = minify(files.css, "css");
-  split.loader = minify(split.loader, "js");
-}
-
 const hashOf = (...contents) => {
   const hash = createHash("sha256");
   for (const content of contents) hash.update(content);
@@ -84,6 +76,29 @@ const replaceAll = (content, from, to) => {
   parts.push(content.subarray(start));
   return Buffer.concat(parts);
 };
+
+// Each lazy piece's modules also go into one bundle (tools/bundled-fetch.js
+// says why): the loader learns to fetch modules from bundles here, and
+// their table goes in once every name is final.
+const BUNDLE_TABLE = '"__GUILDTRACK_BUNDLES__"';
+{
+  const fetches = split.loader.toString().split("fetch(new URL(").length - 1;
+  if (fetches === 0) throw new Error(`${LOADER}: no fetch(new URL(…)) to serve from bundles`);
+  split.loader = Buffer.concat([
+    readFileSync(join(ROOT, "tools", "bundled-fetch.js")),
+    replaceAll(split.loader, "fetch(new URL(", "bundledFetch(new URL("),
+  ]);
+}
+
+const esbuild = release ? createRequire(join(ROOT, "tools", "package.json"))("esbuild") : null;
+if (release) {
+  // esbuild comes from tools/package.json, beside wasm-opt.
+  const minify = (content, loader) =>
+    Buffer.from(esbuild.transformSync(content.toString(), { loader, format: "esm", minify: true }).code);
+  files.js = minify(files.js, "js");
+  files.css = minify(files.css, "css");
+  split.loader = minify(split.loader, "js");
+}
 
 // Hashed names (release). The glue imports the loader and the loader
 // imports the glue, so neither can be named after its own final content:
@@ -113,11 +128,36 @@ if (release) {
     split.loader = replaceAll(split.loader, `./${stem}.wasm`, `./${name}.wasm`);
   }
 }
-// The manifest lists, per lazy route, the modules a page preloads when the
-// server renders it, by their names without `.wasm`.
-for (const [route, stems] of Object.entries(split.manifest)) {
-  split.manifest[route] = stems.map((stem) => moduleNames[stem] ?? stem);
+// One bundle per lazy piece: the modules the manifest lists for it, in its
+// order. The table tells the loader where each module sits in which bundle.
+const bundles = {};
+const bundleOfPiece = {};
+const table = {};
+for (const [piece, stems] of Object.entries(split.manifest)) {
+  if (!/^[A-Za-z0-9_]+$/.test(piece)) throw new Error(`${MANIFEST}: unexpected name ${piece}`);
+  const parts = [];
+  let offset = 0;
+  for (const stem of stems) {
+    const content = split.modules[stem];
+    if (!content) throw new Error(`${MANIFEST}: ${piece} lists ${stem}, which wasm-split did not write`);
+    parts.push([`${moduleNames[stem]}.wasm`, offset, content.length]);
+    offset += content.length;
+  }
+  const content = Buffer.concat(stems.map((stem) => split.modules[stem]));
+  const stem = release ? `bundle_${piece}.${hashOf(content)}` : `bundle_${piece}`;
+  bundles[stem] = content;
+  bundleOfPiece[piece] = stem;
+  table[`${stem}.wasm`] = parts;
 }
+const tableAt = split.loader.indexOf(BUNDLE_TABLE);
+if (tableAt === -1 || split.loader.indexOf(BUNDLE_TABLE, tableAt + 1) !== -1) {
+  throw new Error(`${LOADER}: the bundle table's place is not there exactly once`);
+}
+split.loader = replaceAll(split.loader, BUNDLE_TABLE, JSON.stringify(table));
+
+// The manifest lists, per lazy piece, what a page preloads when the server
+// renders it, by name without `.wasm`: its bundle.
+for (const piece of Object.keys(split.manifest)) split.manifest[piece] = [bundleOfPiece[piece]];
 const manifest = Buffer.from(JSON.stringify(split.manifest));
 if (release) {
   const hash = hashOf(manifest);
@@ -131,6 +171,7 @@ const output = [
   [names.js, files.js], [names.wasm, files.wasm], [names.css, files.css],
   [names.loader, split.loader], [names.manifest, manifest],
   ...Object.entries(split.modules).map(([stem, content]) => [`${moduleNames[stem]}.wasm`, content]),
+  ...Object.entries(bundles).map(([stem, content]) => [`${stem}.wasm`, content]),
 ];
 
 // Written beside the old site and swapped in at the end, so that a failed
@@ -163,5 +204,7 @@ else rmSync(hashFile, { force: true });
 
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 const lazyBytes = Object.values(split.modules).reduce((sum, m) => sum + m.length, 0);
-console.log(`site: ${kb(files.wasm.length)} wasm (+ ${kb(lazyBytes)} in ${Object.keys(split.modules).length} lazy modules), ` +
+const bundleBytes = Object.values(bundles).reduce((sum, b) => sum + b.length, 0);
+console.log(`site: ${kb(files.wasm.length)} wasm (+ ${kb(lazyBytes)} in ${Object.keys(split.modules).length} lazy modules, ` +
+  `bundled for fetching as ${kb(bundleBytes)} in ${Object.keys(bundles).length} bundles), ` +
   `${kb(files.js.length)} js, ${kb(files.css.length)} css in ${SITE_ROOT}`);

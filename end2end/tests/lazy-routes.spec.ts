@@ -19,6 +19,13 @@ const wasmRequests = (page: import('@playwright/test').Page) => {
   return urls;
 };
 
+/**
+ * Lazy modules arrive in one bundle per lazy piece (tools/bundled-fetch.js),
+ * not one by one: dozens of small files cost a phone more than a second.
+ */
+const fetchedOneByOne = (urls: string[]) =>
+  [...new Set(urls)].filter((url) => !/\/pkg\/(guildtrack|bundle_)[^/]*\.wasm$/.test(url));
+
 /** The Exports form suggests a file name in the chosen format: only the wasm does that. */
 async function formatChangesTheSuggestedName(page: import('@playwright/test').Page) {
   const name = page.getByRole('textbox', { name: /File name/ });
@@ -71,6 +78,7 @@ test('Posts is live on the main wasm alone; its dialogs and bulk bar come after,
   await expect(page.getByRole('heading', { level: 1, name: 'Exports' })).toBeVisible();
   const lazy = [...new Set(requested)].filter((url) => !main.includes(url));
   expect(lazy.length, `modules fetched after Posts: ${lazy}`).toBeGreaterThan(0);
+  expect(fetchedOneByOne(requested), 'wasm modules fetched outside a bundle').toEqual([]);
   await formatChangesTheSuggestedName(page);
 });
 
@@ -82,6 +90,7 @@ test('a lazy page opened directly hydrates once its module is in, and only then 
   // user) acting on it then is acting on a live page.
   await hydrated(page);
   expect(new Set(requested).size, `wasm fetched: ${requested}`).toBeGreaterThan(1);
+  expect(fetchedOneByOne(requested), 'wasm modules fetched outside a bundle').toEqual([]);
   await formatChangesTheSuggestedName(page);
 
   // Then Guild settings and Deleted Items: client-side navigations into
