@@ -9,6 +9,36 @@ cd "$ROOT"
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# A copy of target/ kept outside the clone, so that a new clone on the same
+# machine (what CI makes for every run) starts with the dependencies
+# compiled: from nothing, the two builds take about 50 of a cold run's 64
+# minutes on a 2-core machine (BENCHMARKS.md, "CI run time"). A new clone's
+# own crates still compile (their files are newer than the copy). Set
+# GUILDTRACK_BUILD_CACHE= (empty) to do without; nothing needs it to pass.
+BUILD_CACHE="${GUILDTRACK_BUILD_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/guildtrack/target}"
+
+# A clone without target/ starts from the cache, if there is one.
+restore_build_cache() {
+  [ -n "$BUILD_CACHE" ] && [ -d "$BUILD_CACHE" ] && [ ! -e "$ROOT/target" ] || return 0
+  say "Starting from the build cache in $BUILD_CACHE"
+  if ! cp -a --reflink=auto "$BUILD_CACHE" "$ROOT/target.partial" || ! mv "$ROOT/target.partial" "$ROOT/target"; then
+    rm -rf "$ROOT/target.partial"
+    say "Could not copy the build cache: building from scratch"
+  fi
+}
+
+# After a successful build: the cache follows target/. rsync copies only
+# what changed (a few seconds when nothing did). A copy that fails half-way
+# could pair new fingerprints with old files, so it is removed instead.
+save_build_cache() {
+  [ -n "$BUILD_CACHE" ] && command -v rsync >/dev/null || return 0
+  mkdir -p "$BUILD_CACHE" &&
+    rsync -a --delete --exclude=/site --exclude=/site.next "$ROOT/target/" "$BUILD_CACHE/" && return 0
+  rm -rf "$BUILD_CACHE"
+  say "Could not update the build cache in $BUILD_CACHE (disk full?): removed it"
+}
+restore_build_cache
+
 apt_install() {
   command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
   if [ ! -f /tmp/.guildtrack-apt-updated ]; then
@@ -111,6 +141,12 @@ WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int
 # (BENCHMARKS.md). The server must be built the same way as the wasm, or
 # hydration fails, so the flag goes in RUSTFLAGS for both. Both scripts
 # set the same variables, so they share one set of compiled files.
+#
+# WASM_LINT=(env RUSTC_WORKSPACE_WRAPPER=… CLIPPY_ARGS=…) makes clippy lint
+# the wasm's own crates (app with `hydrate`, frontend) as the wasm build
+# compiles them (scripts/test): a separate `cargo clippy` for the wasm
+# checked every dependency once more, four and a half minutes of a cold run.
+WASM_LINT=(env)
 build_site() {
   local mode="$1" server_dir wasm bindgen_dir
   ensure_binaryen
@@ -119,13 +155,14 @@ build_site() {
       LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
     unset LEPTOS_RELOAD_PORT LEPTOS_JS_MINIFY
     cargo build -p server --release
-    RUSTFLAGS="$RUSTFLAGS $WASM_SPLIT_RUSTFLAGS" \
+    RUSTFLAGS="$RUSTFLAGS $WASM_SPLIT_RUSTFLAGS" "${WASM_LINT[@]}" \
       cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
     server_dir=target/release wasm=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
   else
     leptos_debug_env
     cargo build -p server
-    RUSTFLAGS="$RUSTFLAGS $WASM_SPLIT_RUSTFLAGS" cargo build -p frontend --lib --target wasm32-unknown-unknown
+    RUSTFLAGS="$RUSTFLAGS $WASM_SPLIT_RUSTFLAGS" "${WASM_LINT[@]}" \
+      cargo build -p frontend --lib --target wasm32-unknown-unknown
     server_dir=target/debug wasm=target/wasm32-unknown-unknown/debug/frontend.wasm
   fi
   bindgen_dir="target/bindgen-$mode"
@@ -139,11 +176,13 @@ build_site() {
     --out-dir "$bindgen_dir" --out-name guildtrack "$bindgen_dir/main.wasm"
   if [ "$mode" = release ]; then
     local module
-    for module in "$bindgen_dir/guildtrack_bg.wasm" "$bindgen_dir"/split/*.wasm; do
-      wasm-opt "${WASM_OPT_FLAGS[@]}" "$module" -o "$module"
-    done
+    # Two at a time (the machine's cores): one by one, the 105 modules took
+    # over four minutes, mostly wasm-opt starting up.
+    printf '%s\0' "$bindgen_dir/guildtrack_bg.wasm" "$bindgen_dir"/split/*.wasm |
+      xargs -0 -P 2 -I{} wasm-opt "${WASM_OPT_FLAGS[@]}" {} -o {}
   fi
   node tools/site.mjs "$mode" "$bindgen_dir" "$server_dir"
+  save_build_cache
 }
 
 # The routes marked `Lazy` in app/src/lib.rs (#[lazy_route]) are split out
