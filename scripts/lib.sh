@@ -178,7 +178,6 @@ build_site() {
   wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
     --out-dir "$bindgen_dir" --out-name guildtrack "$bindgen_dir/main.wasm"
   if [ "$mode" = release ]; then
-    local module
     # Two at a time (the machine's cores): one by one, the 105 modules took
     # over four minutes, mostly wasm-opt starting up.
     printf '%s\0' "$bindgen_dir/guildtrack_bg.wasm" "$bindgen_dir"/split/*.wasm |

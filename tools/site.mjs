@@ -82,8 +82,7 @@ const replaceAll = (content, from, to) => {
 // their table goes in once every name is final.
 const BUNDLE_TABLE = '"__GUILDTRACK_BUNDLES__"';
 {
-  const fetches = split.loader.toString().split("fetch(new URL(").length - 1;
-  if (fetches === 0) throw new Error(`${LOADER}: no fetch(new URL(…)) to serve from bundles`);
+  if (!split.loader.includes("fetch(new URL(")) throw new Error(`${LOADER}: no fetch(new URL(…)) to serve from bundles`);
   split.loader = Buffer.concat([
     readFileSync(join(ROOT, "tools", "bundled-fetch.js")),
     replaceAll(split.loader, "fetch(new URL(", "bundledFetch(new URL("),
@@ -129,9 +128,10 @@ if (release) {
   }
 }
 // One bundle per lazy piece: the modules the manifest lists for it, in its
-// order. The table tells the loader where each module sits in which bundle.
+// order. The table tells the loader where each module sits in which bundle,
+// and the manifest (what a page preloads when the server renders it, by
+// name without `.wasm`) names the bundle instead of its modules.
 const bundles = {};
-const bundleOfPiece = {};
 const table = {};
 for (const [piece, stems] of Object.entries(split.manifest)) {
   if (!/^[A-Za-z0-9_]+$/.test(piece)) throw new Error(`${MANIFEST}: unexpected name ${piece}`);
@@ -146,8 +146,8 @@ for (const [piece, stems] of Object.entries(split.manifest)) {
   const content = Buffer.concat(stems.map((stem) => split.modules[stem]));
   const stem = release ? `bundle_${piece}.${hashOf(content)}` : `bundle_${piece}`;
   bundles[stem] = content;
-  bundleOfPiece[piece] = stem;
   table[`${stem}.wasm`] = parts;
+  split.manifest[piece] = [stem];
 }
 const tableAt = split.loader.indexOf(BUNDLE_TABLE);
 if (tableAt === -1 || split.loader.indexOf(BUNDLE_TABLE, tableAt + 1) !== -1) {
@@ -155,9 +155,6 @@ if (tableAt === -1 || split.loader.indexOf(BUNDLE_TABLE, tableAt + 1) !== -1) {
 }
 split.loader = replaceAll(split.loader, BUNDLE_TABLE, JSON.stringify(table));
 
-// The manifest lists, per lazy piece, what a page preloads when the server
-// renders it, by name without `.wasm`: its bundle.
-for (const piece of Object.keys(split.manifest)) split.manifest[piece] = [bundleOfPiece[piece]];
 const manifest = Buffer.from(JSON.stringify(split.manifest));
 if (release) {
   const hash = hashOf(manifest);
