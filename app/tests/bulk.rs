@@ -1176,3 +1176,199 @@ db_test!(
         assert_eq!(live_posts(fx.db(), "alpha").await, live);
     }
 );
+
+/// A Posts-page filter, and the same posts as a condition for a plain count.
+struct Counted {
+    filter: Vec<(&'static str, String)>,
+    condition: String,
+}
+
+/// The filters the kept tally serves (PostgreSQL), plus one it does not.
+async fn tally_filters(db: &Db, guild: i64) -> Vec<Counted> {
+    let group = group_ids(db, "alpha").await[1];
+    let brand = count(
+        db,
+        "SELECT MIN(id) FROM brands WHERE guild_id = $1",
+        vec![Arg::Int(guild)],
+    )
+    .await;
+    let account = count(
+        db,
+        "SELECT MIN(account_id) FROM posts WHERE guild_id = $1 AND deleted_at IS NULL",
+        vec![Arg::Int(guild)],
+    )
+    .await;
+    let c = |filter: Vec<(&'static str, String)>, condition: String| Counted { filter, condition };
+    vec![
+        c(vec![], String::new()),
+        c(
+            vec![("platform", "tiktok".into())],
+            "AND platform = 'tiktok'".into(),
+        ),
+        c(
+            vec![("group", group.to_string())],
+            format!("AND group_id = {group}"),
+        ),
+        c(
+            vec![("group", "none".into())],
+            "AND group_id IS NULL".into(),
+        ),
+        c(
+            vec![("brand", brand.to_string())],
+            format!("AND brand_id = {brand}"),
+        ),
+        c(
+            vec![("platform", "x".into()), ("brand", "none".into())],
+            "AND platform = 'x' AND brand_id IS NULL".into(),
+        ),
+        c(
+            vec![("account", account.to_string())],
+            format!("AND account_id = {account}"),
+        ),
+        c(
+            vec![("min_views", "1000".into())],
+            "AND views >= 1000".into(),
+        ),
+    ]
+}
+
+/// Every filter's list total equals a plain count of the live posts.
+async fn assert_totals_are_counts(fx: &Fixture, scope: &GuildScope, after: &str) {
+    let guild = scope.guild_id();
+    for Counted { filter, condition } in tally_filters(fx.db(), guild).await {
+        let pairs: Params = filter
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let f = app::model::PostFilter::from_params(&pairs).expect("valid filter");
+        let total = app::domain::posts::list(fx.db(), scope, &f)
+            .await
+            .expect("list")
+            .total;
+        let counted = count(
+            fx.db(),
+            &format!(
+                "SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND deleted_at IS NULL {condition}"
+            ),
+            vec![Arg::Int(guild)],
+        )
+        .await;
+        assert_eq!(total, counted, "the total of {filter:?} after {after}");
+    }
+}
+
+db_test!(
+    list_totals_stay_exact_through_every_kind_of_change_to_posts,
+    |db: Db| async move {
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.admin, "alpha").await;
+        assert_totals_are_counts(&fx, &scope, "the seed").await;
+
+        let tiktok = Selection::AllMatching {
+            filter: params(&[("platform", "tiktok")]),
+            except: vec![],
+        };
+        run(&fx, &scope, delete(POSTS, tiktok)).await;
+        assert_totals_are_counts(&fx, &scope, "a delete").await;
+
+        let live = live_posts(fx.db(), "alpha").await;
+        let group = group_ids(fx.db(), "alpha").await[1];
+        run(
+            &fx,
+            &scope,
+            move_to_group(Selection::Ids(live[..15].to_vec()), group),
+        )
+        .await;
+        assert_totals_are_counts(&fx, &scope, "a reassign").await;
+
+        let trashed = ids(
+            fx.db(),
+            "SELECT id FROM posts WHERE guild_id = $1 AND deleted_at IS NOT NULL ORDER BY id",
+            vec![Arg::Int(scope.guild_id())],
+        )
+        .await;
+        let (back, gone) = trashed.split_at(trashed.len() / 2);
+        for (action, ids, after) in [
+            (BulkAction::Restore, back, "a restore"),
+            (BulkAction::Purge, gone, "a purge"),
+        ] {
+            let selection = Selection::Ids(ids.to_vec());
+            let req = BulkRequest {
+                entity: POSTS,
+                selection,
+                action,
+            };
+            run(&fx, &scope, req).await;
+            assert_totals_are_counts(&fx, &scope, after).await;
+        }
+
+        // The foreign keys' own changes: a group removed leaves its posts
+        // unassigned; an account removed takes its posts.
+        fx.db()
+            .execute(&Sql::bound(
+                "DELETE FROM account_groups WHERE id = $1",
+                vec![Arg::Int(group)],
+            ))
+            .await
+            .unwrap();
+        assert_totals_are_counts(&fx, &scope, "a group's removal").await;
+        fx.db()
+            .execute(&Sql::bound(
+                "DELETE FROM accounts WHERE id = (SELECT MIN(account_id) FROM posts \
+                 WHERE guild_id = $1 AND deleted_at IS NULL)",
+                vec![Arg::Int(scope.guild_id())],
+            ))
+            .await
+            .unwrap();
+        assert_totals_are_counts(&fx, &scope, "an account's removal").await;
+    }
+);
+
+db_test!(
+    folding_the_post_tally_keeps_its_totals_and_leaves_one_row_per_key,
+    |db: Db| async move {
+        if db.dialect() == app::domain::Dialect::Sqlite {
+            return; // SQLite keeps no tally; its totals are counted.
+        }
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.admin, "alpha").await;
+        let live = live_posts(fx.db(), "alpha").await;
+        let group = group_ids(fx.db(), "alpha").await[1];
+        for chunk in live[..40].chunks(5) {
+            run(
+                &fx,
+                &scope,
+                move_to_group(Selection::Ids(chunk.to_vec()), group),
+            )
+            .await;
+        }
+        let rows = |db: Db, guild: i64| async move {
+            count(
+                &db,
+                "SELECT COUNT(*) FROM post_tallies WHERE guild_id = $1",
+                vec![Arg::Int(guild)],
+            )
+            .await
+        };
+        let before = rows(fx.db().clone(), scope.guild_id()).await;
+
+        app::domain::post_tally::fold(fx.db(), scope.guild_id())
+            .await
+            .unwrap();
+
+        let keys = count(
+            fx.db(),
+            "SELECT COUNT(*) FROM (SELECT DISTINCT account_id, platform, group_id, brand_id \
+             FROM posts WHERE guild_id = $1 AND deleted_at IS NULL) k",
+            vec![Arg::Int(scope.guild_id())],
+        )
+        .await;
+        let after = rows(fx.db().clone(), scope.guild_id()).await;
+        assert!(
+            before > after,
+            "{before} rows before folding, {after} after"
+        );
+        assert_eq!(after, keys, "one row per key with live posts");
+        assert_totals_are_counts(&fx, &scope, "folding").await;
+    }
+);

@@ -4,8 +4,9 @@
 //!   instance queued one, otherwise looking every 2 s for other instances'
 //!   jobs;
 //! - **upkeep**, every 10 s: requeues or fails exports whose worker stopped,
-//!   deletes expired export files, and closes bulk actions whose server
-//!   stopped mid-run as interrupted;
+//!   deletes expired export files, folds the post tallies that writes
+//!   have grown, and closes bulk actions whose server stopped mid-run as
+//!   interrupted;
 //! - **trash purge**, at start and hourly: deletes for good what has been in
 //!   the trash for 30 days;
 //! - **session cleanup**, at start and hourly: removes expired sessions;
@@ -153,6 +154,11 @@ async fn upkeep(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(imports = n, "imports interrupted by a stop were closed"),
             Err(e) => tracing::warn!("import upkeep failed: {e}"),
+        }
+        // The post tallies that writes have grown since they were folded
+        // (PostgreSQL; see `app::domain::post_tally`).
+        if let Err(e) = app::domain::post_tally::fold_grown(&state.db).await {
+            tracing::warn!("post tally upkeep failed: {e}");
         }
         // Bulk actions whose server died mid-run: reported, not left running.
         match app::domain::bulk::recover_stale(&state.db, state.clock.now()).await {

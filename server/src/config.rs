@@ -30,6 +30,10 @@ pub struct Config {
     /// `API_RATE_LIMIT` (default 30): requests a second each API token may
     /// make to `/api/v1`, with bursts of twice that; more get 429.
     pub api_rate_limit: u32,
+    /// `INGEST_SLOTS` (default: one fewer than the machine's cores, at
+    /// least 1): batches the ingest API works on at once
+    /// (`api_v1::ingest_slots`).
+    pub ingest_slots: usize,
 }
 
 /// Sign in with Discord: `DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`,
@@ -272,6 +276,8 @@ impl Config {
             exports: ExportConfig::from_env()?,
             discord: DiscordSettings::from_env()?,
             api_rate_limit: env_positive("API_RATE_LIMIT", 30)?.min(100_000) as u32,
+            ingest_slots: env_positive("INGEST_SLOTS", crate::api_v1::ingest_slots() as i64)?
+                .min(64) as usize,
         })
     }
 }

@@ -152,7 +152,7 @@ pub fn build(app: AppState, config: Config) -> Router {
     let state = ServerState {
         app: app.clone(),
         api_limits: std::sync::Arc::new(api_v1::rate_limit::Buckets::new(config.api_rate_limit)),
-        ingest_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(api_v1::ingest_slots())),
+        ingest_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(config.ingest_slots)),
         ingest_upkeep: Default::default(),
         config,
         leptos_options: leptos_options.clone(),

@@ -23,6 +23,7 @@ pub mod invitations;
 mod list_sql;
 pub mod members;
 pub mod memberships;
+pub mod post_tally;
 pub mod posts;
 pub mod scope;
 pub mod secret_box;

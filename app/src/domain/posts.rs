@@ -3,6 +3,7 @@
 use super::accounts::named;
 use super::estimate::{self, Sampling, Verdict};
 use super::list_sql::{self, Reach};
+use super::post_tally;
 use super::{Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::search::Search;
@@ -210,6 +211,9 @@ pub async fn list_sampling(
         }
         count
     };
+    // The total without the search: from the tally where one is kept for
+    // these filters (PostgreSQL), otherwise counted.
+    let unsearched = || post_tally::total_sql(dialect, scope, f).unwrap_or_else(|| counted(None));
     let page_and = |reach: Reach, count: Sql| async move {
         let page = page_sql(dialect, scope, f, reach);
         futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))
@@ -230,13 +234,13 @@ pub async fn list_sampling(
         let page = page_sql_on(dialect, scope, f, Reach::Walk, dates);
         (db.fetch_all::<PostRow>(&page).await?, total, false)
     } else if search == Search::Everything {
-        let (rows, total) = page_and(Reach::Walk, counted(None)).await?;
+        let (rows, total) = page_and(Reach::Walk, unsearched()).await?;
         (rows, total, false)
     } else {
         // The sample, and beside it the list's total without the search:
         // an estimate's base, which costs about what the sample does.
         let sample = sample_sql(dialect, scope, f, &search, sampling);
-        let base = counted(None);
+        let base = unsearched();
         let (sample, base) = futures::try_join!(estimate::take(db, &sample), db.fetch_i64(&base))?;
         let held = estimate::page_of(&sample, sampling, f.page, f.page_size);
         let total = match sample.verdict(sampling) {

@@ -357,6 +357,9 @@ pub async fn seed_guild(db: &Db, spec: &SeedSpec) -> Result<SeedReport, AppError
         made += n;
     }
     tx.commit().await?;
+    // Each insert added a tally row per account (PostgreSQL): one per key
+    // reads faster (see `post_tally::fold`).
+    super::post_tally::fold(db, guild_id).await?;
     db.analyze().await?;
     Ok(SeedReport {
         guild_id,

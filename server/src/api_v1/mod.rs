@@ -32,12 +32,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 /// The largest request body: 1,000 items with long captions fit.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-/// How many batches the server works on at once: one core fewer than the
-/// machine has (at least one), so a tracker sending batches back to back
-/// never takes every core from the members reading the lists. With two
-/// batches at once on this 2-core machine, the Posts list's p95 was 2.2–2.5×
-/// its quiet value on PostgreSQL; BENCHMARKS.md has the figures. Later
-/// batches wait their turn (reads do not).
+/// How many batches the server works on at once unless `INGEST_SLOTS`
+/// says otherwise: one core fewer than the machine has (at least one), so a
+/// tracker sending batches back to back never takes every core from the
+/// members reading the lists. With two batches at once on this 2-core
+/// machine, the Posts list's p95 was 2.2–2.5× its quiet value on
+/// PostgreSQL, and 2.7–3.2× once its total came from the tally (a smaller
+/// quiet value: 4 ms, not 56); BENCHMARKS.md has the figures. Later batches
+/// wait their turn (reads do not).
 pub fn ingest_slots() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get().saturating_sub(1))

@@ -64,6 +64,7 @@ impl TestApp {
             bot: None,
             outbound: None,
             api_rate_limit: 30,
+            ingest_slots: server::api_v1::ingest_slots(),
         };
         change(&mut config);
         TestApp {

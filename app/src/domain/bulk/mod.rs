@@ -19,7 +19,7 @@ mod runs;
 mod targets;
 mod verdict;
 
-pub use run::Runner;
+pub use run::{AfterRun, Runner};
 pub use runs::{get, recover_stale, take_back, MAX_ACTIVE_PER_GUILD, STALE_AFTER};
 
 use super::selection_sql::where_selected;

@@ -10,6 +10,7 @@ use super::verdict::{verdict, Facts};
 use super::{count_changed, require_role, resolve, trash_of};
 use crate::domain::audit::{self, Entry};
 use crate::domain::db::Tx;
+use crate::domain::post_tally;
 use crate::domain::trash::Window;
 use crate::domain::{Arg, Db, GuildScope, SharedClock, Sql};
 use crate::error::AppError;
@@ -231,12 +232,25 @@ impl Runner {
     /// Works through every chunk. A chunk that fails (the database went
     /// away) ends the run as interrupted: the chunks before it stay done and
     /// audited, the items after it are untouched.
+    /// Then does the upkeep a long run leaves ([`AfterRun`]).
     pub async fn run_to_end(self, db: &Db, clock: &SharedClock) -> Result<BulkRun, AppError> {
-        self.run_chunks(db, clock).await
+        let after = self.after_run();
+        let run = self.run_chunks(db, clock).await?;
+        after.upkeep(db).await;
+        Ok(run)
     }
 
-    /// [`Runner::run_to_end`], the name the benchmarks time it by: up to the
-    /// last chunk's commit, when the result shows.
+    /// The upkeep due once this run has ended.
+    pub fn after_run(&self) -> AfterRun {
+        AfterRun {
+            guild_id: self.plan.scope.guild_id(),
+            tables: self.plan.changed_tables(),
+            long: self.plan.is_long(),
+        }
+    }
+
+    /// [`Runner::run_to_end`] without the upkeep after it, the part the
+    /// benchmarks time: up to the last chunk's commit, when the result shows.
     pub async fn run_chunks(mut self, db: &Db, clock: &SharedClock) -> Result<BulkRun, AppError> {
         let run_id = self.plan.run_id;
         match self.wait_for_turn(db, clock).await {
@@ -250,25 +264,19 @@ impl Runner {
         }
         loop {
             let more = self.step(db, clock.now()).await;
-            // After each chunk of a long run, PostgreSQL vacuums and SQLite
-            // checkpoints, so the members' lists stay fast meanwhile: a
-            // vacuum marks the changed pages all-visible again for the
-            // counts' index-only scans (see `Db::vacuum`: list p95 during a
-            // 100,000-post delete went from 4.5× to 1.3× its quiet value),
-            // and a checkpoint keeps SQLite's log from growing by every
-            // chunk (see `Db::checkpoint`: 14.5 GB after two runs over a
-            // million posts, and lists 20× slower). The planner's
-            // statistics are refreshed once, after the last chunk.
+            // After each chunk of a long run, SQLite checkpoints: it keeps
+            // the log from growing by every chunk (see `Db::checkpoint`:
+            // 14.5 GB after two runs over a million posts, and lists 20×
+            // slower).
             //
-            // The vacuum takes about as long as the chunk before it (it
-            // removes the old row versions from the twelve indexes of
-            // `posts`), yet it runs between chunks, not beside them: on two
-            // cores a vacuum beside the next chunk made a 110,000-post
-            // delete 3.4 s quicker and the members' lists 5× slower than
-            // quiet instead of 2.3× (BENCHMARKS.md).
+            // PostgreSQL vacuumed here too, so that the counts' index-only
+            // scans found the changed pages all-visible again. It was half
+            // of a run's time (a vacuum takes about as long as the chunk
+            // before it), and the lists were still 2.3–2.7× slower than
+            // quiet. The lists without a range now take their totals from
+            // the kept tally (`post_tally`), which no write slows down, so
+            // the vacuum waits for the end of the run ([`AfterRun`]).
             if self.plan.is_long() && more.is_ok() {
-                let last = matches!(more, Ok(false));
-                db.vacuum(self.plan.changed_tables(), last).await;
                 db.checkpoint().await;
             }
             match more {
@@ -348,6 +356,31 @@ impl Runner {
             *next_chunk = next_chunk_size(size, began.elapsed(), hold, plan.chunk);
         }
         Ok(!last)
+    }
+}
+
+/// The upkeep due after a long run (more than one chunk), once its result
+/// shows: on PostgreSQL, the guild's post tally folded (the run added a
+/// row per key and chunk) and the changed tables vacuumed, with fresh
+/// statistics for the planner (see `Db::vacuum`); on SQLite, a last
+/// checkpoint. Failures are logged: the run itself is done.
+#[derive(Debug, Clone, Copy)]
+pub struct AfterRun {
+    guild_id: i64,
+    tables: &'static [&'static str],
+    long: bool,
+}
+
+impl AfterRun {
+    pub async fn upkeep(self, db: &Db) {
+        if !self.long {
+            return;
+        }
+        if let Err(e) = post_tally::fold(db, self.guild_id).await {
+            tracing::warn!(guild = self.guild_id, error = %e, "could not fold the post tally");
+        }
+        db.vacuum(self.tables, true).await;
+        db.checkpoint().await;
     }
 }
 
