@@ -20,19 +20,34 @@ use crate::model::PostFilter;
 /// the tally is kept by (platform, group, brand, account): no date range,
 /// no minimum of views.
 pub(crate) fn total_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter) -> Option<Sql> {
-    let kept_by_tally = f.from.is_none() && f.to.is_none() && f.min_views.is_none();
+    // Every field named, so that a new filter cannot be left out of the
+    // total unnoticed: it must be added here, one way or the other.
+    let PostFilter {
+        q: _, // the caller's: this is the total without the search
+        platform,
+        brand,
+        group,
+        account,
+        from,
+        to,
+        min_views,
+        sort: _,
+        page: _,
+        page_size: _,
+    } = f;
+    let kept_by_tally = from.is_none() && to.is_none() && min_views.is_none();
     if dialect != Dialect::Postgres || !kept_by_tally {
         return None;
     }
     let mut sql = Sql::new("SELECT COALESCE(SUM(t.live), 0)::BIGINT FROM post_tallies t");
     sql.push(" WHERE t.guild_id = ").bind(scope.guild_id());
-    if let Some(platform) = f.platform {
+    if let Some(platform) = platform {
         sql.push(" AND t.platform = ").bind(platform.as_str());
     }
-    list_sql::assigned(&mut sql, "t.brand_id", f.brand);
-    list_sql::assigned(&mut sql, "t.group_id", f.group);
-    if let Some(account) = f.account {
-        sql.push(" AND t.account_id = ").bind(account);
+    list_sql::assigned(&mut sql, "t.brand_id", *brand);
+    list_sql::assigned(&mut sql, "t.group_id", *group);
+    if let Some(account) = account {
+        sql.push(" AND t.account_id = ").bind(*account);
     }
     Some(sql)
 }
