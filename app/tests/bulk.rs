@@ -1324,6 +1324,15 @@ db_test!(
     }
 );
 
+async fn tally_rows(db: &Db, guild: i64) -> i64 {
+    count(
+        db,
+        "SELECT COUNT(*) FROM post_tallies WHERE guild_id = $1",
+        vec![Arg::Int(guild)],
+    )
+    .await
+}
+
 db_test!(
     folding_the_post_tally_keeps_its_totals_and_leaves_one_row_per_key,
     |db: Db| async move {
@@ -1342,15 +1351,7 @@ db_test!(
             )
             .await;
         }
-        let rows = |db: Db, guild: i64| async move {
-            count(
-                &db,
-                "SELECT COUNT(*) FROM post_tallies WHERE guild_id = $1",
-                vec![Arg::Int(guild)],
-            )
-            .await
-        };
-        let before = rows(fx.db().clone(), scope.guild_id()).await;
+        let before = tally_rows(fx.db(), scope.guild_id()).await;
 
         app::domain::post_tally::fold(fx.db(), scope.guild_id())
             .await
@@ -1363,7 +1364,7 @@ db_test!(
             vec![Arg::Int(scope.guild_id())],
         )
         .await;
-        let after = rows(fx.db().clone(), scope.guild_id()).await;
+        let after = tally_rows(fx.db(), scope.guild_id()).await;
         assert!(
             before > after,
             "{before} rows before folding, {after} after"

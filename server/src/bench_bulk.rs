@@ -112,7 +112,7 @@ async fn timed(
     let run = runner.run_chunks(db, clock).await?;
     let elapsed = t.elapsed();
     // After the result shows, with the list still looping: the upkeep the
-    // chunks left (PostgreSQL's vacuum, SQLite's last checkpoint).
+    // chunks left (PostgreSQL's fold and vacuum; nothing on SQLite).
     let t = Instant::now();
     after.upkeep(db).await;
     let upkeep = t.elapsed();
@@ -182,7 +182,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchBulkArgs) -> Result<()
         let (p95, n) = p95_ms(during);
         println!(
             "{name}: {done} posts in {:.3} s ({audit} audit rows), then {:.3} s of upkeep \
-             (vacuum or WAL checkpoint); list query p95 {p95:.2} ms during both over {n} runs \
+             (PostgreSQL's vacuum); list query p95 {p95:.2} ms during both over {n} runs \
              ({:.2}x quiet)",
             elapsed.as_secs_f64(),
             upkeep.as_secs_f64(),

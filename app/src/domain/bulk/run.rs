@@ -362,8 +362,9 @@ impl Runner {
 /// The upkeep due after a long run (more than one chunk), once its result
 /// shows: on PostgreSQL, the guild's post tally folded (the run added a
 /// row per key and chunk) and the changed tables vacuumed, with fresh
-/// statistics for the planner (see `Db::vacuum`); on SQLite, a last
-/// checkpoint. Failures are logged: the run itself is done.
+/// statistics for the planner (see `Db::vacuum`). On SQLite there is none:
+/// the last chunk's checkpoint (in `run_chunks`) was the last one due.
+/// Failures are logged: the run itself is done.
 #[derive(Debug, Clone, Copy)]
 pub struct AfterRun {
     guild_id: i64,
@@ -380,7 +381,6 @@ impl AfterRun {
             tracing::warn!(guild = self.guild_id, error = %e, "could not fold the post tally");
         }
         db.vacuum(self.tables, true).await;
-        db.checkpoint().await;
     }
 }
 
