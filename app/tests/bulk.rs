@@ -719,6 +719,14 @@ async fn items_shown_for(db: &Db, scope: &GuildScope, batch: &str) -> i64 {
         .items
 }
 
+/// The total the page of a batch's item entries shows.
+async fn item_page_total(db: &Db, scope: &GuildScope, batch: &str) -> i64 {
+    app::domain::audit::batch_items(db, scope, batch, 1)
+        .await
+        .unwrap()
+        .total
+}
+
 db_test!(
     a_bulk_summary_keeps_its_item_count_and_older_summaries_are_counted,
     |db: Db| async move {
@@ -736,12 +744,17 @@ db_test!(
             .await
             .unwrap();
 
-        // Act
-        let runner = start(&fx, &editor, &confirm, 2).await;
+        // Act: one chunk of two, then the rest.
+        let mut runner = start(&fx, &editor, &confirm, 2).await;
         let batch = runner.batch_id().to_string();
+        runner.step(fx.db(), fx.clock_now()).await.unwrap();
+        let items_while_running = item_page_total(fx.db(), &editor, &batch).await;
         let result = runner.run_to_end(fx.db(), &fx.state.clock).await.unwrap();
 
-        // Assert: the summary holds the count, and the log shows it.
+        // Assert: while the batch runs, its items page counts what is
+        // written; the summary then holds the count, and the log and the
+        // items page show it.
+        assert_eq!(items_while_running, 2);
         assert_eq!((result.succeeded, result.failed), (2, 1));
         let kept = count(
             fx.db(),
@@ -751,6 +764,7 @@ db_test!(
         .await;
         assert_eq!(kept, 3);
         assert_eq!(items_shown_for(fx.db(), &editor, &batch).await, 3);
+        assert_eq!(item_page_total(fx.db(), &editor, &batch).await, 3);
         // A summary written before the column existed is counted instead.
         fx.db()
             .execute(&Sql::bound(
@@ -760,6 +774,7 @@ db_test!(
             .await
             .unwrap();
         assert_eq!(items_shown_for(fx.db(), &editor, &batch).await, 3);
+        assert_eq!(item_page_total(fx.db(), &editor, &batch).await, 3);
     }
 );
 
@@ -1183,7 +1198,7 @@ struct Counted {
     condition: String,
 }
 
-/// The filters the kept tally serves (PostgreSQL), plus one it does not.
+/// The filters the kept tallies serve (PostgreSQL), plus some they do not.
 async fn tally_filters(db: &Db, guild: i64) -> Vec<Counted> {
     let group = group_ids(db, "alpha").await[1];
     let brand = count(
@@ -1225,9 +1240,33 @@ async fn tally_filters(db: &Db, guild: i64) -> Vec<Counted> {
             vec![("account", account.to_string())],
             format!("AND account_id = {account}"),
         ),
+        // The views tally: a floor of its scale, a minimum between two
+        // floors, and with the other filters.
         c(
             vec![("min_views", "1000".into())],
             "AND views >= 1000".into(),
+        ),
+        c(
+            vec![("min_views", "1500".into())],
+            "AND views >= 1500".into(),
+        ),
+        c(vec![("min_views", "0".into())], "AND views >= 0".into()),
+        c(
+            vec![("group", group.to_string()), ("min_views", "700".into())],
+            format!("AND group_id = {group} AND views >= 700"),
+        ),
+        c(
+            vec![
+                ("platform", "x".into()),
+                ("brand", "none".into()),
+                ("min_views", "20000".into()),
+            ],
+            "AND platform = 'x' AND brand_id IS NULL AND views >= 20000".into(),
+        ),
+        // Counted: one account.
+        c(
+            vec![("account", account.to_string()), ("min_views", "50".into())],
+            format!("AND account_id = {account} AND views >= 50"),
         ),
     ]
 }
@@ -1255,10 +1294,84 @@ async fn assert_totals_are_counts(fx: &Fixture, scope: &GuildScope, after: &str)
         .await;
         assert_eq!(total, counted, "the total of {filter:?} after {after}");
     }
+    assert_trash_totals_are_counts(fx, scope, after).await;
+}
+
+/// Every Deleted Items view's total, and the tab's, equals a plain count of
+/// the trashed posts (the trash tally serves them on PostgreSQL, except
+/// "purged within 7 days").
+async fn assert_trash_totals_are_counts(fx: &Fixture, scope: &GuildScope, after: &str) {
+    let guild = scope.guild_id();
+    let batch: Option<(Option<String>,)> = fx
+        .db()
+        .fetch_optional(&Sql::bound(
+            "SELECT MIN(delete_batch_id) FROM posts WHERE guild_id = $1 AND deleted_at IS NOT NULL",
+            vec![Arg::Int(guild)],
+        ))
+        .await
+        .unwrap();
+    let mut views = vec![
+        (vec![], String::new()),
+        (
+            vec![("platform", "tiktok".to_string())],
+            "AND platform = 'tiktok'".to_string(),
+        ),
+        (
+            vec![("expiring", "1".to_string())],
+            "AND deleted_at <= $2".to_string(),
+        ),
+    ];
+    if let Some((Some(batch),)) = batch {
+        views.push((
+            vec![("batch", batch.clone()), ("platform", "x".into())],
+            format!("AND delete_batch_id = '{batch}' AND platform = 'x'"),
+        ));
+        views.push((
+            vec![("batch", batch.clone())],
+            format!("AND delete_batch_id = '{batch}'"),
+        ));
+    }
+    let every = count(
+        fx.db(),
+        "SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND deleted_at IS NOT NULL",
+        vec![Arg::Int(guild)],
+    )
+    .await;
+    let window = fx.state.trash_window();
+    for (filter, condition) in views {
+        let pairs: Params = filter
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let f = app::model::TrashFilter::from_params(&pairs).expect("valid filter");
+        let page = app::domain::trash::list(fx.db(), scope, &f, window)
+            .await
+            .expect("trash list");
+        let mut args = vec![Arg::Int(guild)];
+        if f.expiring {
+            args.push(Arg::Time(window.expiring_cutoff()));
+        }
+        let counted = count(
+            fx.db(),
+            &format!(
+                "SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND deleted_at IS NOT NULL {condition}"
+            ),
+            args,
+        )
+        .await;
+        assert_eq!(
+            page.total, counted,
+            "the trash total of {filter:?} after {after}"
+        );
+        assert_eq!(
+            page.posts_total, every,
+            "the trash's post count after {after}"
+        );
+    }
 }
 
 db_test!(
-    list_totals_stay_exact_through_every_kind_of_change_to_posts,
+    list_and_trash_totals_stay_exact_through_every_kind_of_change_to_posts,
     |db: Db| async move {
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.admin, "alpha").await;
@@ -1333,8 +1446,17 @@ async fn tally_rows(db: &Db, guild: i64) -> i64 {
     .await
 }
 
+async fn trash_tally_rows(db: &Db, guild: i64) -> i64 {
+    count(
+        db,
+        "SELECT COUNT(*) FROM post_trash_tallies WHERE guild_id = $1",
+        vec![Arg::Int(guild)],
+    )
+    .await
+}
+
 db_test!(
-    folding_the_post_tally_keeps_its_totals_and_leaves_one_row_per_key,
+    folding_the_post_tallies_keeps_their_totals_and_leaves_one_row_per_key,
     |db: Db| async move {
         if db.dialect() == app::domain::Dialect::Sqlite {
             return; // SQLite keeps no tally; its totals are counted.
@@ -1351,7 +1473,20 @@ db_test!(
             )
             .await;
         }
+        // One delete, then half of it restored in chunks: the trash tally
+        // gains rows of both signs for the same keys.
+        let deleted = live[40..60].to_vec();
+        run(&fx, &scope, delete(POSTS, Selection::Ids(deleted.clone()))).await;
+        for chunk in deleted[..10].chunks(5) {
+            let req = BulkRequest {
+                entity: POSTS,
+                selection: Selection::Ids(chunk.to_vec()),
+                action: BulkAction::Restore,
+            };
+            run(&fx, &scope, req).await;
+        }
         let before = tally_rows(fx.db(), scope.guild_id()).await;
+        let trash_before = trash_tally_rows(fx.db(), scope.guild_id()).await;
 
         app::domain::post_tally::fold(fx.db(), scope.guild_id())
             .await
@@ -1370,6 +1505,94 @@ db_test!(
             "{before} rows before folding, {after} after"
         );
         assert_eq!(after, keys, "one row per key with live posts");
+        let trash_keys = count(
+            fx.db(),
+            "SELECT COUNT(*) FROM (SELECT DISTINCT platform, delete_batch_id \
+             FROM posts WHERE guild_id = $1 AND deleted_at IS NOT NULL) k",
+            vec![Arg::Int(scope.guild_id())],
+        )
+        .await;
+        let trash_after = trash_tally_rows(fx.db(), scope.guild_id()).await;
+        assert!(
+            trash_before > trash_after,
+            "{trash_before} trash rows before folding, {trash_after} after"
+        );
+        assert_eq!(
+            trash_after, trash_keys,
+            "one row per key with trashed posts"
+        );
         assert_totals_are_counts(&fx, &scope, "folding").await;
+    }
+);
+
+db_test!(
+    the_audit_log_pages_through_a_batchs_items_and_its_own_entries_without_gaps,
+    |db: Db| async move {
+        // Arrange: a delete of 110 posts (one batch, three pages of items),
+        // then 60 single-post reassigns (over one page of summaries).
+        let fx = Fixture::with_sizes(db, 12, 170).await;
+        let editor = fx.scope(&fx.editor, "alpha").await;
+        let live = live_posts(fx.db(), "alpha").await;
+        let result = run(
+            &fx,
+            &editor,
+            delete(POSTS, Selection::Ids(live[..110].to_vec())),
+        )
+        .await;
+        let group = group_ids(fx.db(), "alpha").await[1];
+        for post in &live[110..170] {
+            run(
+                &fx,
+                &editor,
+                move_to_group(Selection::Ids(vec![*post]), group),
+            )
+            .await;
+        }
+        let written = ids(
+            fx.db(),
+            "SELECT id FROM audit_log WHERE batch_id = $1 AND target_id IS NOT NULL ORDER BY id",
+            vec![Arg::Text(result.batch_id.clone())],
+        )
+        .await;
+
+        // Act
+        let mut shown = Vec::new();
+        for page in 1..=3 {
+            let items = app::domain::audit::batch_items(fx.db(), &editor, &result.batch_id, page)
+                .await
+                .unwrap();
+            assert_eq!(items.total, 110);
+            shown.extend(items.items.into_iter().map(|i| i.id));
+        }
+        let log_page = |page| {
+            let filter = app::model::AuditFilter {
+                page,
+                ..Default::default()
+            };
+            let db = fx.db().clone();
+            let scope = editor.clone();
+            async move {
+                app::domain::audit::list(&db, &scope, &filter)
+                    .await
+                    .unwrap()
+            }
+        };
+        let (first, second) = (log_page(1).await, log_page(2).await);
+
+        // Assert: every item once, in the order written; the log's second
+        // page goes on where the first stopped.
+        assert_eq!(shown, written);
+        assert_eq!(first.total, second.total);
+        assert!(first.total > 60, "{} entries", first.total);
+        let ids_of = |p: &app::model::Page<app::model::AuditEntry>| {
+            p.items.iter().map(|e| e.id).collect::<Vec<_>>()
+        };
+        let mut both = ids_of(&first);
+        both.extend(ids_of(&second));
+        assert_eq!(both.len() as i64, first.total);
+        assert!(
+            both.windows(2).all(|w| w[0] > w[1]),
+            "newest first, no repeats"
+        );
     }
 );

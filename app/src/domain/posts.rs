@@ -119,7 +119,7 @@ fn search_condition(
 }
 
 /// Every condition of the filter bar but the search box.
-fn filter_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
+pub(crate) fn filter_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
     filter_clause_on(sql, scope, f, Dates::Indexed);
 }
 

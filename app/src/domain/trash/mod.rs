@@ -10,7 +10,7 @@ pub mod sample;
 
 use super::estimate::{self, Sampling, Verdict};
 use super::list_sql::{self, Reach};
-use super::{Arg, Db, Dialect, EntitySql, GuildScope, Sql};
+use super::{post_tally, Arg, Db, Dialect, EntitySql, GuildScope, Sql};
 use crate::error::AppError;
 use crate::model::filter::EXPIRING_WITHIN_DAYS;
 use crate::model::search::Search;
@@ -287,11 +287,16 @@ pub async fn list_sampling(
         }
         count
     };
+    // The total without the search: from the trash tally where one is kept
+    // for these filters (PostgreSQL), otherwise counted.
+    let unsearched =
+        || post_tally::trashed_total_sql(dialect, scope, f).unwrap_or_else(|| count_of(None));
     let count = match verdict {
         Some(Verdict::Exact(_)) => None,
-        Some(Verdict::Common { .. }) => filtered.then(|| count_of(None)),
+        Some(Verdict::Common { .. }) => filtered.then(unsearched),
         Some(Verdict::Rare) => Some(count_of(Some(Reach::Lookup))),
-        None => (filtered || search != Search::Everything).then(|| count_of(Some(reach))),
+        None if search == Search::Everything => filtered.then(unsearched),
+        None => Some(count_of(Some(reach))),
     };
 
     let (rows, counted, expiring, totals) = futures::try_join!(
@@ -394,7 +399,8 @@ pub async fn expiring_count(db: &Db, scope: &GuildScope, window: Window) -> Resu
     db.fetch_i64(&sql).await
 }
 
-/// (accounts, posts) in the guild's trash.
+/// (accounts, posts) in the guild's trash: posts from the trash tally
+/// where one is kept (PostgreSQL), accounts counted (they are few).
 async fn totals(db: &Db, scope: &GuildScope) -> Result<(i64, i64), AppError> {
     let count = |table: &str| {
         Sql::bound(
@@ -402,6 +408,8 @@ async fn totals(db: &Db, scope: &GuildScope) -> Result<(i64, i64), AppError> {
             vec![Arg::Int(scope.guild_id())],
         )
     };
-    let (accounts, posts) = (count("accounts"), count("posts"));
+    let posts =
+        post_tally::every_trashed_sql(db.dialect(), scope).unwrap_or_else(|| count("posts"));
+    let accounts = count("accounts");
     futures::try_join!(db.fetch_i64(&accounts), db.fetch_i64(&posts))
 }
