@@ -1251,6 +1251,19 @@ async fn tally_filters(db: &Db, guild: i64) -> Vec<Counted> {
             "AND views >= 1500".into(),
         ),
         c(vec![("min_views", "0".into())], "AND views >= 0".into()),
+        // The top of the scale (a trillion), below it, and above it.
+        c(
+            vec![("min_views", "600000000000".into())],
+            "AND views >= 600000000000".into(),
+        ),
+        c(
+            vec![("min_views", "1000000000000".into())],
+            "AND views >= 1000000000000".into(),
+        ),
+        c(
+            vec![("min_views", "2000000000000".into())],
+            "AND views >= 2000000000000".into(),
+        ),
         c(
             vec![("group", group.to_string()), ("min_views", "700".into())],
             format!("AND group_id = {group} AND views >= 700"),
@@ -1376,6 +1389,20 @@ db_test!(
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.admin, "alpha").await;
         assert_totals_are_counts(&fx, &scope, "the seed").await;
+
+        // New view counts from the tracker, some past the top of the views
+        // tally's scale.
+        let live = live_posts(fx.db(), "alpha").await;
+        for (post, views) in live.iter().zip([3_000_000_000_000, 800_000_000_000, 7, 0]) {
+            fx.db()
+                .execute(&Sql::bound(
+                    "UPDATE posts SET views = $1 WHERE id = $2",
+                    vec![Arg::Int(views), Arg::Int(*post)],
+                ))
+                .await
+                .unwrap();
+        }
+        assert_totals_are_counts(&fx, &scope, "new view counts").await;
 
         let tiktok = Selection::AllMatching {
             filter: params(&[("platform", "tiktok")]),

@@ -19,13 +19,55 @@
 -- per key whose count it changed, and post_tally::fold merges them. New
 -- view counts from the tracker move a post to another key only when they
 -- cross a floor.
+--
+-- The floor of a view count: the largest step of the scale at or below it,
+-- up to a trillion (a post with more views is filed under a trillion, and
+-- a minimum above it is counted). A ladder of comparisons rather than
+-- arithmetic on the count's digits: the function is inlined into the
+-- triggers' queries, and a bulk chunk of 5,000 posts calls it 10,000
+-- times (a version with numeric powers cost 6.6 us a call, 66 ms a chunk).
 CREATE FUNCTION view_floor(views BIGINT) RETURNS BIGINT
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN views < 1 THEN 0
-        ELSE step * CASE WHEN views / step >= 5 THEN 5 WHEN views / step >= 2 THEN 2 ELSE 1 END
-    END
-    FROM (SELECT (10::numeric ^ (length(GREATEST(views, 1)::text) - 1))::bigint AS step) s
-$$;
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE
+        WHEN views < 1 THEN 0
+        WHEN views < 2 THEN 1
+        WHEN views < 5 THEN 2
+        WHEN views < 10 THEN 5
+        WHEN views < 20 THEN 10
+        WHEN views < 50 THEN 20
+        WHEN views < 100 THEN 50
+        WHEN views < 200 THEN 100
+        WHEN views < 500 THEN 200
+        WHEN views < 1000 THEN 500
+        WHEN views < 2000 THEN 1000
+        WHEN views < 5000 THEN 2000
+        WHEN views < 10000 THEN 5000
+        WHEN views < 20000 THEN 10000
+        WHEN views < 50000 THEN 20000
+        WHEN views < 100000 THEN 50000
+        WHEN views < 200000 THEN 100000
+        WHEN views < 500000 THEN 200000
+        WHEN views < 1000000 THEN 500000
+        WHEN views < 2000000 THEN 1000000
+        WHEN views < 5000000 THEN 2000000
+        WHEN views < 10000000 THEN 5000000
+        WHEN views < 20000000 THEN 10000000
+        WHEN views < 50000000 THEN 20000000
+        WHEN views < 100000000 THEN 50000000
+        WHEN views < 200000000 THEN 100000000
+        WHEN views < 500000000 THEN 200000000
+        WHEN views < 1000000000 THEN 500000000
+        WHEN views < 2000000000 THEN 1000000000
+        WHEN views < 5000000000 THEN 2000000000
+        WHEN views < 10000000000 THEN 5000000000
+        WHEN views < 20000000000 THEN 10000000000
+        WHEN views < 50000000000 THEN 20000000000
+        WHEN views < 100000000000 THEN 50000000000
+        WHEN views < 200000000000 THEN 100000000000
+        WHEN views < 500000000000 THEN 200000000000
+        WHEN views < 1000000000000 THEN 500000000000
+        ELSE 1000000000000
+    END;
 
 CREATE TABLE post_view_tallies (
     guild_id    BIGINT NOT NULL,

@@ -109,24 +109,29 @@ pub(crate) fn total_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter) ->
     Some(sql)
 }
 
+/// The top of the views tally's scale: the database files every post with
+/// more views under it (`view_floor`).
+const TOP_VIEW_FLOOR: i64 = 1_000_000_000_000;
+
 /// The smallest floor of the views tally at or above `min`: the 1-2-5
 /// scale (0, 1, 2, 5, 10, 20, 50, …) that the database's `view_floor`
 /// files posts under (migration `post_view_tallies`). `None` above the
-/// scale's top.
+/// scale's top, where a minimum is counted.
 pub(crate) fn view_floor_from(min: i64) -> Option<i64> {
     if min <= 0 {
         return Some(0);
     }
     let mut step: i64 = 1;
-    loop {
+    while step <= TOP_VIEW_FLOOR {
         for m in [1, 2, 5] {
-            let floor = step.checked_mul(m)?;
-            if floor >= min {
+            let floor = step * m;
+            if floor >= min && floor <= TOP_VIEW_FLOOR {
                 return Some(floor);
             }
         }
-        step = step.checked_mul(10)?;
+        step *= 10;
     }
+    None
 }
 
 /// The total of the guild's trashed posts in the Deleted Items view `f`
@@ -260,10 +265,9 @@ mod tests {
             0, 1, 2, 5, 5, 10, 10, 20, 100_000, 100_000, 200_000, 200_000,
         ];
         assert_eq!(floors, expected.map(Some));
-        assert_eq!(
-            view_floor_from(5_000_000_000_000_000_000),
-            Some(5_000_000_000_000_000_000)
-        );
-        assert_eq!(view_floor_from(5_000_000_000_000_000_001), None);
+        assert_eq!(view_floor_from(600_000_000_000), Some(1_000_000_000_000));
+        assert_eq!(view_floor_from(1_000_000_000_000), Some(1_000_000_000_000));
+        assert_eq!(view_floor_from(1_000_000_000_001), None);
+        assert_eq!(view_floor_from(i64::MAX), None);
     }
 }
