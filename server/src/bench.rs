@@ -65,6 +65,13 @@ pub async fn bench_user(
     })
 }
 
+fn named(cases: Vec<(&str, Params)>) -> Vec<(String, Params)> {
+    cases
+        .into_iter()
+        .map(|(name, p)| (name.to_string(), p))
+        .collect()
+}
+
 fn params(pairs: &[(&str, String)]) -> Params {
     pairs
         .iter()
@@ -127,7 +134,7 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
     let today = clock.now().date_naive();
     let month_ago = today - chrono::Days::new(30);
 
-    let cases: Vec<(&str, Params)> = vec![
+    let mut cases: Vec<(String, Params)> = named(vec![
         ("newest first, no filter", params(&[])),
         (
             "platform = tiktok",
@@ -201,7 +208,43 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
             "handle prefix “@…” (3 letters)",
             params(&[("q", format!("@{prefix}"))]),
         ),
+    ]);
+    // Every other pair of the filter bar's filters, newest first: the rows
+    // above hold platform + brand, group + min views and text + platform.
+    // An Instagram account: `--trash` empties TikTok, and the first account
+    // of the list may be one.
+    let instagram = params(&[("platform", "instagram".into())]);
+    let pair_account = accounts::list(db, &scope, &AccountFilter::from_params(&instagram)?)
+        .await?
+        .items
+        .first()
+        .map_or(some_account, |a| a.id);
+    let singles: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("platform", vec![("platform", "instagram".into())]),
+        ("brand", vec![("brand", brands[0].id.to_string())]),
+        ("group", vec![("group", groups[1].id.to_string())]),
+        ("account", vec![("account", pair_account.to_string())]),
+        (
+            "last 30 days",
+            vec![("from", month_ago.to_string()), ("to", today.to_string())],
+        ),
+        ("min views 100k", vec![("min_views", "100000".into())]),
+        ("text “dance”", vec![("q", "dance".into())]),
     ];
+    let shown = [
+        ("platform", "brand"),
+        ("group", "min views 100k"),
+        ("platform", "text “dance”"),
+    ];
+    for (i, (a, a_params)) in singles.iter().enumerate() {
+        for (b, b_params) in &singles[i + 1..] {
+            if shown.contains(&(*a, *b)) {
+                continue;
+            }
+            let both: Vec<(&str, String)> = a_params.iter().chain(b_params).cloned().collect();
+            cases.push((format!("pair: {a} + {b}"), params(&both)));
+        }
+    }
 
     println!(
         "Backend: {:?}, guild “{}” with {} live posts, {} runs per query\n",
@@ -212,11 +255,12 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
     );
     println!("| query | matches | p50 ms | p95 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|");
-    for (name, p) in cases {
+    for (name, p) in &cases {
+        let name = name.as_str();
         if !wanted(&args, name) {
             continue;
         }
-        let filter = PostFilter::from_params(&p)?;
+        let filter = PostFilter::from_params(p)?;
         let (scope, filter) = (&scope, &filter);
         let (shown, times) = timed(args.iterations, move || async move {
             let page = posts::list(db, scope, filter).await?;
