@@ -1276,6 +1276,16 @@ async fn tally_filters(db: &Db, guild: i64) -> Vec<Counted> {
             ],
             "AND platform = 'x' AND brand_id IS NULL AND views >= 20000".into(),
         ),
+        // Counted, naming every platform (a brand or group with a date
+        // range; these ranges hold every post).
+        c(
+            vec![("brand", brand.to_string()), ("from", "2000-01-01".into())],
+            format!("AND brand_id = {brand}"),
+        ),
+        c(
+            vec![("group", "none".into()), ("to", "2100-01-01".into())],
+            "AND group_id IS NULL".into(),
+        ),
         // Counted: one account.
         c(
             vec![("account", account.to_string()), ("min_views", "50".into())],
