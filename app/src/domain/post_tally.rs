@@ -14,6 +14,7 @@
 
 use super::{list_sql, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
+use crate::model::filter::Assigned;
 use crate::model::{Entity, Platform, PostFilter, TrashFilter};
 
 /// One kept tally: its table, the columns of its key besides the guild,
@@ -74,11 +75,7 @@ pub(crate) fn total_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter) ->
     let Some(min) = *min_views else {
         let mut sql = Sql::new("SELECT COALESCE(SUM(t.live), 0)::BIGINT FROM post_tallies t");
         sql.push(" WHERE t.guild_id = ").bind(scope.guild_id());
-        if let Some(platform) = platform {
-            sql.push(" AND t.platform = ").bind(platform.as_str());
-        }
-        list_sql::assigned(&mut sql, "t.brand_id", *brand);
-        list_sql::assigned(&mut sql, "t.group_id", *group);
+        and_kept_by(&mut sql, *platform, *brand, *group);
         if let Some(account) = account {
             sql.push(" AND t.account_id = ").bind(*account);
         }
@@ -92,11 +89,7 @@ pub(crate) fn total_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter) ->
         "SELECT ((SELECT COALESCE(SUM(t.live), 0) FROM post_view_tallies t WHERE t.guild_id = ",
     );
     sql.bind(scope.guild_id());
-    if let Some(platform) = platform {
-        sql.push(" AND t.platform = ").bind(platform.as_str());
-    }
-    list_sql::assigned(&mut sql, "t.brand_id", *brand);
-    list_sql::assigned(&mut sql, "t.group_id", *group);
+    and_kept_by(&mut sql, *platform, *brand, *group);
     sql.push(" AND t.view_floor >= ").bind(floor).push(")");
     if floor > min {
         // The posts between the minimum and the next floor up: at most a
@@ -107,6 +100,21 @@ pub(crate) fn total_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter) ->
     }
     sql.push(")::BIGINT");
     Some(sql)
+}
+
+/// ` AND …` for the platform, brand and group filters over a tally `t`:
+/// the live and views tallies both keep them.
+fn and_kept_by(
+    sql: &mut Sql,
+    platform: Option<Platform>,
+    brand: Option<Assigned>,
+    group: Option<Assigned>,
+) {
+    if let Some(platform) = platform {
+        sql.push(" AND t.platform = ").bind(platform.as_str());
+    }
+    list_sql::assigned(sql, "t.brand_id", brand);
+    list_sql::assigned(sql, "t.group_id", group);
 }
 
 /// The top of the views tally's scale: the database files every post with
