@@ -1276,6 +1276,24 @@ async fn tally_filters(db: &Db, guild: i64) -> Vec<Counted> {
             ],
             "AND platform = 'x' AND brand_id IS NULL AND views >= 20000".into(),
         ),
+        // Counted from the views index on SQLite: a minimum with a
+        // platform or a date range (these ranges hold every post).
+        c(
+            vec![("platform", "tiktok".into()), ("min_views", "1000".into())],
+            "AND platform = 'tiktok' AND views >= 1000".into(),
+        ),
+        c(
+            vec![("from", "2000-01-01".into()), ("min_views", "1500".into())],
+            "AND views >= 1500".into(),
+        ),
+        c(
+            vec![
+                ("platform", "x".into()),
+                ("to", "2100-01-01".into()),
+                ("min_views", "0".into()),
+            ],
+            "AND platform = 'x' AND views >= 0".into(),
+        ),
         // Counted, naming every platform (a brand or group with a date
         // range; these ranges hold every post).
         c(

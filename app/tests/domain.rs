@@ -1457,3 +1457,46 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    an_index_made_anew_on_a_measured_table_gets_its_statistics_when_migrations_run,
+    |db: Db| async move {
+        // PostgreSQL plans from the table's statistics, not the index's.
+        if db.dialect() != Dialect::Sqlite {
+            return;
+        }
+        let fx = Fixture::new(db).await;
+        let tables = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'";
+        let stats = "SELECT COUNT(*) FROM sqlite_stat1 WHERE idx = 'posts_live_by_views'";
+        fx.db()
+            .execute(&Sql::new("DROP TABLE IF EXISTS sqlite_stat1"))
+            .await
+            .unwrap();
+        fx.db().migrate().await.unwrap();
+        assert_eq!(
+            count(fx.db(), tables, vec![]).await,
+            0,
+            "a database never measured stays so"
+        );
+        fx.db().execute(&Sql::new("ANALYZE")).await.unwrap();
+        assert_eq!(count(fx.db(), stats, vec![]).await, 1);
+
+        // What a migration that remakes an index leaves behind: the
+        // index, without its statistics.
+        fx.db()
+            .execute(&Sql::new(
+                "DELETE FROM sqlite_stat1 WHERE idx = 'posts_live_by_views'",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(count(fx.db(), stats, vec![]).await, 0);
+
+        fx.db().migrate().await.unwrap();
+
+        assert_eq!(
+            count(fx.db(), stats, vec![]).await,
+            1,
+            "the new index is measured"
+        );
+    }
+);

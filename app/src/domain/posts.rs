@@ -120,18 +120,37 @@ fn search_condition(
 
 /// Every condition of the filter bar but the search box.
 pub(crate) fn filter_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
-    filter_clause_on(sql, scope, f, Dates::Indexed);
+    filter_clause_on(sql, scope, f, Served::Indexed);
 }
 
-/// [`filter_clause`] for a count. A brand or group with a date range also
-/// names every platform. In `posts_live_by_brand` and `…_by_group` the
-/// platform sits between the brand or group and the date, so without it
-/// the date cannot bound the scan: the count read the brand's whole section
-/// of the index (PostgreSQL, "brand + 30 days": 21 → 6 ms warm; SQLite
-/// chose the date's index and read table rows, 141 → 1 ms; BENCHMARKS.md).
-/// Every post has one of them. Not for the page: its list would no longer
-/// come out of the index in date order.
-fn count_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
+/// [`filter_clause`] for a count.
+///
+/// A brand or group with a date range also names every platform. In
+/// `posts_live_by_brand` and `…_by_group` the platform sits between the
+/// brand or group and the date, so without it the date cannot bound the
+/// scan: the count read the brand's whole section of the index
+/// (PostgreSQL, "brand + 30 days": 21 → 6 ms warm; SQLite chose the date's
+/// index and read table rows, 141 → 1 ms; BENCHMARKS.md). Every post has
+/// one of them. Not for the page: its list would no longer come out of the
+/// index in date order.
+///
+/// On SQLite, a minimum of views without a brand, group or account is
+/// counted from the views index alone, which holds each post's platform
+/// and posting time (migration `views_index_holds_platform_and_date`). The
+/// planner chose the platform's or the date's index and read a table row
+/// per post for its views ("platform + min views": 361 ms at p95 for a
+/// million posts); the views index bounds the count by its entries at or
+/// above the minimum (all of them at worst: about 40–60 ms for a million).
+fn count_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFilter) {
+    let by_views = dialect == Dialect::Sqlite
+        && f.min_views.is_some()
+        && f.brand.is_none()
+        && f.group.is_none()
+        && f.account.is_none();
+    if by_views {
+        filter_clause_on(sql, scope, f, Served::ViewsIndex);
+        return;
+    }
     filter_clause(sql, scope, f);
     let ranged = f.from.is_some() || f.to.is_some();
     if f.platform.is_none() && ranged && (f.brand.is_some() || f.group.is_some()) {
@@ -143,13 +162,19 @@ fn count_clause(sql: &mut Sql, scope: &GuildScope, f: &PostFilter) {
     }
 }
 
-/// Whether SQLite may serve a date range from its index.
+/// Which of SQLite's indexes may serve the filter bar's conditions. A `+`
+/// before a column keeps SQLite from using an index on it; the condition
+/// is then tested on what another index yields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dates {
+enum Served {
+    /// Any condition by its own index, as the planner picks.
     Indexed,
-    /// `+p.posted_at`: the range is tested on the posts the sort's index
-    /// yields instead.
-    Tested,
+    /// `+p.posted_at`: the date range is tested on the posts the sort's
+    /// index yields.
+    SortIndex,
+    /// `+p.platform` and `+p.posted_at`: both are tested on the entries of
+    /// `posts_live_by_views` that a minimum of views reaches.
+    ViewsIndex,
 }
 
 /// At least this many posts in a date range sorted by views or likes, and
@@ -158,17 +183,19 @@ enum Dates {
 /// 2,000 of 716,000); sorting 2,000 posts costs about as little.
 const WALK_SORT_FROM: i64 = 2_000;
 
-/// [`filter_clause`], its date range served as `dates` says.
-fn filter_clause_on(sql: &mut Sql, scope: &GuildScope, f: &PostFilter, dates: Dates) {
-    let posted = match dates {
-        Dates::Indexed => "p.posted_at",
-        Dates::Tested => "+p.posted_at",
+/// [`filter_clause`], its conditions served as `served` says.
+fn filter_clause_on(sql: &mut Sql, scope: &GuildScope, f: &PostFilter, served: Served) {
+    let (platform_col, posted) = match served {
+        Served::Indexed => ("p.platform", "p.posted_at"),
+        Served::SortIndex => ("p.platform", "+p.posted_at"),
+        Served::ViewsIndex => ("+p.platform", "+p.posted_at"),
     };
     sql.push(" WHERE p.guild_id = ")
         .bind(scope.guild_id())
         .push(" AND p.deleted_at IS NULL");
     if let Some(platform) = f.platform {
-        sql.push(" AND p.platform = ").bind(platform.as_str());
+        sql.push(&format!(" AND {platform_col} = "))
+            .bind(platform.as_str());
     }
     list_sql::assigned(sql, "p.brand_id", f.brand);
     list_sql::assigned(sql, "p.group_id", f.group);
@@ -199,11 +226,18 @@ pub(crate) fn order_by(sort: PostSort) -> &'static str {
     }
 }
 
+/// The page's columns and joins. The account is joined on `+p.account_id`
+/// so that the accounts can never drive the join: on SQLite, a guild whose
+/// posts are all live had its date-range pages planned as a scan of the
+/// accounts, each account's posts in the range through
+/// `posts_live_by_account`, and a sort of the whole range ("last 30 days",
+/// 84,000 posts: 163 ms for the page instead of 0.6; SQLite 3.46, the bench
+/// guild before its TikTok delete). The posts' own index drives instead.
 const PAGE_COLUMNS: &str = "SELECT p.id, p.account_id, a.handle AS account_handle, p.platform, \
      p.url, p.caption, p.posted_at, p.views, p.likes, p.comments, p.shares, \
      p.group_id, g.name AS group_name, p.brand_id, b.name AS brand_name, p.created_at \
      FROM posts p \
-     JOIN accounts a ON a.id = p.account_id \
+     JOIN accounts a ON a.id = +p.account_id \
      LEFT JOIN account_groups g ON g.id = p.group_id \
      LEFT JOIN brands b ON b.id = p.brand_id";
 
@@ -225,7 +259,7 @@ pub async fn list_sampling(
     // The count of the list, with its search reached so (or without it).
     let counted = |with_search: Option<Reach>| {
         let mut count = Sql::new("SELECT COUNT(*) FROM posts p");
-        count_clause(&mut count, scope, f);
+        count_clause(&mut count, dialect, scope, f);
         if let Some(reach) = with_search {
             and_search(&mut count, dialect, scope, &search, reach);
         }
@@ -246,12 +280,12 @@ pub async fn list_sampling(
         // Python's sqlite3). Counted first, so a narrow range, which is
         // cheap to sort and slow to walk to, keeps its index.
         let total = db.fetch_i64(&counted(None)).await?;
-        let dates = if total >= WALK_SORT_FROM {
-            Dates::Tested
+        let served = if total >= WALK_SORT_FROM {
+            Served::SortIndex
         } else {
-            Dates::Indexed
+            Served::Indexed
         };
-        let page = page_sql_on(dialect, scope, f, Reach::Walk, dates);
+        let page = page_sql_on(dialect, scope, f, Reach::Walk, served);
         (db.fetch_all::<PostRow>(&page).await?, total, false)
     } else if search == Search::Everything {
         let (rows, total) = page_and(Reach::Walk, unsearched()).await?;
@@ -354,22 +388,22 @@ async fn by_ids(db: &Db, f: &PostFilter, ids: &[i64]) -> Result<Vec<PostRow>, Ap
 /// OFFSET's joins for every row they skip, and page 2,000 skips 49,975
 /// (PostgreSQL 186 ms, SQLite 80 ms before, measured).
 fn page_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter, reach: Reach) -> Sql {
-    page_sql_on(dialect, scope, f, reach, Dates::Indexed)
+    page_sql_on(dialect, scope, f, reach, Served::Indexed)
 }
 
-/// [`page_sql`], its date range served as `dates` says.
+/// [`page_sql`], its conditions served as `served` says.
 fn page_sql_on(
     dialect: Dialect,
     scope: &GuildScope,
     f: &PostFilter,
     reach: Reach,
-    dates: Dates,
+    served: Served,
 ) -> Sql {
     let search = Search::parse(&f.q);
     let mut sql = Sql::default();
     if reach == Reach::Lookup {
         sql.push("WITH m AS MATERIALIZED (SELECT p.id FROM posts p");
-        filter_clause_on(&mut sql, scope, f, dates);
+        filter_clause_on(&mut sql, scope, f, served);
         and_search(&mut sql, dialect, scope, &search, reach);
         sql.push(&format!(
             ") {PAGE_COLUMNS} WHERE p.id IN (SELECT id FROM m)"
@@ -378,7 +412,7 @@ fn page_sql_on(
         sql.push(&format!(
             "{PAGE_COLUMNS} WHERE p.id IN (SELECT p.id FROM posts p"
         ));
-        filter_clause_on(&mut sql, scope, f, dates);
+        filter_clause_on(&mut sql, scope, f, served);
         and_search(&mut sql, dialect, scope, &search, reach);
         sql.push(order_by(f.sort));
         list_sql::page(&mut sql, f.page, f.page_size);
@@ -386,7 +420,7 @@ fn page_sql_on(
         return sql;
     } else {
         sql.push(PAGE_COLUMNS);
-        filter_clause_on(&mut sql, scope, f, dates);
+        filter_clause_on(&mut sql, scope, f, served);
         and_search(&mut sql, dialect, scope, &search, reach);
     }
     sql.push(order_by(f.sort));
