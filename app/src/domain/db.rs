@@ -547,11 +547,9 @@ impl Db {
     /// Refreshes the planner's statistics after bulk loads.
     pub async fn analyze(&self) -> Result<(), AppError> {
         match self {
-            Db::Sqlite(..) => {
-                self.execute(&Sql::new("ANALYZE")).await?;
-                for stmt in RELOAD_STATISTICS {
-                    self.execute(&Sql::new(stmt)).await?;
-                }
+            Db::Sqlite(p, _) => {
+                let _turn = self.turn().await?;
+                analyze_sqlite(p, "").await?;
             }
             Db::Postgres(_) => {
                 self.execute(&Sql::new("VACUUM ANALYZE")).await?;
@@ -674,34 +672,33 @@ async fn analyze_new_indexes(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     )
     .fetch_all(pool)
     .await?;
-    if unmeasured.is_empty() {
-        return Ok(());
-    }
     for (index,) in unmeasured {
         tracing::debug!(%index, "gathering statistics for an index that has none");
-        sqlx::query(&format!("ANALYZE \"{}\"", index.replace('"', "\"\"")))
-            .execute(pool)
-            .await?;
-    }
-    for stmt in RELOAD_STATISTICS {
-        sqlx::query(stmt).execute(pool).await?;
+        analyze_sqlite(pool, &format!("\"{}\"", index.replace('"', "\"\""))).await?;
     }
     Ok(())
 }
 
-/// Makes every connection of a SQLite pool plan with the statistics an
-/// `ANALYZE` just gathered. SQLite reads them with the schema, and `ANALYZE`
-/// does not change the schema, so the other connections went on planning
+/// `ANALYZE target` on SQLite (the whole database when `target` is empty),
+/// then every connection of the pool made to plan with what it gathered.
+/// SQLite reads statistics with the schema, and `ANALYZE` does not change
+/// the schema, so the other connections went on planning
 /// with what they had read before (none, after a seed or a migration) until
 /// the process ended: the "slow first run in the seeding process" of
 /// BENCHMARKS.md, and, in the server that ran migration
 /// `views_index_holds_platform_and_date`, one brand's list at 166 ms instead
 /// of 8. A table made and dropped changes the schema, which each connection
 /// reads again, statistics included, before its next statement.
-const RELOAD_STATISTICS: [&str; 2] = [
-    "CREATE TABLE IF NOT EXISTS guildtrack_reload_statistics (x)",
-    "DROP TABLE IF EXISTS guildtrack_reload_statistics",
-];
+async fn analyze_sqlite(pool: &SqlitePool, target: &str) -> Result<(), sqlx::Error> {
+    for stmt in [
+        format!("ANALYZE {target}"),
+        "CREATE TABLE IF NOT EXISTS guildtrack_reload_statistics (x)".into(),
+        "DROP TABLE IF EXISTS guildtrack_reload_statistics".into(),
+    ] {
+        sqlx::query(&stmt).execute(pool).await?;
+    }
+    Ok(())
+}
 
 /// Catches, in debug builds and tests, a write sent through a `Db::fetch_*`
 /// method: it would skip its turn on SQLite ([`WriteTurns`]).
