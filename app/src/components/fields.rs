@@ -19,6 +19,14 @@ fn submit_enclosing_form(ev: leptos::ev::Event) {
 }
 
 /// A labelled `<select>`; the first option is "any" (empty value).
+///
+/// The options go in as HTML (`inner_html`) rather than as views: hydration
+/// then leaves them to the browser instead of claiming each one, with an
+/// effect per option for `selected`. A guild's account filter has one per
+/// live account (300 in the demo guild), and that was about a quarter of
+/// the elements Posts hydrated. The option of the value at render time
+/// carries `selected`, so the form is right before the wasm loads; after
+/// that the `value` property follows the signal.
 #[component]
 pub fn SelectField(
     label: &'static str,
@@ -31,34 +39,57 @@ pub fn SelectField(
     #[prop(default = true)]
     auto_submit: bool,
 ) -> impl IntoView {
-    let opts = any_label
-        .map(|l| (String::new(), l.to_string()))
-        .into_iter()
-        .chain(options)
-        .map(|(v, l)| {
-            let v2 = v.clone();
-            view! {
-                <option value=v selected=move || value.get() == v2>
-                    {l}
-                </option>
-            }
-        })
-        .collect::<Vec<_>>();
+    let any = any_label.map(|l| (String::new(), l.to_string()));
+    let html = options_html(any.into_iter().chain(options), &value.get_untracked());
     view! {
         <label class="field">
             <span>{label}</span>
+            // `inner_html` before `prop:value`: a select made in the
+            // browser (client-side navigation) has its options by the
+            // time its value is set.
             <select
                 name=name
+                inner_html=html
                 prop:value=move || value.get()
                 on:change=move |ev| {
                     if auto_submit {
                         submit_enclosing_form(ev)
                     }
                 }
-            >
-                {opts}
-            </select>
+            ></select>
         </label>
+    }
+}
+
+/// `<option>` elements for `options`, the one whose value is `selected`
+/// marked so.
+fn options_html(options: impl Iterator<Item = (String, String)>, selected: &str) -> String {
+    let mut html = String::new();
+    for (value, label) in options {
+        html.push_str("<option value=\"");
+        push_escaped(&mut html, &value);
+        html.push('"');
+        if value == selected {
+            html.push_str(" selected");
+        }
+        html.push('>');
+        push_escaped(&mut html, &label);
+        html.push_str("</option>");
+    }
+    html
+}
+
+/// `text` escaped for HTML text and quoted attribute values.
+fn push_escaped(html: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
     }
 }
 
@@ -146,5 +177,26 @@ pub fn InputField(
                 on:change=changed
             />
         </label>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::options_html;
+
+    #[test]
+    fn options_are_escaped_and_the_current_value_is_selected() {
+        let options = [
+            (String::new(), "All accounts".to_string()),
+            ("7".to_string(), "@a<b>&\"c' · X".to_string()),
+        ];
+
+        let html = options_html(options.into_iter(), "7");
+
+        assert_eq!(
+            html,
+            "<option value=\"\">All accounts</option>\
+             <option value=\"7\" selected>@a&lt;b&gt;&amp;&quot;c&#39; · X</option>"
+        );
     }
 }
