@@ -1212,6 +1212,82 @@ db_test!(
 );
 
 db_test!(
+    a_search_within_a_group_finds_its_first_matches_in_date_order_across_platforms,
+    |db: Db| async move {
+        // Arrange: 400 posts, every other one marked; the group on the most
+        // platforms, with more posts than the sample holds.
+        const SAMPLE: Sampling = Sampling {
+            rows: 60,
+            min_matches: 3,
+        };
+        let fx = Fixture::with_sizes(db, 12, 400).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let alpha = guild_id(fx.db(), "alpha").await;
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET caption = CASE WHEN id % 2 = 0 THEN 'tagged zqwk' \
+                 ELSE 'plain caption' END WHERE guild_id = $1",
+                vec![Arg::Int(alpha)],
+            ))
+            .await
+            .expect("mark posts");
+        let group = count(
+            fx.db(),
+            "SELECT group_id FROM posts WHERE guild_id = $1 AND deleted_at IS NULL \
+             AND group_id IS NOT NULL GROUP BY group_id \
+             ORDER BY COUNT(DISTINCT platform) DESC, COUNT(*) DESC, group_id LIMIT 1",
+            vec![Arg::Int(alpha)],
+        )
+        .await
+        .to_string();
+        for sort in ["newest", "oldest"] {
+            let unsearched = posts::list(
+                fx.db(),
+                &scope,
+                &post_filter(&[("group", &group), ("sort", sort), ("per_page", "100")]),
+            )
+            .await
+            .unwrap();
+            let platforms: std::collections::HashSet<_> =
+                unsearched.items.iter().map(|p| p.platform).collect();
+            assert!(
+                unsearched.items.len() > SAMPLE.rows as usize && platforms.len() > 1,
+                "{} posts on {} platforms",
+                unsearched.items.len(),
+                platforms.len()
+            );
+            let expected: Vec<i64> = unsearched
+                .items
+                .iter()
+                .filter(|p| p.caption.contains("zqwk"))
+                .map(|p| p.id)
+                .take(25)
+                .collect();
+
+            // Act: the search in the group, with a sample smaller than the
+            // group (PostgreSQL takes it platform by platform) and exactly.
+            let f = post_filter(&[("q", "zqwk"), ("group", &group), ("sort", sort)]);
+            let sampled_page = sampled(&fx, &scope, &f, SAMPLE).await;
+            let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
+
+            // Assert: both pages are the group's first 25 matches, in its
+            // order; the exact total counts every marked post of the group.
+            let ids: Vec<i64> = sampled_page.items.iter().map(|p| p.id).collect();
+            assert_eq!(ids, expected, "sorted {sort}");
+            assert_eq!(sampled_page.items, exact.items, "sorted {sort}");
+            let marked = count(
+                fx.db(),
+                "SELECT COUNT(*) FROM posts WHERE guild_id = $1 AND deleted_at IS NULL \
+                 AND group_id = $2 AND id % 2 = 0",
+                vec![Arg::Int(alpha), Arg::Int(group.parse().unwrap())],
+            )
+            .await;
+            assert_eq!(exact.total, marked, "sorted {sort}");
+        }
+    }
+);
+
+db_test!(
     an_estimate_is_the_share_of_the_filtered_list_not_of_the_guild,
     |db: Db| async move {
         // Arrange: every post marked, so the share is 1 of whatever list.

@@ -107,7 +107,8 @@ fn two_significant(n: i64) -> i64 {
 /// The sample query: `condition` (over alias `p`) tested on the first
 /// `sampling.rows` rows of `rows` (a `SELECT p.id, p.caption, p.account_id,
 /// <the sort's columns> FROM … WHERE …` without its ORDER BY), in the
-/// order `order` (an ORDER BY over `p`). It returns the first `need`
+/// order `order` (an ORDER BY over `p`). `rows` may also be the start of
+/// a query that `where_clause` completes. It returns the first `need`
 /// matches, each with the sample's totals, and the first row in any case,
 /// so the totals arrive even when nothing matched. Ordering the windows by
 /// the sort itself keeps "the first matches" true on both databases
