@@ -99,22 +99,23 @@ for (let i = 0; i < runs * bases.length; i++) {
   // at every change and took about 100 ms of the throttled main thread
   // while the page was loading (seen in a trace), delaying what it timed.
   const hydratedAt = await waitForHydration(cdp, started);
-  // The profiler slows the page down, so a profiled run is not counted.
-  if (!profiling) times.get(base).push(Math.round(hydratedAt));
-  if (profiling) printProfile(base, (await cdp.send('Profiler.stop')).profile);
+  if (profiling) {
+    // The profiler slows the page down, so a profiled run is not counted.
+    printProfile(base, (await cdp.send('Profiler.stop')).profile);
+  } else {
+    times.get(base).push(Math.round(hydratedAt));
+  }
   await page.waitForLoadState('load');
   bytes.set(base, transferred);
   if (process.env.DETAIL === '1' && last) {
     console.log(base);
-    const timeline = await page.evaluate(() => ({
-      hydratedAt: window.__hydratedAt,
-      entries: [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
-        .map((e) => ({ name: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd, size: e.encodedBodySize })),
-    }));
-    for (const e of timeline.entries) {
+    const entries = await page.evaluate(() =>
+      [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
+        .map((e) => ({ name: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd, size: e.encodedBodySize })));
+    for (const e of entries) {
       console.log(`${e.start.toFixed(0).padStart(6)} → ${e.end.toFixed(0).padStart(6)} ms ${String(e.size).padStart(8)} B  ${e.name}`);
     }
-    console.log(`${timeline.hydratedAt?.toFixed(0).padStart(6)} ms hydrated`);
+    console.log(`${hydratedAt.toFixed(0).padStart(6)} ms hydrated`);
   }
   if (process.env.THEN) {
     const clicked = Date.now();
