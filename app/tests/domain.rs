@@ -1288,6 +1288,111 @@ db_test!(
 );
 
 db_test!(
+    a_minimum_of_views_or_a_group_within_a_brand_lists_the_same_posts_from_a_sample,
+    |db: Db| async move {
+        // Arrange: 400 posts, every other one with 1,000 views or more; the
+        // brand and the group with the most posts.
+        const SAMPLE: Sampling = Sampling {
+            rows: 60,
+            min_matches: 3,
+        };
+        let fx = Fixture::with_sizes(db, 12, 400).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let alpha = guild_id(fx.db(), "alpha").await;
+        fx.db()
+            .execute(&Sql::bound(
+                "UPDATE posts SET views = CASE WHEN id % 2 = 0 THEN 1000 + id ELSE id % 1000 END \
+                 WHERE guild_id = $1",
+                vec![Arg::Int(alpha)],
+            ))
+            .await
+            .expect("set views");
+        let most = |column: &str| {
+            format!(
+                "SELECT {column} FROM posts WHERE guild_id = $1 AND deleted_at IS NULL \
+                 AND {column} IS NOT NULL GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT 1"
+            )
+        };
+        let brand = count(fx.db(), &most("brand_id"), vec![Arg::Int(alpha)]).await;
+        let group = count(fx.db(), &most("group_id"), vec![Arg::Int(alpha)]).await;
+        let (brand, group) = (brand.to_string(), group.to_string());
+        let lists: [&[(&str, &str)]; 4] = [
+            &[("brand", &brand), ("min_views", "1000")],
+            &[("brand", &brand), ("min_views", "1000"), ("sort", "views")],
+            &[("group", &group), ("min_views", "1000"), ("sort", "oldest")],
+            &[("brand", &brand), ("group", &group)],
+        ];
+        for pairs in lists {
+            let f = post_filter(pairs);
+
+            // Act: the list with a sample smaller than the brand or group,
+            // and exactly.
+            let page = sampled(&fx, &scope, &f, SAMPLE).await;
+            let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
+
+            // Assert: the same posts in the same order; an estimate says
+            // so, and is within a third of the exact total.
+            assert!(!exact.estimated, "{pairs:?}");
+            assert_eq!(page.items, exact.items, "{pairs:?}");
+            assert!(exact.items.len() == 25, "{pairs:?}: a full page");
+            if page.estimated {
+                let error = (page.total - exact.total).abs() as f64 / exact.total as f64;
+                assert!(
+                    error < 0.34,
+                    "{pairs:?}: {} for {}",
+                    page.total,
+                    exact.total
+                );
+            } else {
+                assert_eq!(page.total, exact.total, "{pairs:?}");
+            }
+            let mut matching =
+                String::from("FROM posts WHERE guild_id = $1 AND deleted_at IS NULL");
+            if f.brand.is_some() {
+                matching.push_str(&format!(" AND brand_id = {brand}"));
+            }
+            if f.group.is_some() {
+                matching.push_str(&format!(" AND group_id = {group}"));
+            }
+            if let Some(min) = f.min_views {
+                matching.push_str(&format!(" AND views >= {min}"));
+            }
+            let counted = count(
+                fx.db(),
+                &format!("SELECT COUNT(*) {matching}"),
+                vec![Arg::Int(alpha)],
+            )
+            .await;
+            assert_eq!(exact.total, counted, "{pairs:?}");
+            let order = match f.sort {
+                PostSort::MostViewed => "views DESC, id DESC",
+                PostSort::Oldest => "posted_at, id",
+                _ => "posted_at DESC, id DESC",
+            };
+            let first: Vec<i64> = fx
+                .db()
+                .fetch_all::<(i64,)>(&Sql::bound(
+                    format!("SELECT id {matching} ORDER BY {order} LIMIT 25"),
+                    vec![Arg::Int(alpha)],
+                ))
+                .await
+                .expect("first matches")
+                .into_iter()
+                .map(|(id,)| id)
+                .collect();
+            let ids: Vec<i64> = page.items.iter().map(|p| p.id).collect();
+            assert_eq!(ids, first, "{pairs:?}");
+        }
+        // SQLite takes these totals from the sample: the brand and the
+        // group hold more posts than it does.
+        if fx.db().dialect() == Dialect::Sqlite {
+            let f = post_filter(&[("brand", &brand), ("min_views", "1000")]);
+            assert!(sampled(&fx, &scope, &f, SAMPLE).await.estimated);
+        }
+    }
+);
+
+db_test!(
     an_estimate_is_the_share_of_the_filtered_list_not_of_the_guild,
     |db: Db| async move {
         // Arrange: every post marked, so the share is 1 of whatever list.

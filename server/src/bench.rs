@@ -175,6 +175,21 @@ pub async fn run(db: &Db, clock: &SharedClock, args: BenchArgs) -> Result<(), Ap
             ]),
         ),
         (
+            "group, most viewed",
+            params(&[
+                ("group", groups[1].id.to_string()),
+                ("sort", "views".into()),
+            ]),
+        ),
+        (
+            "brand + group, most liked",
+            params(&[
+                ("brand", brands[0].id.to_string()),
+                ("group", groups[1].id.to_string()),
+                ("sort", "likes".into()),
+            ]),
+        ),
+        (
             "last 30 days, most liked",
             params(&[
                 ("from", month_ago.to_string()),

@@ -90,6 +90,47 @@ impl Sample {
     }
 }
 
+/// One platform's part of a sample taken platform by platform: the first
+/// posts of the platform in the list, as many as each part holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct Stratum {
+    /// Posts read: fewer than each part holds means the platform's list
+    /// ended, and its matches are exact.
+    pub seen: i64,
+    /// Of those, the ones the conditions match.
+    pub matched: i64,
+    /// The platform's whole list, counted.
+    #[sqlx(default)]
+    pub total: i64,
+}
+
+/// How the total of a list sampled platform by platform is had, with the
+/// count of the whole list (the base of a [`Verdict::Common`] share). Each
+/// platform's share weighs by its own count, so a platform with many posts
+/// and few matches is not taken for the rest.
+pub(crate) fn stratified(strata: &[Stratum], each: i64, sampling: Sampling) -> (Verdict, i64) {
+    let base: i64 = strata.iter().map(|s| s.total).sum();
+    let matched: i64 = strata.iter().map(|s| s.matched).sum();
+    let ended = |s: &Stratum| s.seen < each;
+    let verdict = if strata.iter().all(ended) {
+        Verdict::Exact(matched)
+    } else if matched < sampling.min_matches {
+        Verdict::Rare
+    } else {
+        let expected: f64 = strata
+            .iter()
+            .map(|s| match (ended(s), s.seen) {
+                (true, _) | (false, 0) => s.matched as f64,
+                (false, seen) => s.matched as f64 / seen as f64 * s.total as f64,
+            })
+            .sum();
+        Verdict::Common {
+            share: expected / base as f64,
+        }
+    };
+    (verdict, base)
+}
+
 /// `share` of `base`, to two significant figures: "about 170,000", not a
 /// precision the sample does not have.
 pub(crate) fn estimate(share: f64, base: i64) -> i64 {
@@ -243,6 +284,73 @@ mod tests {
         assert_eq!(page_of(&whole, SMALL, 2, 25), Some(&whole.first[25..]));
         assert_eq!(page_of(&whole, SMALL, 3, 25), Some(&[][..]), "past the end");
         assert_eq!(id_literals(&[3, 1]), "(3, 1)");
+    }
+
+    #[test]
+    fn platforms_whose_lists_ended_give_an_exact_total() {
+        let strata = [
+            Stratum {
+                seen: 3,
+                matched: 2,
+                total: 3,
+            },
+            Stratum {
+                seen: 0,
+                matched: 0,
+                total: 0,
+            },
+        ];
+        assert_eq!(stratified(&strata, 10, SMALL), (Verdict::Exact(2), 3));
+    }
+
+    #[test]
+    fn each_platform_s_share_weighs_by_its_own_count() {
+        // Half of a big platform's sample matches, none of a small one's,
+        // and a platform that ended holds 4 exact matches.
+        let strata = [
+            Stratum {
+                seen: 10,
+                matched: 5,
+                total: 1_000,
+            },
+            Stratum {
+                seen: 10,
+                matched: 0,
+                total: 100,
+            },
+            Stratum {
+                seen: 6,
+                matched: 4,
+                total: 6,
+            },
+        ];
+        let (verdict, base) = stratified(
+            &strata,
+            10,
+            Sampling {
+                rows: 30,
+                min_matches: 3,
+            },
+        );
+        assert_eq!(base, 1_106);
+        let Verdict::Common { share } = verdict else {
+            panic!("{verdict:?}")
+        };
+        assert_eq!(estimate(share, base), 500);
+    }
+
+    #[test]
+    fn few_matches_in_full_platform_samples_ask_for_an_exact_count() {
+        let strata = [Stratum {
+            seen: 10,
+            matched: 1,
+            total: 500,
+        }];
+        let sampling = Sampling {
+            rows: 10,
+            min_matches: 3,
+        };
+        assert_eq!(stratified(&strata, 10, sampling).0, Verdict::Rare);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::list_sql::{self, Reach};
 use super::post_tally;
 use super::{Arg, Db, Dialect, GuildScope, Sql};
 use crate::error::AppError;
+use crate::model::filter::Assigned;
 use crate::model::search::Search;
 use crate::model::{Page, Platform, Post, PostFilter, PostSort};
 use chrono::{DateTime, Days, NaiveTime, Utc};
@@ -169,18 +170,19 @@ fn count_clause(sql: &mut Sql, dialect: Dialect, scope: &GuildScope, f: &PostFil
 enum Served {
     /// Any condition by its own index, as the planner picks.
     Indexed,
-    /// `+p.posted_at`: the date range is tested on the posts the sort's
-    /// index yields.
+    /// `+p.posted_at`, `+p.brand_id`, `+p.group_id`: the date range,
+    /// brand and group are tested on the posts the sort's index yields.
     SortIndex,
     /// `+p.platform` and `+p.posted_at`: both are tested on the entries of
     /// `posts_live_by_views` that a minimum of views reaches.
     ViewsIndex,
 }
 
-/// At least this many posts in a date range sorted by views or likes, and
-/// SQLite walks the sort's index rather than sort the range (see [`list`]).
-/// Walking meets the page after about 25 × list ÷ range entries (9,000 for
-/// 2,000 of 716,000); sorting 2,000 posts costs about as little.
+/// At least this many posts in a date range, brand or group sorted by views
+/// or likes, and SQLite walks the sort's index rather than sort them (see
+/// [`list`]). Walking meets the page after about 25 × list ÷ matches
+/// entries (9,000 for 2,000 of 716,000); sorting 2,000 posts costs about as
+/// little.
 const WALK_SORT_FROM: i64 = 2_000;
 
 /// [`filter_clause`], its conditions served as `served` says.
@@ -190,6 +192,10 @@ fn filter_clause_on(sql: &mut Sql, scope: &GuildScope, f: &PostFilter, served: S
         Served::SortIndex => ("p.platform", "+p.posted_at"),
         Served::ViewsIndex => ("+p.platform", "+p.posted_at"),
     };
+    let (brand_col, group_col) = match served {
+        Served::SortIndex => ("+p.brand_id", "+p.group_id"),
+        Served::Indexed | Served::ViewsIndex => ("p.brand_id", "p.group_id"),
+    };
     sql.push(" WHERE p.guild_id = ")
         .bind(scope.guild_id())
         .push(" AND p.deleted_at IS NULL");
@@ -197,8 +203,8 @@ fn filter_clause_on(sql: &mut Sql, scope: &GuildScope, f: &PostFilter, served: S
         sql.push(&format!(" AND {platform_col} = "))
             .bind(platform.as_str());
     }
-    list_sql::assigned(sql, "p.brand_id", f.brand);
-    list_sql::assigned(sql, "p.group_id", f.group);
+    list_sql::assigned(sql, brand_col, f.brand);
+    list_sql::assigned(sql, group_col, f.group);
     if let Some(account) = f.account {
         sql.push(" AND p.account_id = ").bind(account);
     }
@@ -258,8 +264,7 @@ pub async fn list_sampling(
     let search = Search::parse(&f.q);
     // The count of the list, with its search reached so (or without it).
     let counted = |with_search: Option<Reach>| {
-        let mut count = Sql::new("SELECT COUNT(*) FROM posts p");
-        count_clause(&mut count, dialect, scope, f);
+        let mut count = count_sql(dialect, scope, f);
         if let Some(reach) = with_search {
             and_search(&mut count, dialect, scope, &search, reach);
         }
@@ -272,12 +277,15 @@ pub async fn list_sampling(
         let page = page_sql(dialect, scope, f, reach);
         futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))
     };
-    let (rows, total, estimated) = if search == Search::Everything && sorts_a_date_range(dialect, f)
-    {
-        // SQLite serves a date range from its index and sorts all of the
-        // range by views or likes (126 ms for 59,000 posts), where walking
-        // the sort's index finds the page at once (0.1 ms, measured from
-        // Python's sqlite3). Counted first, so a narrow range, which is
+    let unindexed = unindexed(dialect, f).filter(|_| search == Search::Everything);
+    let (rows, total, estimated) = if let Some(unindexed) = unindexed {
+        list_unindexed(db, scope, f, &unindexed, sampling).await?
+    } else if search == Search::Everything && sorts_by_a_metric(dialect, f) {
+        // SQLite serves a date range, brand or group from its index and
+        // sorts all of its posts by views or likes (126 ms for a range of
+        // 59,000 posts, 207 ms for a group of 99,000), where walking the
+        // sort's index finds the page at once (0.1 ms, measured from
+        // Python's sqlite3). Counted first, so a narrow list, which is
         // cheap to sort and slow to walk to, keeps its index.
         let total = db.fetch_i64(&counted(None)).await?;
         let served = if total >= WALK_SORT_FROM {
@@ -334,11 +342,152 @@ pub async fn list_sampling(
     })
 }
 
-/// A date range sorted by views or likes, on SQLite (see [`list_sampling`]).
-fn sorts_a_date_range(dialect: Dialect, f: &PostFilter) -> bool {
+/// The count of the list `f` without its search.
+fn count_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter) -> Sql {
+    let mut count = Sql::new("SELECT COUNT(*) FROM posts p");
+    count_clause(&mut count, dialect, scope, f);
+    count
+}
+
+/// The conditions of a list without a search that SQLite's indexes cannot
+/// serve beside the rest of its filter, so that its exact count reads a
+/// table row per post of the rest. `posts_live_by_brand` and `…_by_group`
+/// hold neither the views nor each other: "brand + min views" read each of
+/// the brand's 240,000 posts for its views (244 ms at p95 for a million
+/// posts), "group + min views" 131 ms, "brand + group" 111. Adding them to
+/// those indexes would double a reassign's cost or triple that of new view
+/// counts, and a tally kept by triggers (what PostgreSQL has) costs a
+/// reassign 60–80 % (BENCHMARKS.md). So the total of such a list is had as
+/// a search's is ([`estimate`]): from a sample of the list without them.
+#[derive(Debug, Clone, PartialEq)]
+struct Unindexed {
+    /// The list without them, which an index counts and yields in date
+    /// order.
+    drive: PostFilter,
+    min_views: Option<i64>,
+    /// The group, when a brand is what drives.
+    group: Option<Assigned>,
+}
+
+/// A list's [`Unindexed`] conditions: on SQLite, a minimum of views with a
+/// brand or group, or a group with a brand. An account's posts are few and
+/// are counted.
+fn unindexed(dialect: Dialect, f: &PostFilter) -> Option<Unindexed> {
+    let assigned = f.brand.is_some() || f.group.is_some();
+    if dialect != Dialect::Sqlite || f.account.is_some() || !assigned {
+        return None;
+    }
+    let group = f.group.filter(|_| f.brand.is_some());
+    if f.min_views.is_none() && group.is_none() {
+        return None;
+    }
+    Some(Unindexed {
+        drive: PostFilter {
+            min_views: None,
+            group: if group.is_some() { None } else { f.group },
+            ..f.clone()
+        },
+        min_views: f.min_views,
+        group,
+    })
+}
+
+impl Unindexed {
+    /// The conditions over the post aliased `p`, their values bound in `sql`.
+    fn condition(&self, sql: &mut Sql) -> String {
+        let mut parts = Vec::new();
+        if let Some(min) = self.min_views {
+            parts.push(format!("p.views >= {}", sql.arg(Arg::Int(min))));
+        }
+        match self.group {
+            Some(Assigned::To(id)) => {
+                parts.push(format!("p.group_id = {}", sql.arg(Arg::Int(id))));
+            }
+            Some(Assigned::Unassigned) => parts.push("p.group_id IS NULL".into()),
+            None => {}
+        }
+        parts.join(" AND ")
+    }
+}
+
+/// A list with [`Unindexed`] conditions: its rows and its total, which is
+/// exact when the sample holds the whole list or finds its matches rare,
+/// and otherwise estimated from it ([`estimate::Stratum`]).
+///
+/// The sample is taken platform by platform, each platform's newest posts
+/// of the list without the conditions, in its index's order: about 2 ms a
+/// platform for a million posts. Taken as a search's is, the list's newest
+/// posts whatever their platform, SQLite walked the date index and read a
+/// table row for every post of the guild until it had enough of the
+/// group's (80 ms for a group of 99,000); merged from each platform's
+/// newest, it sorted each platform's posts whole (176 ms), its indexes not
+/// holding the id that breaks ties of date. And not in the page's order:
+/// in order of views (or of likes, which follow them) the first posts are
+/// those a minimum of views keeps, and their share says nothing of the
+/// rest.
+async fn list_unindexed(
+    db: &Db,
+    scope: &GuildScope,
+    f: &PostFilter,
+    unindexed: &Unindexed,
+    sampling: Sampling,
+) -> Result<(Vec<PostRow>, i64, bool), AppError> {
+    let dialect = db.dialect();
+    let platforms: Vec<Platform> = match unindexed.drive.platform {
+        Some(one) => vec![one],
+        None => Platform::ALL.to_vec(),
+    };
+    let each = (sampling.rows / platforms.len() as i64).max(1);
+    let strata = platforms.into_iter().map(|platform| async move {
+        let drive = PostFilter {
+            platform: Some(platform),
+            ..unindexed.drive.clone()
+        };
+        let mut sample = Sql::default();
+        let cond = unindexed.condition(&mut sample);
+        sample.push(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS seen, \
+             CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT) AS matched \
+             FROM (SELECT p.views, p.group_id FROM posts p"
+        ));
+        filter_clause(&mut sample, scope, &drive);
+        sample
+            .push(" ORDER BY p.posted_at DESC LIMIT ")
+            .bind(each)
+            .push(") p");
+        let count = count_sql(dialect, scope, &drive);
+        let (sample, total) = futures::try_join!(
+            db.fetch_all::<estimate::Stratum>(&sample),
+            db.fetch_i64(&count)
+        )?;
+        let sample = sample.first().copied().unwrap_or_default();
+        Ok::<_, AppError>(estimate::Stratum { total, ..sample })
+    });
+    let strata = futures::future::try_join_all(strata).await?;
+    let (total, estimated) = match estimate::stratified(&strata, each, sampling) {
+        (Verdict::Exact(total), _) => (total, false),
+        (Verdict::Common { share }, base) => (estimate::estimate(share, base), true),
+        // Few matches: the exact count reads the rest's rows, as before.
+        (Verdict::Rare, _) => (db.fetch_i64(&count_sql(dialect, scope, f)).await?, false),
+    };
+    // As in [`list_sampling`]: a big list sorted by views or likes walks the
+    // sort's index.
+    let served = if sorts_by_a_metric(dialect, f) && total >= WALK_SORT_FROM {
+        Served::SortIndex
+    } else {
+        Served::Indexed
+    };
+    let page = page_sql_on(dialect, scope, f, Reach::Walk, served);
+    Ok((db.fetch_all::<PostRow>(&page).await?, total, estimated))
+}
+
+/// A date range, brand or group sorted by views or likes, on SQLite (see
+/// [`list_sampling`]).
+fn sorts_by_a_metric(dialect: Dialect, f: &PostFilter) -> bool {
+    let narrowed = f.from.is_some() || f.to.is_some() || f.brand.is_some() || f.group.is_some();
     dialect == Dialect::Sqlite
         && matches!(f.sort, PostSort::MostViewed | PostSort::MostLiked)
-        && (f.from.is_some() || f.to.is_some())
+        && narrowed
 }
 
 /// The search tested on the first `sampling.rows` posts of the list without
@@ -351,13 +500,29 @@ fn sample_sql(
     search: &Search,
     sampling: Sampling,
 ) -> Sql {
-    const ROWS: &str =
-        "SELECT p.id, p.caption, p.account_id, p.posted_at, p.views, p.likes FROM posts p";
     let mut sql = Sql::default();
     let cond = search_condition(&mut sql, dialect, scope, search, Reach::Rows)
         .unwrap_or_else(|| "1 = 1".into());
-    let order = order_by(f.sort);
     let need = i64::from(f.page) * i64::from(f.page_size);
+    sample_into(&mut sql, dialect, scope, f, &cond, sampling, need);
+    sql
+}
+
+/// `cond` (over the post aliased `p`, its placeholders already in `sql`)
+/// tested on the first `sampling.rows` posts of the list `f` without its
+/// search, in `f`'s order, with its first `need` matches.
+fn sample_into(
+    sql: &mut Sql,
+    dialect: Dialect,
+    scope: &GuildScope,
+    f: &PostFilter,
+    cond: &str,
+    sampling: Sampling,
+    need: i64,
+) {
+    const ROWS: &str = "SELECT p.id, p.caption, p.account_id, p.group_id, p.posted_at, \
+         p.views, p.likes FROM posts p";
+    let order = order_by(f.sort);
     if samples_per_platform(dialect, f) {
         // Each platform's first rows, merged in the page's order: the
         // list's first rows are among them.
@@ -378,8 +543,8 @@ fn sample_sql(
             sql.push(") p");
         };
         estimate::query(
-            &mut sql,
-            &cond,
+            sql,
+            cond,
             "SELECT p.* FROM (",
             each_platform,
             order,
@@ -388,9 +553,8 @@ fn sample_sql(
         );
     } else {
         let rows = |sql: &mut Sql| filter_clause(sql, scope, f);
-        estimate::query(&mut sql, &cond, ROWS, rows, order, sampling, need);
+        estimate::query(sql, cond, ROWS, rows, order, sampling, need);
     }
-    sql
 }
 
 /// Whether a search's sample is taken platform by platform: on PostgreSQL,
