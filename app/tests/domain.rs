@@ -1288,10 +1288,11 @@ db_test!(
 );
 
 db_test!(
-    a_minimum_of_views_or_a_group_within_a_brand_lists_the_same_posts_from_a_sample,
+    a_minimum_of_views_a_group_or_a_search_within_a_brand_lists_the_same_posts_from_a_sample,
     |db: Db| async move {
-        // Arrange: 400 posts, every other one with 1,000 views or more; the
-        // brand and the group with the most posts.
+        // Arrange: 400 posts, every other one with 1,000 views or more and
+        // every third one marked; the brand and the group with the most
+        // posts.
         const SAMPLE: Sampling = Sampling {
             rows: 60,
             min_matches: 3,
@@ -1301,7 +1302,8 @@ db_test!(
         let alpha = guild_id(fx.db(), "alpha").await;
         fx.db()
             .execute(&Sql::bound(
-                "UPDATE posts SET views = CASE WHEN id % 2 = 0 THEN 1000 + id ELSE id % 1000 END \
+                "UPDATE posts SET views = CASE WHEN id % 2 = 0 THEN 1000 + id ELSE id % 1000 END, \
+                 caption = CASE WHEN id % 3 = 0 THEN 'tagged zqwk' ELSE 'plain caption' END \
                  WHERE guild_id = $1",
                 vec![Arg::Int(alpha)],
             ))
@@ -1316,11 +1318,14 @@ db_test!(
         let brand = count(fx.db(), &most("brand_id"), vec![Arg::Int(alpha)]).await;
         let group = count(fx.db(), &most("group_id"), vec![Arg::Int(alpha)]).await;
         let (brand, group) = (brand.to_string(), group.to_string());
-        let lists: [&[(&str, &str)]; 4] = [
+        let lists: [&[(&str, &str)]; 7] = [
             &[("brand", &brand), ("min_views", "1000")],
             &[("brand", &brand), ("min_views", "1000"), ("sort", "views")],
             &[("group", &group), ("min_views", "1000"), ("sort", "oldest")],
             &[("brand", &brand), ("group", &group)],
+            &[("group", &group), ("q", "zqwk")],
+            &[("brand", &brand), ("q", "zqwk"), ("sort", "views")],
+            &[("brand", &brand), ("q", "zqwk"), ("min_views", "1000")],
         ];
         for pairs in lists {
             let f = post_filter(pairs);
@@ -1334,7 +1339,8 @@ db_test!(
             // so, and is within a third of the exact total.
             assert!(!exact.estimated, "{pairs:?}");
             assert_eq!(page.items, exact.items, "{pairs:?}");
-            assert!(exact.items.len() == 25, "{pairs:?}: a full page");
+            assert!(exact.total > 1, "{pairs:?}: matches");
+            assert_eq!(exact.items.len() as i64, exact.total.min(25), "{pairs:?}");
             if page.estimated {
                 let error = (page.total - exact.total).abs() as f64 / exact.total as f64;
                 assert!(
@@ -1356,6 +1362,9 @@ db_test!(
             }
             if let Some(min) = f.min_views {
                 matching.push_str(&format!(" AND views >= {min}"));
+            }
+            if !f.q.is_empty() {
+                matching.push_str(" AND caption LIKE '%zqwk%'");
             }
             let counted = count(
                 fx.db(),

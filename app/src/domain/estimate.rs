@@ -92,7 +92,7 @@ impl Sample {
 
 /// One platform's part of a sample taken platform by platform: the first
 /// posts of the platform in the list, as many as each part holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Stratum {
     /// Posts read: fewer than each part holds means the platform's list
     /// ended, and its matches are exact.
@@ -100,7 +100,6 @@ pub(crate) struct Stratum {
     /// Of those, the ones the conditions match.
     pub matched: i64,
     /// The platform's whole list, counted.
-    #[sqlx(default)]
     pub total: i64,
 }
 

@@ -277,8 +277,7 @@ pub async fn list_sampling(
         let page = page_sql(dialect, scope, f, reach);
         futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))
     };
-    let unindexed = unindexed(dialect, f).filter(|_| search == Search::Everything);
-    let (rows, total, estimated) = if let Some(unindexed) = unindexed {
+    let (rows, total, estimated) = if let Some(unindexed) = unindexed(dialect, f) {
         list_unindexed(db, scope, f, &unindexed, sampling).await?
     } else if search == Search::Everything && sorts_by_a_metric(dialect, f) {
         // SQLite serves a date range, brand or group from its index and
@@ -349,52 +348,60 @@ fn count_sql(dialect: Dialect, scope: &GuildScope, f: &PostFilter) -> Sql {
     count
 }
 
-/// The conditions of a list without a search that SQLite's indexes cannot
-/// serve beside the rest of its filter, so that its exact count reads a
-/// table row per post of the rest. `posts_live_by_brand` and `…_by_group`
-/// hold neither the views nor each other: "brand + min views" read each of
-/// the brand's 240,000 posts for its views (244 ms at p95 for a million
-/// posts), "group + min views" 131 ms, "brand + group" 111. Adding them to
-/// those indexes would double a reassign's cost or triple that of new view
-/// counts, and a tally kept by triggers (what PostgreSQL has) costs a
-/// reassign 60–80 % (BENCHMARKS.md). So the total of such a list is had as
-/// a search's is ([`estimate`]): from a sample of the list without them.
+/// The conditions of a list that SQLite's indexes cannot serve beside its
+/// brand or group, so that its exact count reads a table row per post of
+/// the brand or group. `posts_live_by_brand` and `…_by_group` hold neither
+/// the views nor each other: "brand + min views" read each of the brand's
+/// 220,000 posts for its views (250 ms at p95 for a million posts), the
+/// same with a group 152 ms, "brand + group" 111. Adding them to those
+/// indexes would double a reassign's cost or triple that of new view counts, and a
+/// tally kept by triggers (what PostgreSQL has) costs a reassign 60–80 %
+/// (BENCHMARKS.md). And a search's sample, the first posts of the brand or
+/// group in date order, walked the date index reading every post's row
+/// until it had enough of the group's ("group + text": 92 ms). So the total
+/// of such a list is had from a sample of the list without them, taken
+/// platform by platform ([`list_unindexed`]).
 #[derive(Debug, Clone, PartialEq)]
 struct Unindexed {
     /// The list without them, which an index counts and yields in date
-    /// order.
+    /// order platform by platform.
     drive: PostFilter,
     min_views: Option<i64>,
     /// The group, when a brand is what drives.
     group: Option<Assigned>,
+    search: Search,
 }
 
-/// A list's [`Unindexed`] conditions: on SQLite, a minimum of views with a
-/// brand or group, or a group with a brand. An account's posts are few and
-/// are counted.
+/// A list's [`Unindexed`] conditions: on SQLite, a minimum of views, a
+/// group or a search with a brand, or a minimum of views or a search with a
+/// group. An account's posts are few and are counted.
 fn unindexed(dialect: Dialect, f: &PostFilter) -> Option<Unindexed> {
     let assigned = f.brand.is_some() || f.group.is_some();
     if dialect != Dialect::Sqlite || f.account.is_some() || !assigned {
         return None;
     }
     let group = f.group.filter(|_| f.brand.is_some());
-    if f.min_views.is_none() && group.is_none() {
+    let search = Search::parse(&f.q);
+    if f.min_views.is_none() && group.is_none() && search == Search::Everything {
         return None;
     }
     Some(Unindexed {
         drive: PostFilter {
             min_views: None,
             group: if group.is_some() { None } else { f.group },
+            q: String::new(),
             ..f.clone()
         },
         min_views: f.min_views,
         group,
+        search,
     })
 }
 
 impl Unindexed {
-    /// The conditions over the post aliased `p`, their values bound in `sql`.
-    fn condition(&self, sql: &mut Sql) -> String {
+    /// The conditions over the post aliased `p` (its id, platform, caption,
+    /// account, views and group), their values bound in `sql`.
+    fn condition(&self, sql: &mut Sql, dialect: Dialect, scope: &GuildScope) -> String {
         let mut parts = Vec::new();
         if let Some(min) = self.min_views {
             parts.push(format!("p.views >= {}", sql.arg(Arg::Int(min))));
@@ -406,8 +413,121 @@ impl Unindexed {
             Some(Assigned::Unassigned) => parts.push("p.group_id IS NULL".into()),
             None => {}
         }
+        parts.extend(search_condition(
+            sql,
+            dialect,
+            scope,
+            &self.search,
+            Reach::Rows,
+        ));
         parts.join(" AND ")
     }
+
+    /// Each platform's first `each` posts of the list without the
+    /// conditions, newest first (oldest with `oldest_first`), each marked
+    /// when it matches them: one query, so that a search's caption matches
+    /// are looked up once.
+    fn sample_sql(
+        &self,
+        dialect: Dialect,
+        scope: &GuildScope,
+        platforms: &[Platform],
+        each: i64,
+        oldest_first: bool,
+    ) -> Sql {
+        let mut sql = Sql::default();
+        let cond = self.condition(&mut sql, dialect, scope);
+        // `MATERIALIZED`: otherwise SQLite copies the test into each
+        // platform's part and builds a search's list of caption matches once
+        // per platform (78 ms instead of 36 for "dance" in a group).
+        sql.push("WITH s AS MATERIALIZED (");
+        let order = if oldest_first { "" } else { " DESC" };
+        for (i, platform) in platforms.iter().enumerate() {
+            let one = PostFilter {
+                platform: Some(*platform),
+                ..self.drive.clone()
+            };
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push(
+                "SELECT * FROM (SELECT p.id, p.platform, p.caption, p.account_id, p.views, \
+                 p.group_id, p.posted_at FROM posts p",
+            );
+            filter_clause(&mut sql, scope, &one);
+            sql.push(&format!(" ORDER BY p.posted_at{order} LIMIT "))
+                .bind(each)
+                .push(&format!(") s{i}"));
+        }
+        sql.push(&format!(
+            ") SELECT p.id, p.platform, p.posted_at, \
+             CAST(CASE WHEN {cond} THEN 1 ELSE 0 END AS BIGINT) AS hit FROM s p"
+        ));
+        sql
+    }
+}
+
+/// A post of an [`Unindexed`] list's sample.
+#[derive(sqlx::FromRow)]
+struct SampledRow {
+    id: i64,
+    platform: String,
+    posted_at: DateTime<Utc>,
+    hit: i64,
+}
+
+/// The first `need` matches of a sample taken platform by platform, in
+/// date order (`posted_at`, then id, as the page sorts), if they are the
+/// list's: when every platform whose sample is full (`each` posts) reaches
+/// past the last of them, no post the sample left out can come before it.
+fn held_matches(
+    rows: &[SampledRow],
+    each: i64,
+    need: usize,
+    oldest_first: bool,
+) -> Option<Vec<i64>> {
+    let in_order = |a: &&SampledRow, b: &&SampledRow| {
+        let order = (a.posted_at, a.id).cmp(&(b.posted_at, b.id));
+        if oldest_first {
+            order
+        } else {
+            order.reverse()
+        }
+    };
+    let mut hits: Vec<&SampledRow> = rows.iter().filter(|r| r.hit == 1).collect();
+    hits.sort_by(in_order);
+    hits.truncate(need);
+    let ids = || hits.iter().map(|r| r.id).collect();
+    // Each full platform's last date: the sample's edge in that platform.
+    let mut edges: std::collections::HashMap<&str, (i64, DateTime<Utc>)> = Default::default();
+    for r in rows {
+        let (seen, edge) = edges.entry(r.platform.as_str()).or_insert((0, r.posted_at));
+        *seen += 1;
+        *edge = if oldest_first {
+            (*edge).max(r.posted_at)
+        } else {
+            (*edge).min(r.posted_at)
+        };
+    }
+    let full: Vec<DateTime<Utc>> = edges
+        .values()
+        .filter(|(seen, _)| *seen >= each)
+        .map(|(_, edge)| *edge)
+        .collect();
+    if full.is_empty() {
+        return Some(ids());
+    }
+    let last = hits.last().filter(|_| hits.len() == need)?.posted_at;
+    // Strictly: a platform's posts of the edge's own date may go on past
+    // its sample.
+    let within = |edge: &DateTime<Utc>| {
+        if oldest_first {
+            last < *edge
+        } else {
+            last > *edge
+        }
+    };
+    full.iter().all(within).then(ids)
 }
 
 /// A list with [`Unindexed`] conditions: its rows and its total, which is
@@ -424,7 +544,8 @@ impl Unindexed {
 /// holding the id that breaks ties of date. And not in the page's order:
 /// in order of views (or of likes, which follow them) the first posts are
 /// those a minimum of views keeps, and their share says nothing of the
-/// rest.
+/// rest. In date order the page usually comes from the sample too
+/// ([`held_matches`]); otherwise it is found on its own.
 async fn list_unindexed(
     db: &Db,
     scope: &GuildScope,
@@ -438,40 +559,58 @@ async fn list_unindexed(
         None => Platform::ALL.to_vec(),
     };
     let each = (sampling.rows / platforms.len() as i64).max(1);
-    let strata = platforms.into_iter().map(|platform| async move {
-        let drive = PostFilter {
-            platform: Some(platform),
+    let oldest_first = f.sort == PostSort::Oldest;
+    let sample = unindexed.sample_sql(dialect, scope, &platforms, each, oldest_first);
+    let counts = platforms.iter().map(|platform| async move {
+        let one = PostFilter {
+            platform: Some(*platform),
             ..unindexed.drive.clone()
         };
-        let mut sample = Sql::default();
-        let cond = unindexed.condition(&mut sample);
-        sample.push(&format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS seen, \
-             CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT) AS matched \
-             FROM (SELECT p.views, p.group_id FROM posts p"
-        ));
-        filter_clause(&mut sample, scope, &drive);
-        sample
-            .push(" ORDER BY p.posted_at DESC LIMIT ")
-            .bind(each)
-            .push(") p");
-        let count = count_sql(dialect, scope, &drive);
-        let (sample, total) = futures::try_join!(
-            db.fetch_all::<estimate::Stratum>(&sample),
-            db.fetch_i64(&count)
-        )?;
-        let sample = sample.first().copied().unwrap_or_default();
-        Ok::<_, AppError>(estimate::Stratum { total, ..sample })
+        db.fetch_i64(&count_sql(dialect, scope, &one)).await
     });
-    let strata = futures::future::try_join_all(strata).await?;
+    let (rows, counts) = futures::try_join!(
+        db.fetch_all::<SampledRow>(&sample),
+        futures::future::try_join_all(counts)
+    )?;
+    let strata: Vec<estimate::Stratum> = platforms
+        .iter()
+        .zip(counts)
+        .map(|(platform, total)| {
+            let own = rows.iter().filter(|r| r.platform == platform.as_str());
+            estimate::Stratum {
+                seen: own.clone().count() as i64,
+                matched: own.filter(|r| r.hit == 1).count() as i64,
+                total,
+            }
+        })
+        .collect();
     let (total, estimated) = match estimate::stratified(&strata, each, sampling) {
         (Verdict::Exact(total), _) => (total, false),
         (Verdict::Common { share }, base) => (estimate::estimate(share, base), true),
+        // A rare search is counted and found through its index, as in
+        // [`list_sampling`]; walking would read the whole list for it.
+        (Verdict::Rare, _) if unindexed.search != Search::Everything => {
+            let mut count = count_sql(dialect, scope, f);
+            and_search(&mut count, dialect, scope, &unindexed.search, Reach::Lookup);
+            let page = page_sql(dialect, scope, f, Reach::Lookup);
+            let (rows, total) =
+                futures::try_join!(db.fetch_all::<PostRow>(&page), db.fetch_i64(&count))?;
+            return Ok((rows, total, false));
+        }
         // Few matches: the exact count reads the rest's rows, as before.
         (Verdict::Rare, _) => (db.fetch_i64(&count_sql(dialect, scope, f)).await?, false),
     };
-    // As in [`list_sampling`]: a big list sorted by views or likes walks the
-    // sort's index.
+    // In date order the sample usually holds the page: a search's page
+    // walked for otherwise builds the list of every post of the accounts
+    // whose name matches ([`Reach::Walk`]), 24 ms for "dance".
+    if matches!(f.sort, PostSort::Newest | PostSort::Oldest) {
+        let need = f.page as usize * f.page_size as usize;
+        if let Some(first) = held_matches(&rows, each, need, oldest_first) {
+            let start = (f.page.saturating_sub(1) as usize * f.page_size as usize).min(first.len());
+            return Ok((by_ids(db, f, &first[start..]).await?, total, estimated));
+        }
+    }
+    // A big list sorted by views or likes walks the sort's index.
     let served = if sorts_by_a_metric(dialect, f) && total >= WALK_SORT_FROM {
         Served::SortIndex
     } else {
@@ -633,4 +772,70 @@ fn page_sql_on(
     sql.push(order_by(f.sort));
     list_sql::page(&mut sql, f.page, f.page_size);
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(id: i64, platform: &str, day: u32, hit: bool) -> SampledRow {
+        SampledRow {
+            id,
+            platform: platform.into(),
+            posted_at: Utc.with_ymd_and_hms(2026, 11, day, 12, 0, 0).unwrap(),
+            hit: i64::from(hit),
+        }
+    }
+
+    #[test]
+    fn a_platform_whose_sample_ended_holds_all_of_its_matches() {
+        // Arrange: each platform's sample holds 3 posts; TikTok had only 2.
+        let rows = [
+            row(1, "tiktok", 20, true),
+            row(2, "tiktok", 10, true),
+            row(3, "youtube", 19, true),
+            row(4, "youtube", 18, false),
+            row(5, "youtube", 15, false),
+        ];
+
+        // Act
+        let first = held_matches(&rows, 3, 2, false);
+
+        // Assert: newest first, across platforms; YouTube's sample reaches
+        // back to the 15th, past the second match (the 19th).
+        assert_eq!(first, Some(vec![1, 3]));
+    }
+
+    #[test]
+    fn matches_past_a_full_platform_s_edge_are_not_the_page() {
+        // Arrange: YouTube's full sample ends on the 18th; the second match
+        // (TikTok's, the 10th) is older, so a YouTube post between them may
+        // match.
+        let rows = [
+            row(1, "tiktok", 20, true),
+            row(2, "tiktok", 10, true),
+            row(3, "youtube", 19, false),
+            row(4, "youtube", 18, false),
+        ];
+
+        // Act and assert
+        assert_eq!(held_matches(&rows, 2, 2, false), None);
+        // Oldest first, the same sample reaches past the first match.
+        assert_eq!(held_matches(&rows, 2, 1, true), Some(vec![2]));
+    }
+
+    #[test]
+    fn a_match_on_the_edge_s_own_date_is_not_enough() {
+        // Arrange: the last match is of the day YouTube's full sample ends,
+        // whose other posts the sample may have left out.
+        let rows = [
+            row(1, "tiktok", 18, true),
+            row(3, "youtube", 19, false),
+            row(4, "youtube", 18, false),
+        ];
+
+        // Act and assert
+        assert_eq!(held_matches(&rows, 2, 1, false), None);
+    }
 }
