@@ -1211,18 +1211,26 @@ db_test!(
     }
 );
 
+/// A sample smaller than the brands and groups of [`four_hundred_posts`].
+const SAMPLE_OF_60: Sampling = Sampling {
+    rows: 60,
+    min_matches: 3,
+};
+
+/// A fixture whose guild "alpha" has 400 posts: its scope and id.
+async fn four_hundred_posts(db: Db) -> (Fixture, GuildScope, i64) {
+    let fx = Fixture::with_sizes(db, 12, 400).await;
+    let scope = fx.scope(&fx.viewer, "alpha").await;
+    let alpha = guild_id(fx.db(), "alpha").await;
+    (fx, scope, alpha)
+}
+
 db_test!(
     a_search_within_a_group_finds_its_first_matches_in_date_order_across_platforms,
     |db: Db| async move {
         // Arrange: 400 posts, every other one marked; the group on the most
         // platforms, with more posts than the sample holds.
-        const SAMPLE: Sampling = Sampling {
-            rows: 60,
-            min_matches: 3,
-        };
-        let fx = Fixture::with_sizes(db, 12, 400).await;
-        let scope = fx.scope(&fx.viewer, "alpha").await;
-        let alpha = guild_id(fx.db(), "alpha").await;
+        let (fx, scope, alpha) = four_hundred_posts(db).await;
         fx.db()
             .execute(&Sql::bound(
                 "UPDATE posts SET caption = CASE WHEN id % 2 = 0 THEN 'tagged zqwk' \
@@ -1251,7 +1259,7 @@ db_test!(
             let platforms: std::collections::HashSet<_> =
                 unsearched.items.iter().map(|p| p.platform).collect();
             assert!(
-                unsearched.items.len() > SAMPLE.rows as usize && platforms.len() > 1,
+                unsearched.items.len() > SAMPLE_OF_60.rows as usize && platforms.len() > 1,
                 "{} posts on {} platforms",
                 unsearched.items.len(),
                 platforms.len()
@@ -1267,7 +1275,7 @@ db_test!(
             // Act: the search in the group, with a sample smaller than the
             // group (PostgreSQL takes it platform by platform) and exactly.
             let f = post_filter(&[("q", "zqwk"), ("group", &group), ("sort", sort)]);
-            let sampled_page = sampled(&fx, &scope, &f, SAMPLE).await;
+            let sampled_page = sampled(&fx, &scope, &f, SAMPLE_OF_60).await;
             let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
 
             // Assert: both pages are the group's first 25 matches, in its
@@ -1293,13 +1301,7 @@ db_test!(
         // Arrange: 400 posts, every other one with 1,000 views or more and
         // every third one marked; the brand and the group with the most
         // posts.
-        const SAMPLE: Sampling = Sampling {
-            rows: 60,
-            min_matches: 3,
-        };
-        let fx = Fixture::with_sizes(db, 12, 400).await;
-        let scope = fx.scope(&fx.viewer, "alpha").await;
-        let alpha = guild_id(fx.db(), "alpha").await;
+        let (fx, scope, alpha) = four_hundred_posts(db).await;
         fx.db()
             .execute(&Sql::bound(
                 "UPDATE posts SET views = CASE WHEN id % 2 = 0 THEN 1000 + id ELSE id % 1000 END, \
@@ -1332,7 +1334,7 @@ db_test!(
 
             // Act: the list with a sample smaller than the brand or group,
             // and exactly.
-            let page = sampled(&fx, &scope, &f, SAMPLE).await;
+            let page = sampled(&fx, &scope, &f, SAMPLE_OF_60).await;
             let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
 
             // Assert: the same posts in the same order; an estimate says
@@ -1396,7 +1398,7 @@ db_test!(
         // group hold more posts than it does.
         if fx.db().dialect() == Dialect::Sqlite {
             let f = post_filter(&[("brand", &brand), ("min_views", "1000")]);
-            assert!(sampled(&fx, &scope, &f, SAMPLE).await.estimated);
+            assert!(sampled(&fx, &scope, &f, SAMPLE_OF_60).await.estimated);
         }
     }
 );
