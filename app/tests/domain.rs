@@ -1153,6 +1153,7 @@ db_test!(
 const SMALL_SAMPLE: Sampling = Sampling {
     rows: 20,
     min_matches: 3,
+    exact_up_to: 0,
 };
 
 /// The ids of all of the guild's live posts, newest first (two pages).
@@ -1215,6 +1216,7 @@ db_test!(
 const SAMPLE_OF_60: Sampling = Sampling {
     rows: 60,
     min_matches: 3,
+    exact_up_to: 0,
 };
 
 /// A fixture whose guild "alpha" has 400 posts: its scope and id.
@@ -1404,6 +1406,46 @@ db_test!(
 );
 
 db_test!(
+    a_brand_small_enough_to_count_is_counted_exactly_however_it_is_filtered,
+    |db: Db| async move {
+        // Arrange: the brand with the most of 400 posts, more than the
+        // sample holds and fewer than the count's bound.
+        let (fx, scope, alpha) = four_hundred_posts(db).await;
+        let brand = count(
+            fx.db(),
+            "SELECT brand_id FROM posts WHERE guild_id = $1 AND deleted_at IS NULL \
+             AND brand_id IS NOT NULL GROUP BY brand_id ORDER BY COUNT(*) DESC LIMIT 1",
+            vec![Arg::Int(alpha)],
+        )
+        .await
+        .to_string();
+        let counted = Sampling {
+            exact_up_to: 400,
+            ..SAMPLE_OF_60
+        };
+
+        let mut lists = vec![[("brand", brand.as_str()), ("min_views", "1")]];
+        // PostgreSQL samples a search in a brand as any other search (its
+        // brand index holds the platform and the date), estimating past
+        // the sample; SQLite samples it platform by platform, and counts.
+        if fx.db().dialect() == Dialect::Sqlite {
+            lists.push([("brand", brand.as_str()), ("q", "a")]);
+        }
+        for pairs in lists {
+            // Act
+            let f = post_filter(&pairs);
+            let page = sampled(&fx, &scope, &f, counted).await;
+            let exact = sampled(&fx, &scope, &f, Sampling::EXACT).await;
+
+            // Assert: exact, not "about".
+            assert!(!page.estimated, "{pairs:?}");
+            assert_eq!(page.total, exact.total, "{pairs:?}");
+            assert_eq!(page.items, exact.items, "{pairs:?}");
+        }
+    }
+);
+
+db_test!(
     an_estimate_is_the_share_of_the_filtered_list_not_of_the_guild,
     |db: Db| async move {
         // Arrange: every post marked, so the share is 1 of whatever list.
@@ -1492,6 +1534,7 @@ db_test!(
         let always_rare = Sampling {
             rows: 20,
             min_matches: 21,
+            exact_up_to: 0,
         };
 
         // Act

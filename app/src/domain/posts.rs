@@ -586,6 +586,14 @@ async fn list_unindexed(
         .collect();
     let (total, estimated) = match estimate::stratified(&strata, each, sampling) {
         (Verdict::Exact(total), _) => (total, false),
+        // A brand or group small enough to count is counted: "about" is
+        // for lists too big for that. A search's matches are tested on the
+        // brand's or group's rows, as in its sample.
+        (_, base) if base <= sampling.exact_up_to => {
+            let mut count = count_sql(dialect, scope, f);
+            and_search(&mut count, dialect, scope, &unindexed.search, Reach::Walk);
+            (db.fetch_i64(&count).await?, false)
+        }
         (Verdict::Common { share }, base) => (estimate::estimate(share, base), true),
         // A rare search is counted and found through its index, as in
         // [`list_sampling`]; walking would read the whole list for it.
