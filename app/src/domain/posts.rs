@@ -647,29 +647,13 @@ fn sample_sql(
     search: &Search,
     sampling: Sampling,
 ) -> Sql {
+    const ROWS: &str =
+        "SELECT p.id, p.caption, p.account_id, p.posted_at, p.views, p.likes FROM posts p";
     let mut sql = Sql::default();
     let cond = search_condition(&mut sql, dialect, scope, search, Reach::Rows)
         .unwrap_or_else(|| "1 = 1".into());
-    let need = i64::from(f.page) * i64::from(f.page_size);
-    sample_into(&mut sql, dialect, scope, f, &cond, sampling, need);
-    sql
-}
-
-/// `cond` (over the post aliased `p`, its placeholders already in `sql`)
-/// tested on the first `sampling.rows` posts of the list `f` without its
-/// search, in `f`'s order, with its first `need` matches.
-fn sample_into(
-    sql: &mut Sql,
-    dialect: Dialect,
-    scope: &GuildScope,
-    f: &PostFilter,
-    cond: &str,
-    sampling: Sampling,
-    need: i64,
-) {
-    const ROWS: &str = "SELECT p.id, p.caption, p.account_id, p.group_id, p.posted_at, \
-         p.views, p.likes FROM posts p";
     let order = order_by(f.sort);
+    let need = i64::from(f.page) * i64::from(f.page_size);
     if samples_per_platform(dialect, f) {
         // Each platform's first rows, merged in the page's order: the
         // list's first rows are among them.
@@ -690,8 +674,8 @@ fn sample_into(
             sql.push(") p");
         };
         estimate::query(
-            sql,
-            cond,
+            &mut sql,
+            &cond,
             "SELECT p.* FROM (",
             each_platform,
             order,
@@ -700,8 +684,9 @@ fn sample_into(
         );
     } else {
         let rows = |sql: &mut Sql| filter_clause(sql, scope, f);
-        estimate::query(sql, cond, ROWS, rows, order, sampling, need);
+        estimate::query(&mut sql, &cond, ROWS, rows, order, sampling, need);
     }
+    sql
 }
 
 /// Whether a search's sample is taken platform by platform: on PostgreSQL,
