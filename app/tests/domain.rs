@@ -6,7 +6,9 @@ use app::domain::auth::Login;
 use app::domain::estimate::Sampling;
 use app::domain::sign_in::{self, Throttle};
 use app::domain::test_support::{test_epoch, Fixture, PASSWORD};
-use app::domain::{accounts, auth, export, posts, trash, Arg, Clock, Db, Dialect, GuildScope, Sql};
+use app::domain::{
+    accounts, auth, export, posts, trash, trigram_fold, Arg, Clock, Db, Dialect, GuildScope, Sql,
+};
 use app::error::AppError;
 use app::model::query::Params;
 use app::model::{
@@ -1002,6 +1004,107 @@ db_test!(
         assert!(none.is_empty() && total == 0);
     }
 );
+
+db_test!(
+    a_sample_tested_with_a_glob_finds_what_the_caption_index_folds_together,
+    |db: Db| async move {
+        // Arrange: captions the caption index folds beyond ASCII: a KELVIN
+        // SIGN and a LONG S that it reads as `k` and `s`, Cyrillic and
+        // circled letters in another case than the search's, and what a
+        // `GLOB` would read as its own syntax.
+        let fx = Fixture::new(db).await;
+        let scope = fx.scope(&fx.viewer, "alpha").await;
+        let (live, _) = search_ids(&fx, &scope, "").await;
+        let captions = [
+            "Qwbrea\u{212A}dancer at dawn",
+            "Qw dance cla\u{17F}\u{17F} tonight",
+            "ЁжикВТумане смотрит",
+            "Qw ⒹⒶⓃⒸⒺ night",
+            "Qw promo [50%]*? now",
+        ];
+        for (post, caption) in live.iter().zip(captions) {
+            set_caption(fx.db(), *post, caption).await;
+        }
+
+        // Act and assert: the sample's `GLOB` and the index alone find the
+        // same post.
+        for (q, post) in [
+            ("akdancer", live[0]),
+            ("BREAKDANCER", live[0]),
+            ("ЖИКвт", live[2]),
+            ("ⓓⓐⓝⓒⓔ", live[3]),
+            ("[50%]*?", live[4]),
+            ("O [50", live[4]),
+        ] {
+            let (ids, total) = search_ids(&fx, &scope, q).await;
+            assert_eq!((ids, total), (vec![post], 1), "search {q:?}");
+        }
+        // SQLite's tables fold LONG S into `s`; PostgreSQL's `lower()`, which
+        // its `ILIKE` and trigram index use, leaves it. Each database finds
+        // what its own index finds, as before the sample used a `GLOB`.
+        let long_s = match fx.db().dialect() {
+            Dialect::Sqlite => vec![live[1]],
+            Dialect::Postgres => vec![],
+        };
+        for q in ["class tonight", "CLASS TONIGHT"] {
+            let (ids, _) = search_ids(&fx, &scope, q).await;
+            assert_eq!(ids, long_s, "search {q:?}");
+        }
+    }
+);
+
+/// Asks the bundled SQLite how its trigram tokenizer folds each code point
+/// (a row of the character three times has one trigram, which its
+/// vocabulary lists folded): it must be exactly `trigram_fold`'s table, from
+/// which a search's sample builds its `GLOB`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fold_table_is_the_caption_index_s_own() {
+    // Arrange: one row per code point, surrogates aside.
+    let t = app::domain::test_support::TestDb::sqlite().await;
+    let db = &t.db;
+    for statement in [
+        "CREATE VIRTUAL TABLE fold_probe USING fts5(c, tokenize = 'trigram')",
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1114111) \
+         INSERT INTO fold_probe (rowid, c) SELECT x, char(x, x, x) FROM n \
+         WHERE x NOT BETWEEN 55296 AND 57343",
+        "CREATE VIRTUAL TABLE fold_probe_terms USING fts5vocab(fold_probe, 'instance')",
+    ] {
+        db.execute(&Sql::new(statement)).await.expect(statement);
+    }
+
+    // Act: every character the index reads as another.
+    #[derive(sqlx::FromRow)]
+    struct Folded {
+        doc: i64,
+        term: String,
+    }
+    let folded = db
+        .fetch_all::<Folded>(&Sql::new(
+            "SELECT doc, term FROM fold_probe_terms WHERE term <> char(doc, doc, doc) ORDER BY doc",
+        ))
+        .await
+        .unwrap();
+
+    // Assert
+    let probed: Vec<(char, char)> = folded
+        .iter()
+        .map(|Folded { doc, term }| {
+            let from = char::from_u32(*doc as u32).expect("a code point");
+            let to = term.chars().next().expect("a trigram");
+            assert_eq!(term.chars().count(), 3, "U+{doc:04X} is one character");
+            (from, to)
+        })
+        .collect();
+    assert!(probed.len() > 1_000, "case is folded: {}", probed.len());
+    let table = trigram_fold::folds();
+    let missing: Vec<_> = probed.iter().filter(|p| !table.contains(p)).collect();
+    let stale: Vec<_> = table.iter().filter(|p| !probed.contains(p)).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "SQLite folds these and the table does not: {missing:?}; \
+         the table has these and SQLite does not fold so: {stale:?}"
+    );
+}
 
 db_test!(
     caption_search_finds_what_a_scan_finds_in_the_same_order,

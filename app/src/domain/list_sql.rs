@@ -1,7 +1,7 @@
 //! WHERE-clause pieces shared by the account and post lists.
 
 use super::db::like_contains;
-use super::{Arg, Db, Dialect, Sql};
+use super::{trigram_fold, Arg, Db, Dialect, Sql};
 use crate::error::AppError;
 use crate::model::filter::Assigned;
 use crate::model::query::Params;
@@ -60,9 +60,11 @@ pub(crate) enum Reach {
     /// posts) and look each match up: quick when matches are few.
     Lookup,
     /// The rows are read anyway (a sample, [`super::estimate`]): test each
-    /// one, its caption against the caption index's matches and its
-    /// account by id. A list of every post of the matching accounts would
-    /// cost more to build than the test (it held 124,000 ids for "dance").
+    /// one, its caption and its account by id. On SQLite the caption is
+    /// tested with a `GLOB` that finds what the caption index finds
+    /// ([`trigram_fold`]) rather than against a list of every match. A list
+    /// of every post of the matching accounts would cost more to build than
+    /// the test (it held 124,000 ids for "dance").
     Rows,
 }
 
@@ -130,7 +132,9 @@ const TRIGRAM: usize = 3;
 ///   With [`Reach::Lookup`] it fetches the listed ids instead. With an `OR`
 ///   instead, each index entry cost a table row for its account, and a
 ///   search that matched nothing read all of them (measured in
-///   BENCHMARKS.md).
+///   BENCHMARKS.md). With [`Reach::Rows`], each row's caption is tested
+///   with a `GLOB` instead, which finds the same ([`trigram_fold`]) without
+///   building the list of every match.
 /// - PostgreSQL: the `pg_trgm` GIN index is on `post_captions` (migration
 ///   `…_caption_index_table`, so that bulk actions on `posts` never write to
 ///   it). With [`Reach::Lookup`] the matches start there, and the accounts'
@@ -153,14 +157,23 @@ pub(super) fn caption_or_account(
 ) -> String {
     match dialect {
         Dialect::Sqlite if text.chars().count() >= TRIGRAM => {
+            if reach == Reach::Rows {
+                let caption = match trigram_fold::glob_contains(text) {
+                    Some(glob) => {
+                        format!("{p}.caption GLOB {}", sql.arg(Arg::Text(glob)))
+                    }
+                    None => {
+                        let phrase = sql.arg(Arg::Text(fts5_phrase(text)));
+                        format!(
+                            "+{p}.id IN (SELECT rowid FROM posts_caption_fts \
+                             WHERE posts_caption_fts MATCH {phrase})"
+                        )
+                    }
+                };
+                return format!("({caption} OR {p}.account_id IN ({accounts}))");
+            }
             let phrase = sql.arg(Arg::Text(fts5_phrase(text)));
             let plus = reach.unary(dialect);
-            if reach == Reach::Rows {
-                return format!(
-                    "(+{p}.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH {phrase}) \
-                     OR {p}.account_id IN ({accounts}))"
-                );
-            }
             format!(
                 "{plus}{p}.id IN (SELECT rowid FROM posts_caption_fts WHERE posts_caption_fts MATCH {phrase} \
                  UNION ALL SELECT q.id FROM posts q WHERE q.account_id IN ({accounts}))"
@@ -241,6 +254,18 @@ mod tests {
 
         let cond = condition(Dialect::Sqlite, "dance", Reach::Lookup);
         assert!(cond.starts_with("p.id IN (SELECT rowid"), "{cond}");
+    }
+
+    #[test]
+    fn a_sample_tests_its_rows_with_a_glob_unless_the_text_has_a_nul() {
+        let cond = condition(Dialect::Sqlite, "Привет 🦩", Reach::Rows);
+        assert!(cond.starts_with("(p.caption GLOB $1 OR "), "{cond}");
+
+        let cond = condition(Dialect::Sqlite, "da\0nce", Reach::Rows);
+        assert!(
+            cond.starts_with("(+p.id IN (SELECT rowid FROM posts_caption_fts"),
+            "{cond}"
+        );
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod state;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod trash;
+pub mod trigram_fold;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use db::{Arg, Db, Dialect, Sql};
