@@ -967,26 +967,45 @@ async fn trash_search_ids(fx: &Fixture, scope: &GuildScope, q: &str) -> Vec<i64>
     ids
 }
 
+/// Gives the guild's newest live posts `captions`, one each, and returns
+/// their ids in that order.
+async fn caption_newest(fx: &Fixture, scope: &GuildScope, captions: &[&str]) -> Vec<i64> {
+    let (live, _) = search_ids(fx, scope, "").await;
+    for (post, caption) in live.iter().zip(captions) {
+        set_caption(fx.db(), *post, caption).await;
+    }
+    live[..captions.len()].to_vec()
+}
+
+/// Asserts that each search finds exactly its one post.
+async fn each_finds_its_post(fx: &Fixture, scope: &GuildScope, searches: &[(&str, i64)]) {
+    for &(q, post) in searches {
+        let (ids, total) = search_ids(fx, scope, q).await;
+        assert_eq!((ids, total), (vec![post], 1), "search {q:?}");
+    }
+}
+
 db_test!(
     caption_search_finds_substrings_inside_words_in_any_script_and_emoji,
     |db: Db| async move {
         // Arrange: four posts with captions no seeded caption shares.
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let (live, _) = search_ids(&fx, &scope, "").await;
-        let captions = [
-            "Zyxbreakdancingzyx at dawn",
-            "東京タワーの夜景 from the 展望台",
-            "ЁжикВТумане смотрит",
-            "Pink 🦩🦩 flamingo parade",
-        ];
-        for (post, caption) in live.iter().zip(captions) {
-            set_caption(fx.db(), *post, caption).await;
-        }
+        let live = caption_newest(
+            &fx,
+            &scope,
+            &[
+                "Zyxbreakdancingzyx at dawn",
+                "東京タワーの夜景 from the 展望台",
+                "ЁжикВТумане смотрит",
+                "Pink 🦩🦩 flamingo parade",
+            ],
+        )
+        .await;
 
         // Act and assert: each part of a word, script or emoji run finds
         // exactly its post, in any case (ASCII), whatever the length.
-        for (q, post) in [
+        let searches = [
             ("akdanc", live[0]),
             ("BREAKDANCING", live[0]),
             ("京タワ", live[1]),
@@ -996,10 +1015,8 @@ db_test!(
             ("🦩🦩 fl", live[3]),
             ("🦩🦩", live[3]),
             ("k 🦩", live[3]),
-        ] {
-            let (ids, total) = search_ids(&fx, &scope, q).await;
-            assert_eq!((ids, total), (vec![post], 1), "search {q:?}");
-        }
+        ];
+        each_finds_its_post(&fx, &scope, &searches).await;
         let (none, total) = search_ids(&fx, &scope, "zyxbreakdancingzyx at dusk").await;
         assert!(none.is_empty() && total == 0);
     }
@@ -1014,31 +1031,30 @@ db_test!(
         // `GLOB` would read as its own syntax.
         let fx = Fixture::new(db).await;
         let scope = fx.scope(&fx.viewer, "alpha").await;
-        let (live, _) = search_ids(&fx, &scope, "").await;
-        let captions = [
-            "Qwbrea\u{212A}dancer at dawn",
-            "Qw dance cla\u{17F}\u{17F} tonight",
-            "ЁжикВТумане смотрит",
-            "Qw ⒹⒶⓃⒸⒺ night",
-            "Qw promo [50%]*? now",
-        ];
-        for (post, caption) in live.iter().zip(captions) {
-            set_caption(fx.db(), *post, caption).await;
-        }
+        let live = caption_newest(
+            &fx,
+            &scope,
+            &[
+                "Qwbrea\u{212A}dancer at dawn",
+                "Qw dance cla\u{17F}\u{17F} tonight",
+                "ЁжикВТумане смотрит",
+                "Qw ⒹⒶⓃⒸⒺ night",
+                "Qw promo [50%]*? now",
+            ],
+        )
+        .await;
 
         // Act and assert: the sample's `GLOB` and the index alone find the
         // same post.
-        for (q, post) in [
+        let searches = [
             ("akdancer", live[0]),
             ("BREAKDANCER", live[0]),
             ("ЖИКвт", live[2]),
             ("ⓓⓐⓝⓒⓔ", live[3]),
             ("[50%]*?", live[4]),
             ("O [50", live[4]),
-        ] {
-            let (ids, total) = search_ids(&fx, &scope, q).await;
-            assert_eq!((ids, total), (vec![post], 1), "search {q:?}");
-        }
+        ];
+        each_finds_its_post(&fx, &scope, &searches).await;
         // SQLite's tables fold LONG S into `s`; PostgreSQL's `lower()`, which
         // its `ILIKE` and trigram index use, leaves it. Each database finds
         // what its own index finds, as before the sample used a `GLOB`.
